@@ -1,0 +1,70 @@
+"""What every provider implements: start the stack's services, yield an Endpoints record, stop them again.
+
+``up`` and ``down`` may run in different processes (``harness up`` returns with the services still running and
+``harness down`` stops them later), so everything ``down`` needs is in ``StackHandle.state``, which is JSON.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+from harness.endpoints import Endpoints
+
+Progress = Callable[[str], None]
+
+
+def silent(_message: str) -> None:
+    """Progress sink that discards messages."""
+
+
+@dataclass
+class StackHandle:
+    """A running stack: its endpoints plus provider-specific state needed to stop it."""
+
+    provider: str
+    endpoints: Endpoints
+    run_dir: Path
+    state: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "provider": self.provider,
+            "endpoints": self.endpoints.to_dict(reveal=True),
+            "run_dir": str(self.run_dir),
+            "state": self.state,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> StackHandle:
+        return cls(
+            provider=data["provider"],
+            endpoints=Endpoints.from_dict(data["endpoints"]),
+            run_dir=Path(data["run_dir"]),
+            state=data.get("state", {}),
+        )
+
+
+class ProviderError(RuntimeError):
+    """A provider could not do its job; the message says what failed and what to do about it."""
+
+
+class Provider(ABC):
+    """One way to obtain the stack's services (native processes, compose, testcontainers, external)."""
+
+    name: ClassVar[str]
+
+    def __init__(self, project_dir: Path, options: dict[str, Any] | None = None) -> None:
+        self.project_dir = project_dir
+        self.options = options or {}
+
+    @abstractmethod
+    def up(self, run_dir: Path, progress: Progress = silent) -> StackHandle:
+        """Start every service, wait until each is ready, return the handle. Clean up what started on failure."""
+
+    @abstractmethod
+    def down(self, handle: StackHandle, *, keep_data: bool = False) -> None:
+        """Stop every service of ``handle`` and remove its data unless ``keep_data``."""
