@@ -1,0 +1,100 @@
+"""An HTTP client for a deployed Kernia backend, as a browser on the frontend's origin would use it.
+
+Each client sends from its own loopback address (127.0.0.0/8), like a distinct user on the internet: the
+backend's per-IP rate limits then keep parallel checks apart, and the rate-limit checks see one real client.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import re
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+SESSION_COOKIE = "better-auth.session_token"
+PASSWORD = "correct-Horse-battery-9"  # test users' password: not a secret, these accounts live for one run
+
+_addresses = itertools.count(2)
+
+
+def next_loopback_address() -> str:
+    """A loopback source address unique to this process and client (127.<pid-derived>.<n>.<n>)."""
+    n = next(_addresses)
+    return f"127.{(os.getpid() % 250) + 1}.{(n // 250) % 250}.{n % 250 + 1}"
+
+
+def unique_email(label: str, domain: str = "example.com") -> str:
+    return f"{label}-{uuid.uuid4().hex[:10]}@{domain}"
+
+
+@dataclass
+class Account:
+    email: str
+    password: str = PASSWORD
+    user_id: str | None = None
+
+
+class AuthClient:
+    """Calls the auth API under ``auth_base_url`` with a cookie jar, from the frontend's origin."""
+
+    def __init__(self, auth_base_url: str, origin: str, *, local_address: str | None = None) -> None:
+        self.auth_base_url = auth_base_url.rstrip("/")
+        self.origin = origin
+        self.local_address = local_address or next_loopback_address()
+        self.http = httpx.Client(
+            transport=httpx.HTTPTransport(local_address=self.local_address),
+            headers={"Origin": origin},
+            timeout=20,
+        )
+
+    def close(self) -> None:
+        self.http.close()
+
+    def __enter__(self) -> AuthClient:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def url(self, path: str) -> str:
+        return f"{self.auth_base_url}{path}"
+
+    def post(self, path: str, json: Any = None, **kwargs: Any) -> httpx.Response:
+        return self.http.post(self.url(path), json=json if json is not None else {}, **kwargs)
+
+    def get(self, path: str, **kwargs: Any) -> httpx.Response:
+        return self.http.get(self.url(path), **kwargs)
+
+    @property
+    def session_cookie(self) -> str | None:
+        return self.http.cookies.get(SESSION_COOKIE)
+
+    def sign_up(self, account: Account, name: str = "Rehearsal User") -> httpx.Response:
+        response = self.post(
+            "/sign-up/email", {"email": account.email, "password": account.password, "name": name}
+        )
+        if response.status_code == 200:
+            account.user_id = (response.json().get("user") or {}).get("id")
+        return response
+
+    def sign_in(self, account: Account) -> httpx.Response:
+        return self.post("/sign-in/email", {"email": account.email, "password": account.password})
+
+    def get_session(self) -> dict[str, Any] | None:
+        response = self.get("/get-session")
+        response.raise_for_status()
+        return response.json() if response.content and response.json() else None
+
+    def sign_out(self) -> httpx.Response:
+        return self.post("/sign-out")
+
+
+LINK = re.compile(r"https?://[^\s\"'<>)]+")
+
+
+def links_in(text: str) -> list[str]:
+    return [link.rstrip(".,;") for link in LINK.findall(text)]

@@ -1,0 +1,99 @@
+"""OIDC identity provider for the SSO checks: kernia-test-utils' MockIdP served over real HTTP.
+
+MockIdP supplies discovery, JWKS, token (RS256 id_token) and userinfo; this server adds what a browser
+flow needs around it: ``GET /authorize`` redirects to ``redirect_uri`` with a one-time code and the
+caller's ``state``, and ``POST /token`` accepts only such a code with the same client and redirect URI,
+then issues an id_token whose audience is that client. Any client secret is accepted.
+
+The harness chooses who signs in next: ``POST /_harness/next-user`` with JSON
+``{"email": ..., "email_verified": true, "sub": ..., "name": ...}`` queues that identity for the next
+token exchange (without one, MockIdP asserts ``anonymous@test``).
+
+Run: ``python -m harness.fakes.oidc_server --port P`` (binds 127.0.0.1 only; issuer http://127.0.0.1:P).
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from harness.fakes.asgi_bridge import HOST, forward, port_argument, run
+from harness.fakes.mocks import mock_idp
+
+
+@dataclass(frozen=True)
+class _Grant:
+    client_id: str
+    redirect_uri: str
+
+
+def _oauth_error(error: str, description: str) -> JSONResponse:
+    return JSONResponse({"error": error, "error_description": description}, status_code=400)
+
+
+def build_app(issuer: str) -> Starlette:
+    idp = mock_idp(issuer)
+    transport = idp.mock_transport()
+    grants: dict[str, _Grant] = {}
+
+    async def authorize(request: Request) -> Response:
+        q = request.query_params
+        missing = [k for k in ("client_id", "redirect_uri", "response_type") if not q.get(k)]
+        if missing or q["response_type"] != "code":
+            return _oauth_error(
+                "invalid_request", f"need response_type=code, client_id, redirect_uri {missing}"
+            )
+        code = secrets.token_urlsafe(24)
+        grants[code] = _Grant(q["client_id"], q["redirect_uri"])
+        params = {"code": code, **({"state": q["state"]} if "state" in q else {})}
+        sep = "&" if "?" in q["redirect_uri"] else "?"
+        return RedirectResponse(f"{q['redirect_uri']}{sep}{urlencode(params)}", status_code=302)
+
+    async def token(request: Request) -> Response:
+        await request.body()  # cache the body: forward() re-reads it after the form is parsed
+        form = await request.form()
+        grant = grants.pop(str(form.get("code", "")), None)
+        if grant is None:
+            return _oauth_error("invalid_grant", "unknown or already used authorization code")
+        if (form.get("client_id"), form.get("redirect_uri")) != (grant.client_id, grant.redirect_uri):
+            return _oauth_error(
+                "invalid_grant", "client_id or redirect_uri differs from the authorize request"
+            )
+        idp.audience = grant.client_id
+        return await forward(request, transport)
+
+    async def next_user(request: Request) -> Response:
+        data = await request.json()
+        email = data["email"]
+        idp.create_user(
+            sub=data.get("sub") or f"sub-{secrets.token_hex(8)}",
+            email=email,
+            name=data.get("name") or email.split("@")[0],
+            email_verified=bool(data.get("email_verified", True)),
+        )
+        return JSONResponse({"queued": email})
+
+    async def passthrough(request: Request) -> Response:
+        return await forward(request, transport)
+
+    return Starlette(
+        routes=[
+            Route("/authorize", authorize),
+            Route("/token", token, methods=["POST"]),
+            Route("/_harness/next-user", next_user, methods=["POST"]),
+            Route("/.well-known/openid-configuration", passthrough),
+            Route("/.well-known/jwks.json", passthrough),
+            Route("/userinfo", passthrough),
+        ]
+    )
+
+
+if __name__ == "__main__":
+    port = port_argument(__doc__.splitlines()[0])
+    run(build_app(f"http://{HOST}:{port}"), port)

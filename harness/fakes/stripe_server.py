@@ -1,0 +1,56 @@
+"""stripe-mock stand-in: kernia-test-utils' MockStripe served over real HTTP (stateful, unlike stripe-mock).
+
+It answers every call kernia_stripe's StripeClient makes (customers incl. search, checkout sessions,
+billing portal sessions, prices, subscriptions, subscription schedules). Like Stripe, a request without
+``Authorization: Bearer sk_...`` gets 401. Harness-only endpoints under ``/_harness``: POST
+``/_harness/prices`` seeds a price (MockStripe.add_price arguments as JSON), GET ``/_harness/events``
+lists the calls recorded so far.
+
+Run: ``python -m harness.fakes.stripe_server --port P`` (binds 127.0.0.1 only).
+"""
+
+from __future__ import annotations
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from harness.fakes.asgi_bridge import forward, port_argument, run
+from harness.fakes.mocks import mock_stripe
+
+_NO_KEY = {
+    "error": {
+        "message": "You did not provide an API key. Provide it as 'Authorization: Bearer sk_test_...'.",
+        "type": "invalid_request_error",
+    }
+}
+
+
+def build_app() -> Starlette:
+    stripe = mock_stripe()
+    transport = stripe.mock_transport()
+
+    async def api(request: Request) -> Response:
+        if not request.headers.get("authorization", "").startswith("Bearer sk_"):
+            return JSONResponse(_NO_KEY, status_code=401)
+        return await forward(request, transport)
+
+    async def add_price(request: Request) -> Response:
+        data = await request.json()
+        return JSONResponse(stripe.add_price(data.pop("id"), **data))
+
+    async def events(_request: Request) -> Response:
+        return JSONResponse(stripe.capture_events)
+
+    return Starlette(
+        routes=[
+            Route("/_harness/prices", add_price, methods=["POST"]),
+            Route("/_harness/events", events),
+            Route("/v1/{path:path}", api, methods=["GET", "POST", "DELETE"]),
+        ]
+    )
+
+
+if __name__ == "__main__":
+    run(build_app(), port_argument(__doc__.splitlines()[0]))

@@ -1,0 +1,27 @@
+"""OIDC identity provider: kernia-test-utils' MockIdP over HTTP (harness.fakes.oidc_server)."""
+
+from __future__ import annotations
+
+import os
+from importlib.metadata import version
+
+from harness.endpoints import ServiceInfo
+from harness.native.service import LOCALHOST, Launch, RunContext, harness_pythonpath, python_module_argv
+from harness.ports import free_port
+from harness.readiness import HttpStatus
+
+NAME = "oidc"
+
+
+def plan(ctx: RunContext) -> Launch:
+    port = free_port()
+    issuer = f"http://{LOCALHOST}:{port}"
+    return Launch(
+        name=NAME,
+        argv=python_module_argv("harness.fakes.oidc_server", "--port", str(port)),
+        probes=[HttpStatus(f"{issuer}/.well-known/openid-configuration")],
+        info=ServiceInfo(NAME, "kernia-test-utils MockIdP", version("kernia-test-utils"), "native", True),
+        endpoints={"oidc_issuer": issuer},
+        env=harness_pythonpath(dict(os.environ)),
+        cwd=ctx.service_dir(NAME),
+    )

@@ -1,0 +1,117 @@
+"""Start every native service in parallel, each with readiness and port-race retries; on any failure or
+Ctrl-C stop whatever already started. Stop them again from records (possibly in another process)."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+import time
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+
+from harness.native import aws, mail, oidc, postgres, redis, stripe, vault
+from harness.native.service import Launch, RunContext
+from harness.process import ManagedProcess, ProcessRecord, ServiceStartError, stop_record
+from harness.providers.base import Progress
+
+SERVICES: tuple[ModuleType, ...] = (postgres, redis, vault, aws, mail, stripe, oidc)
+PORT_RACE_ATTEMPTS = 3
+
+
+@dataclass
+class Started:
+    launch: Launch
+    record: ProcessRecord
+    seconds: float
+
+    def describe(self) -> str:
+        info = self.launch.info
+        stand_in = ", stand-in" if info.stand_in else ""
+        what = f"{info.implementation} {info.version}, {info.mode}{stand_in}"
+        return f"{self.launch.name}: ready in {self.seconds:.1f} s ({what})"
+
+
+@dataclass
+class Registry:
+    """Everything a run has created so far (thread-safe), so a failure can undo exactly that."""
+
+    records: list[ProcessRecord] = field(default_factory=list)
+    cleanup: list[str] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def add_record(self, record: ProcessRecord) -> None:
+        with self._lock:
+            self.records.append(record)
+
+    def add_cleanup(self, paths: Sequence[str]) -> None:
+        with self._lock:
+            self.cleanup.extend(p for p in paths if p not in self.cleanup)
+
+
+def start_service(module: ModuleType, ctx: RunContext, registry: Registry) -> Started:
+    """Plan and start one service; re-plan on fresh ports if it lost a bind race."""
+    began = time.monotonic()
+    for attempt in range(1, PORT_RACE_ATTEMPTS + 1):
+        launch: Launch = module.plan(ctx)
+        registry.add_cleanup(launch.cleanup)
+        process = ManagedProcess(
+            launch.name,
+            launch.argv,
+            log_path=ctx.log_path(launch.name),
+            env=launch.env,
+            cwd=launch.cwd,
+            user=launch.user,
+            probes=launch.probes,
+            secrets=launch.secrets,
+        )
+        try:
+            record = process.start(launch.timeout, on_spawn=registry.add_record, cancel=ctx.cancel)
+        except ServiceStartError as exc:
+            if exc.port_conflict and attempt < PORT_RACE_ATTEMPTS and not ctx.cancel.is_set():
+                continue
+            raise
+        return Started(launch, record, time.monotonic() - began)
+    raise AssertionError("unreachable")  # the last attempt returns or raises
+
+
+def start_all(
+    ctx: RunContext, registry: Registry, progress: Progress, services: Sequence[ModuleType] = SERVICES
+) -> list[Started]:
+    """Start ``services`` concurrently; the first failure cancels the others and stops all that started."""
+    started: list[Started] = []
+    with ThreadPoolExecutor(max_workers=len(services), thread_name_prefix="native-start") as pool:
+        futures = [pool.submit(start_service, module, ctx, registry) for module in services]
+        try:
+            for future in as_completed(futures):
+                done = future.result()
+                if reason := done.launch.state.get("fallback_reason"):
+                    progress(f"{done.launch.name}: {reason}")
+                progress(done.describe())
+                started.append(done)
+        except BaseException:
+            ctx.cancel.set()
+            wait(futures)
+            stop_all(registry.records)
+            raise
+    order = [module.NAME for module in services]
+    return sorted(started, key=lambda s: order.index(s.launch.name))
+
+
+def stop_all(records: Sequence[ProcessRecord], timeout: float = 10.0) -> None:
+    """Stop every record's process group, in parallel (each may take a moment to shut down cleanly)."""
+    if not records:
+        return
+    with ThreadPoolExecutor(max_workers=len(records), thread_name_prefix="native-stop") as pool:
+        list(pool.map(lambda r: stop_record(r, timeout), records))
+
+
+def remove_paths(paths: Sequence[str | Path]) -> None:
+    for path in paths:
+        p = Path(path)
+        if p.is_symlink() or p.is_file():
+            p.unlink(missing_ok=True)
+        else:
+            shutil.rmtree(p, ignore_errors=True)

@@ -1,0 +1,52 @@
+"""NativeProvider: the stack's services as real local processes on 127.0.0.1 (no Docker).
+
+``up`` returns with the services running (each in its own session); everything ``down`` needs — process
+records (pid + create time), extra paths to remove — is in ``StackHandle.state``, so ``down`` can run in
+another process later.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from harness.endpoints import Endpoints
+from harness.native.orchestrate import Registry, remove_paths, start_all, stop_all
+from harness.native.service import RunContext
+from harness.process import ProcessRecord
+from harness.providers.base import Progress, Provider, StackHandle, silent
+
+
+class NativeProvider(Provider):
+    """Options: ``postgres_major`` (default 18), ``aws`` ("auto" | "localstack" | "moto")."""
+
+    name = "native"
+
+    def up(self, run_dir: Path, progress: Progress = silent) -> StackHandle:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        ctx = RunContext(run_dir=run_dir, options=dict(self.options))
+        registry = Registry()
+        began = time.monotonic()
+        try:
+            started = start_all(ctx, registry, progress)
+        except BaseException:
+            remove_paths([*registry.cleanup, run_dir])
+            raise
+        fields: dict[str, Any] = {}
+        for service in started:
+            fields.update(service.launch.endpoints)
+        endpoints = Endpoints(provider=self.name, services=tuple(s.launch.info for s in started), **fields)
+        progress(f"native stack ready in {time.monotonic() - began:.1f} s")
+        state = {
+            "processes": [r.to_dict() for r in registry.records],
+            "cleanup": registry.cleanup,
+            "services": {s.launch.name: s.launch.state for s in started},
+            "start_seconds": {s.launch.name: round(s.seconds, 2) for s in started},
+        }
+        return StackHandle(provider=self.name, endpoints=endpoints, run_dir=run_dir, state=state)
+
+    def down(self, handle: StackHandle, *, keep_data: bool = False) -> None:
+        stop_all([ProcessRecord.from_dict(r) for r in handle.state.get("processes", [])])
+        if not keep_data:
+            remove_paths([*handle.state.get("cleanup", []), handle.run_dir])

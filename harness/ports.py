@@ -1,0 +1,77 @@
+"""Free TCP ports on 127.0.0.1 that two stacks on one machine never both receive.
+
+The OS hands out a free port for ``bind(port=0)``; between closing that probe socket and the service binding
+the port, another harness run could receive the same number. Each port handed out is therefore reserved
+for a while with an exclusive marker file in a directory every run on the machine shares, and skipped by
+other runs. A service that still loses the bind race fails with "address in use" and is retried on new
+ports by its caller (see ``harness.native.orchestrate``).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import tempfile
+import time
+from pathlib import Path
+
+HOST = "127.0.0.1"
+RESERVATION_SECONDS = 120.0
+_RESERVATIONS = Path(tempfile.gettempdir()) / "kernia-harness-ports"
+
+
+def free_port(span: int = 1, *, attempts: int = 50) -> int:
+    """Return a port P such that P .. P+span-1 are free on 127.0.0.1 and reserved for this run.
+
+    ``span`` > 1 serves programs that bind neighbouring ports (OpenBao's dev server also binds P+1).
+    """
+    for _ in range(attempts):
+        port = _os_assigned_port()
+        if port + span - 1 > 65535:
+            continue
+        ports = range(port, port + span)
+        if all(_bindable(p) for p in ports[1:]) and all(_reserve(p) for p in ports):
+            return port
+    raise OSError(f"no {span} consecutive free port(s) on {HOST} after {attempts} attempts")
+
+
+def port_is_free(port: int) -> bool:
+    """True when nothing listens on ``port`` at 127.0.0.1 (the port can be bound now)."""
+    return _bindable(port)
+
+
+def _os_assigned_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((HOST, 0))
+        return int(sock.getsockname()[1])
+
+
+def _bindable(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind((HOST, port))
+        except OSError:
+            return False
+        return True
+
+
+def _reserve(port: int) -> bool:
+    """Claim ``port`` machine-wide unless another run claimed it less than RESERVATION_SECONDS ago."""
+    if not _RESERVATIONS.is_dir():
+        _RESERVATIONS.mkdir(exist_ok=True)
+        _RESERVATIONS.chmod(0o1777)  # shared by every user's runs, like /tmp itself
+    marker = _RESERVATIONS / str(port)
+    for _ in range(2):
+        try:
+            os.close(os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644))
+            return True
+        except PermissionError:  # a directory another user created without sharing: OS choice only
+            return True
+        except FileExistsError:
+            try:
+                if time.time() - marker.stat().st_mtime < RESERVATION_SECONDS:
+                    return False
+                marker.unlink()  # stale claim of a run long gone
+            except FileNotFoundError:
+                pass
+    return False

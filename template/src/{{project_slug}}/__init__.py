@@ -1,0 +1,1 @@
+"""Production-shaped FastAPI backend with Kernia authentication."""

@@ -1,0 +1,36 @@
+"""App routes outside the Kernia mount that need an admin session (cookie auth, role admin)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Query, Request
+from kernia.integrations.session import SESSION_COOKIE_NAME, resolve_session
+from kernia.types.adapter import Where
+
+from .hardening import is_admin_user
+
+router = APIRouter(prefix="/admin", tags=["admin"])
+
+
+async def require_admin(request: Request) -> str:
+    """The admin's user id; 401 without a valid session, 403 for a non-admin."""
+    kernia = request.app.state.runtime.kernia
+    session = await resolve_session(kernia, request.cookies.get(SESSION_COOKIE_NAME))
+    if session is None:
+        raise HTTPException(status_code=401, detail="UNAUTHORIZED")
+    user = await kernia.context.adapter.find_one(model="user", where=(Where(field="id", value=session.user_id),))
+    if user is None or not is_admin_user(user):
+        raise HTTPException(status_code=403, detail="FORBIDDEN")
+    return session.user_id
+
+
+@router.get("/audit-events")
+async def list_audit_events(
+    request: Request,
+    event: Annotated[str | None, Query(max_length=100)] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> dict[str, Any]:
+    await require_admin(request)
+    events = await request.app.state.runtime.audit.list(event=event, limit=limit)
+    return {"events": events}

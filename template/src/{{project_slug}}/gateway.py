@@ -1,0 +1,118 @@
+"""The Kernia mount: the project's ASGI layers around Kernia's router.
+
+Kernia is built at startup (it needs secrets and connections), so ``create_app`` mounts a ``LazyMount``
+and the lifespan installs the composed stack built by ``build_auth_app``.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from kernia.auth import Kernia
+
+from .audit import AuditWriter
+from .errors import InternalErrorScrubber
+from .telemetry import Telemetry
+from .webhooks import WEBHOOK_ROUTE, StripeEventLog, StripeWebhookGuard
+
+ASGIApp = Callable[..., Awaitable[None]]
+SIGN_IN_PREFIX = "/sign-in/"
+CALLBACK_PREFIXES = ("/callback/", "/sso/oidc/callback/", "/sso/saml/acs/", "/oauth2/callback/")
+
+
+class LazyMount:
+    """Mounted at import time; forwards to the stack installed at startup (503 before that)."""
+
+    def __init__(self) -> None:
+        self.app: ASGIApp | None = None
+
+    async def __call__(self, scope: dict[str, Any], receive: Callable[..., Any], send: Callable[..., Any]) -> None:
+        if self.app is not None:
+            await self.app(scope, receive, send)
+            return
+        body = json.dumps({"error": "not_ready"}).encode()
+        headers = [(b"content-type", b"application/json")]
+        await send({"type": "http.response.start", "status": 503, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+
+class StripMountPath:
+    """Make ``scope["path"]`` relative to the mount whatever Starlette's Mount left in it."""
+
+    def __init__(self, app: ASGIApp, prefix: str) -> None:
+        self.app = app
+        self.prefix = prefix
+
+    async def __call__(self, scope: dict[str, Any], receive: Callable[..., Any], send: Callable[..., Any]) -> None:
+        path = scope.get("path", "")
+        if scope["type"] == "http" and (path == self.prefix or path.startswith(self.prefix + "/")):
+            scope = {**scope, "path": scope["path"][len(self.prefix) :] or "/"}
+        await self.app(scope, receive, send)
+
+
+class AuthObserver:
+    """Route-level signals for every auth request: latency/status, sign-in latency, callback failures, 429s."""
+
+    def __init__(self, app: ASGIApp, *, kernia: Kernia, audit: AuditWriter, telemetry: Telemetry) -> None:
+        self.app = app
+        self.kernia = kernia
+        self.audit = audit
+        self.telemetry = telemetry
+
+    async def __call__(self, scope: dict[str, Any], receive: Callable[..., Any], send: Callable[..., Any]) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        status = 500
+        started = time.perf_counter()
+
+        async def watch(message: dict[str, Any]) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watch)
+        finally:
+            await self._observe(scope["method"], scope["path"], status, time.perf_counter() - started)
+
+    async def _observe(self, method: str, path: str, status: int, seconds: float) -> None:
+        matched = self.kernia.router.match(method, path)
+        route = matched[0].path if matched else "unmatched"
+        self.telemetry.auth_request(route, method, status, seconds)
+        if route.startswith(SIGN_IN_PREFIX):
+            self.telemetry.sign_in(seconds, status < 400)
+        if route.startswith(CALLBACK_PREFIXES) and status >= 400:
+            self.telemetry.oauth_callback_failed(route)
+        if status == 429:
+            self.telemetry.rate_limited(route)
+            await self.audit.record("rate_limit.blocked", metadata={"route": route, "method": method})
+
+
+def build_auth_app(
+    kernia: Kernia,
+    *,
+    mount_path: str,
+    audit: AuditWriter,
+    telemetry: Telemetry,
+    stripe_events: StripeEventLog,
+    webhook_secret: str,
+    hardened: bool,
+) -> ASGIApp:
+    app: ASGIApp = kernia.router.mount()
+    if hardened:
+        app = StripeWebhookGuard(
+            app,
+            path=WEBHOOK_ROUTE,
+            webhook_secret=webhook_secret,
+            events=stripe_events,
+            audit=audit,
+            telemetry=telemetry,
+        )
+        app = InternalErrorScrubber(app)
+    app = AuthObserver(app, kernia=kernia, audit=audit, telemetry=telemetry)
+    return StripMountPath(app, mount_path)

@@ -1,0 +1,116 @@
+"""Endpoint hooks closing Kernia 0.1.0's security defects (see kernia-0.1.0-notes, "Security defects").
+
+Each hook is small and named after the defect it closes; ``create_app(hardened=False)`` omits this plugin
+so the harness can prove the defects are real without it.
+"""
+
+from __future__ import annotations
+
+import time
+from contextvars import ContextVar
+from typing import Any
+
+from kernia.context import SESSION_TOKEN_COOKIE, revoke_session, should_refresh_session
+from kernia.error import APIError
+from kernia.types.adapter import Where
+from kernia.types.context import EndpointContext
+from kernia.types.hooks import AfterHook, BeforeHook
+from kernia.types.plugin import KerniaPlugin
+
+from .plugin import hooks_plugin
+
+# Server-only helpers that Kernia exposes over HTTP without authentication: they hand out valid OTPs.
+SERVER_ONLY_ROUTES = ("/email-otp/create-verification-otp", "/email-otp/get-verification-otp")
+SSO_CALLBACK = "/sso/oidc/callback/*"
+
+_callback_started: ContextVar[int] = ContextVar("sso_callback_started", default=0)
+
+
+async def close_server_only_routes(ctx: EndpointContext) -> None:
+    raise APIError(404, "NOT_FOUND")
+
+
+async def api_key_only_for_own_session(ctx: EndpointContext) -> None:
+    """API keys are minted for the caller's own session user only; a ``userId`` naming anyone else is refused.
+
+    Admins included: minting a credential that authenticates as another person would let an admin act as that
+    user without trace; admins use impersonation (audited) instead.
+    """
+    if ctx.session is None:
+        raise APIError(401, "UNAUTHORIZED")
+    user_id = getattr(ctx.body, "user_id", None)
+    if user_id is not None and user_id != ctx.session.user_id:
+        raise APIError(403, "FORBIDDEN", message="API keys can only be created for your own account.")
+
+
+async def mark_sso_callback_start(ctx: EndpointContext) -> None:
+    _callback_started.set(int(time.time()))
+
+
+async def sso_email_in_verified_domain(ctx: EndpointContext, result: object) -> object:
+    """Refuse an OIDC sign-in whose email is outside the provider's *verified* ``ssoDomain`` rows.
+
+    Kernia signs the user in inside the handler, so this after-hook undoes it: it revokes the session just
+    created, drops a user row created by this very callback, and answers 403. It also strips the provider's
+    OIDC/SAML config (client secret) from the response.
+    """
+    if not isinstance(result, dict):
+        return None
+    provider_id = ctx.path_params.get("provider_id", "")
+    email = str((result.get("user") or {}).get("email", ""))
+    rows = await ctx.auth.adapter.find_many(
+        model="ssoDomain",
+        where=(Where(field="ssoProviderId", value=provider_id), Where(field="verified", value=True)),
+    )
+    if email.rpartition("@")[2].lower() in {str(row["domain"]).lower() for row in rows}:
+        provider = dict(result.get("provider") or {})
+        provider.pop("oidcConfig", None)
+        provider.pop("samlConfig", None)
+        return {**result, "provider": provider}
+    await _undo_sign_in(ctx, result.get("user") or {})
+    raise APIError(403, "SSO_DOMAIN_NOT_VERIFIED", message="Email domain is not verified for this provider.")
+
+
+async def _undo_sign_in(ctx: EndpointContext, user: dict[str, Any]) -> None:
+    signed = [value for name, value, _ in ctx.set_cookies if name == SESSION_TOKEN_COOKIE and value]
+    ctx.set_cookies.clear()
+    for value in signed:
+        ctx.set_cookies.extend(await revoke_session(ctx.auth, token=value.rpartition(".")[0]))
+    created = int(user.get("createdAt") or 0)
+    if user.get("id") and created >= _callback_started.get():
+        await ctx.auth.adapter.delete_many(model="user", where=(Where(field="id", value=user["id"]),))
+
+
+async def extend_session_on_refresh(ctx: EndpointContext, result: object) -> object:
+    """Move ``expiresAt`` forward when get-session refreshes the cookie (0.1.0 only re-sends the cookie)."""
+    if ctx.session is None or str(ctx.request.query.get("disableRefresh", "")).lower() in ("1", "true"):
+        return None
+    if not should_refresh_session(ctx.auth, ctx.session):
+        return None
+    expires_at = int(time.time()) + ctx.auth.options.session.expires_in
+    await ctx.auth.adapter.update(
+        model="session", where=(Where(field="id", value=ctx.session.id),), update={"expiresAt": expires_at}
+    )
+    if isinstance(result, dict) and isinstance(result.get("session"), dict):
+        return {**result, "session": {**result["session"], "expiresAt": expires_at}}
+    return None
+
+
+def is_admin_user(user: dict[str, Any]) -> bool:
+    """Kernia SSO's ``is_admin`` callback: provider and domain management is for role=admin only."""
+    return "admin" in str(user.get("role") or "").split(",")
+
+
+def hardening_plugin() -> KerniaPlugin:
+    return hooks_plugin(
+        "project-hardening",
+        before=(
+            *(BeforeHook(match=path, handler=close_server_only_routes) for path in SERVER_ONLY_ROUTES),
+            BeforeHook(match="/api-key/create", handler=api_key_only_for_own_session),
+            BeforeHook(match=SSO_CALLBACK, handler=mark_sso_callback_start),
+        ),
+        after=(
+            AfterHook(match=SSO_CALLBACK, handler=sso_email_in_verified_domain),
+            AfterHook(match="/get-session", handler=extend_session_on_refresh),
+        ),
+    )

@@ -1,0 +1,68 @@
+"""Connections and clients the app opens at startup and closes at shutdown."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from .database import create_engine
+from .emails import RetryQueue
+from .mailer import Mailer, SmtpMailer
+from .project import WITH_QUEUE, WITH_SMS
+from .secret_store import Secrets
+from .settings import Settings
+
+
+@dataclass
+class Resources:
+    engine: AsyncEngine
+    mailer: Mailer
+    redis: Any | None = None  # redis.asyncio.Redis; None = in-process rate limits (unit tests only)
+    sms: Any | None = None  # object with ``async send(*, to, body)``
+    email_retry: RetryQueue | None = None
+    audit_fanout: Any | None = None
+    stripe_transport: httpx.AsyncBaseTransport | None = None
+    sso_transport: httpx.AsyncBaseTransport | None = None
+
+    async def close(self) -> None:
+        if self.redis is not None:
+            await self.redis.aclose()
+        await self.engine.dispose()
+
+
+ResourcesFactory = Callable[[Settings, Secrets], Resources]
+
+
+def open_resources(settings: Settings, secrets: Secrets) -> Resources:
+    """Production wiring: PostgreSQL, Redis, SMTP (+ SNS and SQS when the project has them)."""
+    import redis.asyncio as redis_asyncio
+
+    if not settings.redis_url:
+        raise RuntimeError("REDIS_URL is required: rate limits must be shared between workers")
+    resources = Resources(
+        engine=create_engine(settings),
+        redis=redis_asyncio.from_url(settings.redis_url),
+        mailer=SmtpMailer(
+            host=settings.smtp_host,
+            port=settings.smtp_port,
+            sender=settings.smtp_from,
+            starttls=settings.smtp_starttls,
+            username=secrets.smtp_username,
+            password=secrets.smtp_password,
+        ),
+    )
+    if WITH_SMS:
+        from .sms import SnsSmsClient
+
+        resources.sms = SnsSmsClient.from_settings(settings)
+    if WITH_QUEUE:
+        from .queue import QueueClient
+
+        queue = QueueClient.from_settings(settings)
+        resources.email_retry = queue.enqueue_email if settings.email_queue_url else None
+        resources.audit_fanout = queue.publish_audit if settings.audit_queue_url else None
+    return resources

@@ -1,0 +1,140 @@
+"""Issue: the template renders a production-shaped project for every option combination, and refuses bad input."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import copier
+import pytest
+import yaml
+
+from tests.conftest import REPO_ROOT, RenderFn, render_project
+from tests.support.secretscan import scan_text, scan_tree
+
+OPTION_MATRIX = [
+    pytest.param({}, id="defaults"),
+    pytest.param({"with_sms": True}, id="sms"),
+    pytest.param({"with_object_storage": True}, id="object-storage"),
+    pytest.param({"with_queue": True}, id="queue"),
+    pytest.param({"observability": "none"}, id="observability-none"),
+    pytest.param({"observability": "full"}, id="observability-full"),
+    pytest.param(
+        {"with_sms": True, "with_object_storage": True, "with_queue": True, "observability": "full"}, id="all-on"
+    ),
+]
+UNRENDERED = re.compile(r"\{\{|\{%|\{#|\[\[|\.jinja\b")
+
+
+def rendered_files(project: Path) -> list[Path]:
+    return [p for p in project.rglob("*") if p.is_file() and ".git" not in p.parts]
+
+
+def run(argv: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(argv, cwd=cwd, capture_output=True, text=True, check=False, timeout=600)
+
+
+@pytest.mark.parametrize("answers", OPTION_MATRIX)
+def test_render_is_complete_and_lint_clean(render: RenderFn, answers: dict) -> None:
+    project = render(**answers)
+    leftovers = [
+        str(path.relative_to(project))
+        for path in rendered_files(project)
+        if UNRENDERED.search(path.name) or UNRENDERED.search(path.read_text(errors="ignore"))
+    ]
+    assert not leftovers, f"unrendered Jinja in {leftovers}"
+    lint = run([sys.executable, "-m", "ruff", "check", "."], project)
+    assert lint.returncode == 0, lint.stdout + lint.stderr
+    fmt = run([sys.executable, "-m", "ruff", "format", "--check", "."], project)
+    assert fmt.returncode == 0, fmt.stdout + fmt.stderr
+
+
+@pytest.mark.parametrize(
+    "answers",
+    [OPTION_MATRIX[0], OPTION_MATRIX[4], OPTION_MATRIX[-1]],
+)
+def test_rendered_unit_tests_pass(render: RenderFn, answers: dict) -> None:
+    project = render(**answers)
+    result = run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], project)
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+    assert " passed" in result.stdout and " skipped" not in result.stdout, result.stdout[-2000:]
+
+
+def test_feature_modules_follow_the_answers(render: RenderFn) -> None:
+    off = render()
+    on = render(with_sms=True, with_object_storage=True, with_queue=True, observability="full")
+    project_py = (on / "src" / "demo_auth" / "project.py").read_text()
+    assert "WITH_SMS: Final = True" in project_py and "WITH_QUEUE: Final = True" in project_py
+    assert "WITH_SMS: Final = False" in (off / "src" / "demo_auth" / "project.py").read_text()
+
+
+def test_answers_file_records_answers_and_no_secret(render: RenderFn) -> None:
+    project = render(with_sms=True)
+    answers = yaml.safe_load((project / ".copier-answers.yml").read_text())
+    assert answers["project_slug"] == "demo_auth"
+    assert answers["with_sms"] is True
+    assert "_commit" in answers and "_src_path" in answers
+    assert not any(re.search(r"secret|password|token", key) for key in answers)
+
+
+@pytest.mark.parametrize("answers", [OPTION_MATRIX[0], OPTION_MATRIX[-1]])
+def test_rendered_tree_holds_no_secret(render: RenderFn, answers: dict) -> None:
+    project = render(**answers)
+    findings = scan_tree(project)
+    assert not findings, "secret-looking values in the rendered project:\n" + "\n".join(map(str, findings))
+
+
+@pytest.mark.parametrize(
+    "planted",
+    [
+        'STRIPE_SECRET_KEY = "sk_live_4eC39HqLyjWDarjtT1zdp7dc"',
+        "KERNIA_SECRET=Zq8vN2xY7pL4mK9wR3tB6sD1fG5hJ0cE",
+        "DATABASE_URL=postgresql://app:Sup3rS3cretPassw0rd@db:5432/app",
+        "webhook: whsec_1234567890abcdefABCDEF",
+    ],
+)
+def test_secret_scan_catches_planted_secrets(planted: str) -> None:
+    """Negative control: the scan that guards the rendered tree really finds secrets."""
+    assert scan_text(planted, Path("planted.env")), f"the scanner missed {planted!r}"
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "rule"),
+    [
+        ("project_slug", "Bad-Slug", "not a valid Python package name"),
+        ("project_slug", "1auth", "not a valid Python package name"),
+        ("auth_path", "api/auth/", "must start with"),
+        ("backend_url", "api.example.com", "must be an http(s) URL"),
+        ("frontend_url", "https://app.example.com/", "must be an http(s) URL"),
+        ("project_name", "   ", "must not be empty"),
+    ],
+)
+def test_invalid_answer_is_refused_naming_field_and_rule(tmp_path: Path, field: str, value: str, rule: str) -> None:
+    with pytest.raises(Exception) as caught:
+        render_project(tmp_path / "bad", **{field: value})
+    message = str(caught.value)
+    assert field in message and rule in message, message
+    assert not (tmp_path / "bad" / "pyproject.toml").exists(), "a project was rendered from invalid answers"
+
+
+def test_rendering_into_non_empty_directory_keeps_user_files(tmp_path: Path) -> None:
+    """A file of the user's that the template would replace stops the render (no stdin to ask) and survives."""
+    dest = tmp_path / "existing"
+    dest.mkdir()
+    (dest / "README.md").write_text("my notes\n")
+    (dest / "keep.txt").write_text("mine\n")
+    with pytest.raises(Exception, match="overwrite"):
+        copier.run_copy(
+            str(REPO_ROOT),
+            dest,
+            data={"project_name": "Demo Auth"},
+            defaults=True,
+            unsafe=True,
+            quiet=True,
+            vcs_ref="HEAD",
+            overwrite=False,
+        )
+    assert (dest / "README.md").read_text() == "my notes\n", "copier overwrote the user's README"
+    assert (dest / "keep.txt").read_text() == "mine\n"
