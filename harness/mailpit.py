@@ -97,8 +97,6 @@ class MailpitClient:
             if found:
                 return self.get(found[0]["ID"])
             if time.monotonic() > deadline:
-                seen = [
-                    (m.get("Subject"), [a["Address"] for a in m.get("To") or ()]) for m in self.messages()
-                ]
+                seen = [(m.get("Subject"), [a["Address"] for a in m.get("To") or ()]) for m in self.messages()]
                 raise AssertionError(f"no email matching {query!r} within {timeout:.0f} s; mailbox: {seen}")
             time.sleep(interval)

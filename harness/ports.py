@@ -30,7 +30,7 @@ def free_port(span: int = 1, *, attempts: int = 50) -> int:
         if port + span - 1 > 65535:
             continue
         ports = range(port, port + span)
-        if all(_bindable(p) for p in ports[1:]) and all(_reserve(p) for p in ports):
+        if all(_bindable(p) for p in ports) and all(_reserve(p) for p in ports):
             return port
     raise OSError(f"no {span} consecutive free port(s) on {HOST} after {attempts} attempts")
 

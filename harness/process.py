@@ -104,11 +104,31 @@ def stop_record(record: ProcessRecord, timeout: float = 10.0) -> bool:
         return False
     members = _group_of(proc)
     _signal(record.pid, members, signal.SIGTERM)
-    _, alive = psutil.wait_procs(members, timeout=timeout)
+    alive = _wait_gone(members, timeout)
     if alive:
         _signal(record.pid, alive, signal.SIGKILL)
-        psutil.wait_procs(alive, timeout=5)
+        _wait_gone(alive, 5)
     return True
+
+
+def _wait_gone(procs: Sequence[psutil.Process], timeout: float) -> list[psutil.Process]:
+    """Wait until every process exited (reaping our own children); a zombie whose parent is another
+    process counts as exited. Returns those still alive at the deadline."""
+    deadline = time.monotonic() + timeout
+    alive = list(procs)
+    while alive:
+        _, alive = psutil.wait_procs(alive, timeout=0.05)
+        alive = [p for p in alive if not _is_zombie(p)]
+        if time.monotonic() > deadline:
+            break
+    return alive
+
+
+def _is_zombie(proc: psutil.Process) -> bool:
+    try:
+        return proc.status() == psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return True
 
 
 def _group_of(proc: psutil.Process) -> list[psutil.Process]:

@@ -126,9 +126,7 @@ async def serve(smtp_port: int, http_port: int) -> None:
     store = MailStore()
     loop = asyncio.get_running_loop()
     smtp = await loop.create_server(
-        lambda: SMTP(
-            SinkHandler(store), authenticator=accept_any, auth_require_tls=False, hostname="mailsink"
-        ),
+        lambda: SMTP(SinkHandler(store), authenticator=accept_any, auth_require_tls=False, hostname="mailsink"),
         host=HOST,
         port=smtp_port,
     )

@@ -46,9 +46,7 @@ def build_app(issuer: str) -> Starlette:
         q = request.query_params
         missing = [k for k in ("client_id", "redirect_uri", "response_type") if not q.get(k)]
         if missing or q["response_type"] != "code":
-            return _oauth_error(
-                "invalid_request", f"need response_type=code, client_id, redirect_uri {missing}"
-            )
+            return _oauth_error("invalid_request", f"need response_type=code, client_id, redirect_uri {missing}")
         code = secrets.token_urlsafe(24)
         grants[code] = _Grant(q["client_id"], q["redirect_uri"])
         params = {"code": code, **({"state": q["state"]} if "state" in q else {})}
@@ -62,9 +60,7 @@ def build_app(issuer: str) -> Starlette:
         if grant is None:
             return _oauth_error("invalid_grant", "unknown or already used authorization code")
         if (form.get("client_id"), form.get("redirect_uri")) != (grant.client_id, grant.redirect_uri):
-            return _oauth_error(
-                "invalid_grant", "client_id or redirect_uri differs from the authorize request"
-            )
+            return _oauth_error("invalid_grant", "client_id or redirect_uri differs from the authorize request")
         idp.audience = grant.client_id
         return await forward(request, transport)
 

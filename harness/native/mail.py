@@ -10,7 +10,7 @@ import subprocess
 from importlib.metadata import version
 
 from harness.endpoints import ServiceInfo
-from harness.native.service import LOCALHOST, Launch, RunContext, harness_pythonpath, python_module_argv
+from harness.native.service import LOCALHOST, Launch, RunContext, harness_python_env, python_module_argv
 from harness.ports import free_port
 from harness.readiness import HttpStatus, TcpOpen
 
@@ -43,7 +43,7 @@ def plan(ctx: RunContext) -> Launch:
             "harness.fakes.mailsink", "--smtp-port", str(smtp_port), "--http-port", str(http_port)
         )
         info = ServiceInfo(NAME, "aiosmtpd mail sink (Mailpit API)", version("aiosmtpd"), "native", True)
-        env = harness_pythonpath(dict(os.environ))
+        env = harness_python_env(dict(os.environ))
     return Launch(
         name=NAME,
         argv=argv,

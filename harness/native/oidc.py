@@ -6,7 +6,7 @@ import os
 from importlib.metadata import version
 
 from harness.endpoints import ServiceInfo
-from harness.native.service import LOCALHOST, Launch, RunContext, harness_pythonpath, python_module_argv
+from harness.native.service import LOCALHOST, Launch, RunContext, harness_python_env, python_module_argv
 from harness.ports import free_port
 from harness.readiness import HttpStatus
 
@@ -22,6 +22,6 @@ def plan(ctx: RunContext) -> Launch:
         probes=[HttpStatus(f"{issuer}/.well-known/openid-configuration")],
         info=ServiceInfo(NAME, "kernia-test-utils MockIdP", version("kernia-test-utils"), "native", True),
         endpoints={"oidc_issuer": issuer},
-        env=harness_pythonpath(dict(os.environ)),
+        env=harness_python_env(dict(os.environ)),
         cwd=ctx.service_dir(NAME),
     )

@@ -49,9 +49,7 @@ def plan(ctx: RunContext) -> Launch:
     port = free_port()
     config = home / "redis.conf"
     config.touch(mode=0o600)
-    config.write_text(
-        f'bind {LOCALHOST}\nport {port}\nsave ""\nappendonly no\ndir {home}\nrequirepass {password}\n'
-    )
+    config.write_text(f'bind {LOCALHOST}\nport {port}\nsave ""\nappendonly no\ndir {home}\nrequirepass {password}\n')
     url = f"redis://:{password}@{LOCALHOST}:{port}/0"
     return Launch(
         name=NAME,

@@ -7,7 +7,7 @@ import shutil
 from importlib.metadata import version
 
 from harness.endpoints import ServiceInfo
-from harness.native.service import LOCALHOST, Launch, RunContext, harness_pythonpath, python_module_argv
+from harness.native.service import LOCALHOST, Launch, RunContext, harness_python_env, python_module_argv
 from harness.ports import free_port
 from harness.readiness import HttpStatus, TcpOpen
 
@@ -27,7 +27,7 @@ def plan(ctx: RunContext) -> Launch:
         argv = python_module_argv("harness.fakes.stripe_server", "--port", str(port))
         probes = [HttpStatus(f"{base}/_harness/events")]
         info = ServiceInfo(NAME, "kernia-test-utils MockStripe", version("kernia-test-utils"), "native", True)
-        env = harness_pythonpath(dict(os.environ))
+        env = harness_python_env(dict(os.environ))
     return Launch(
         name=NAME,
         argv=argv,

@@ -5,7 +5,8 @@ compose.yaml interpolates (``POSTGRES_PORT`` ...), so two stacks never collide. 
 resolved model (``config --format json``) computed with that same environment.
 
 Options:
-  app            also build and start backend and frontend (default False: the harness deploys the backend)
+  app            also build and start backend and frontend, after the vault-seed and migrate one-shots
+                 (default False: the harness deploys the backend itself)
   profiles       compose profiles to enable (default: every profile compose.yaml defines)
   wait_timeout   seconds `up --wait` may take (default 300)
   oidc_issuer    issuer URL of the test identity provider the harness serves on the host (default ""): the
@@ -45,7 +46,8 @@ from harness.ports import free_port
 from harness.providers.base import Progress, Provider, ProviderError, StackHandle, silent
 
 COMPOSE_FILE = "compose.yaml"
-APP_SERVICES = ("backend", "frontend")
+# The app and the one-shots that prepare it (Vault dev secrets, migrations); the harness deploys the app itself.
+APP_SERVICES = ("vault-seed", "migrate", "backend", "frontend")
 HOST = "127.0.0.1"
 DEFAULT_WAIT_TIMEOUT = 300
 
@@ -134,9 +136,16 @@ def _probe(argv: Sequence[str]) -> str | None:
 
 
 def select_services(config: Mapping[str, Any], *, with_app: bool) -> list[str]:
-    """Services to start: every service of the resolved model, the app's own only on request."""
-    names = list(config["services"])
-    return [name for name in names if with_app or name not in APP_SERVICES]
+    """Long-running services to start and wait for: the app's only on request.
+
+    One-shot services (``restart: "no"``) are left out: they run as dependencies and `up --wait` would treat
+    their exit as a failure.
+    """
+    return [
+        name
+        for name, service in config["services"].items()
+        if (with_app or name not in APP_SERVICES) and service.get("restart") != "no"
+    ]
 
 
 def published_port(config: Mapping[str, Any], service: str, target: int) -> int:

@@ -18,7 +18,9 @@ def compose_binary() -> str:
     return binary
 
 
-def compose_config(compose_file: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def compose_config(
+    compose_file: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     """`docker-compose -f FILE --profile '*' config ARGS` with every profile enabled."""
     return subprocess.run(
         [compose_binary(), "-f", str(compose_file), "--profile", "*", "config", *args],

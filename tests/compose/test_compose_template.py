@@ -27,8 +27,12 @@ PINNED = {
     "prometheus": "prom/prometheus:v3.14.0",
     "grafana": "grafana/grafana:13.2.0",
 }
-POSTGRES = {17: ("postgres:17.11-alpine", "/var/lib/postgresql/data"), 18: ("postgres:18.6-alpine", "/var/lib/postgresql")}
-APP = ("backend", "frontend")
+POSTGRES = {
+    17: ("postgres:17.11-alpine", "/var/lib/postgresql/data"),
+    18: ("postgres:18.6-alpine", "/var/lib/postgresql"),
+}
+APP = ("migrate", "backend", "frontend")  # built from the project's Dockerfile
+ONE_SHOTS = ("vault-seed", "migrate")
 ALL_ON = {"with_sms": True, "with_object_storage": True, "with_queue": True, "observability": "full"}
 
 VARIANTS: dict[str, dict[str, Any]] = {
@@ -90,6 +94,8 @@ def test_every_image_is_pinned_to_an_exact_tag(project: tuple[Path, dict[str, An
             assert service["image"] == f"{slug}:dev"
         elif name == "postgres":
             assert service["image"] == POSTGRES[answers.get("postgres_major", 18)][0]
+        elif name == "vault-seed":
+            assert service["image"] == PINNED["vault"]
         else:
             assert service["image"] == PINNED[name]
         assert "latest" not in service["image"]
@@ -124,20 +130,27 @@ def test_every_published_port_binds_localhost_and_is_overridable(project: tuple[
 
 def test_every_service_has_a_healthcheck_with_start_period(model: dict[str, Any]) -> None:
     for name, service in model["services"].items():
+        if name in ONE_SHOTS:
+            assert service["restart"] == "no" and "healthcheck" not in service, name
+            continue
         check = service.get("healthcheck")
         assert check and check["test"], name
         assert check.get("start_period") and check.get("start_interval"), name
 
 
 def test_healthchecks_test_readiness_not_liveness(model: dict[str, Any]) -> None:
-    checks = {name: " ".join(service["healthcheck"]["test"]) for name, service in model["services"].items()}
-    assert "pg_isready -h 127.0.0.1" in checks["postgres"] and "-d " in checks["postgres"] and "-U " in checks["postgres"]
+    services = model["services"]
+    checks = {name: " ".join(services[name]["healthcheck"]["test"]) for name in services if name not in ONE_SHOTS}
+    assert (
+        "pg_isready -h 127.0.0.1" in checks["postgres"] and "-d " in checks["postgres"] and "-U " in checks["postgres"]
+    )
     assert "redis-cli" in checks["redis"] and "PONG" in checks["redis"]
     assert checks["mailpit"] == "CMD /mailpit readyz"
     assert "Authorization: Bearer sk_test_" in checks["stripe-mock"] and "/v1/customers" in checks["stripe-mock"]
     assert checks["vault"] == "CMD vault status -address=http://127.0.0.1:8200"
     assert "/_localstack/health" in checks["localstack"] and "running" in checks["localstack"]
     assert "/readyz" in checks["backend"]
+    assert "/config.js" in checks["frontend"]
 
 
 def test_volumes_are_named(model: dict[str, Any]) -> None:
@@ -147,14 +160,19 @@ def test_volumes_are_named(model: dict[str, Any]) -> None:
             assert volume["source"] in model["volumes"], (name, volume)
 
 
-def test_backend_waits_for_healthy_dependencies(
-    project: tuple[Path, dict[str, Any]], model: dict[str, Any]
-) -> None:
+def test_backend_waits_for_healthy_dependencies(project: tuple[Path, dict[str, Any]], model: dict[str, Any]) -> None:
     services = model["services"]
-    expected = {"postgres", "redis", "mailpit", "stripe-mock", "vault"} | ({"localstack"} if aws_services(project[1]) else set())
-    depends = services["backend"]["depends_on"]
-    assert set(depends) == expected
-    assert {d["condition"] for d in depends.values()} == {"service_healthy"}
+    expected = {"postgres", "redis", "mailpit", "stripe-mock", "vault"} | (
+        {"localstack"} if aws_services(project[1]) else set()
+    )
+    depends = {name: d["condition"] for name, d in services["backend"]["depends_on"].items()}
+    assert depends == {
+        **dict.fromkeys(expected, "service_healthy"),
+        **dict.fromkeys(ONE_SHOTS, "service_completed_successfully"),
+    }
+    assert services["migrate"]["command"] == ["alembic", "upgrade", "head"]
+    assert services["migrate"]["environment"]["DATABASE_URL"] == services["backend"]["environment"]["DATABASE_URL"]
+    assert "secret/demo_auth/backend" in services["vault-seed"]["command"][0]
     assert services["frontend"]["depends_on"] == {"backend": {"condition": "service_healthy", "required": True}}
     assert services["backend"]["extra_hosts"] == ["host.docker.internal=host-gateway"]
 
@@ -192,7 +210,7 @@ def test_app_environment(model: dict[str, Any]) -> None:
     assert env["AWS_ENDPOINT_URL"] == "http://localstack:4566"
     assert env["VAULT_ADDR"] == "http://vault:8200"
     assert env["VAULT_TOKEN"] == model["services"]["vault"]["environment"]["VAULT_DEV_ROOT_TOKEN_ID"]
-    assert backend["command"] == ["uvicorn", "demo_auth.main:app", "--host", "0.0.0.0", "--port", "8000"]
+    assert backend["command"][:6] == ["uvicorn", "demo_auth.main:app", "--host", "0.0.0.0", "--port", "8000"]
     assert frontend["command"][:4] == ["uvicorn", "app:app", "--app-dir", "frontend"]
 
 

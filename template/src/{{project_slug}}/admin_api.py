@@ -8,7 +8,7 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from kernia.integrations.session import SESSION_COOKIE_NAME, resolve_session
 from kernia.types.adapter import Where
 
-from .hardening import is_admin_user
+from .roles import is_admin_user
 
 router = APIRouter(prefix="/admin", tags=["admin"])
 
@@ -19,7 +19,9 @@ async def require_admin(request: Request) -> str:
     session = await resolve_session(kernia, request.cookies.get(SESSION_COOKIE_NAME))
     if session is None:
         raise HTTPException(status_code=401, detail="UNAUTHORIZED")
-    user = await kernia.context.adapter.find_one(model="user", where=(Where(field="id", value=session.user_id),))
+    user = await kernia.context.adapter.find_one(
+        model="user", where=(Where(field="id", value=session.user_id),)
+    )
     if user is None or not is_admin_user(user):
         raise HTTPException(status_code=403, detail="FORBIDDEN")
     return session.user_id

@@ -31,9 +31,7 @@ AuditFanout = Callable[[dict[str, Any]], Awaitable[None]]
 def redact(value: Any) -> Any:
     """Copy ``value`` with every sensitive key's value replaced by ``REDACTED`` (recursively)."""
     if isinstance(value, Mapping):
-        return {
-            str(k): REDACTED if _SENSITIVE_KEY.search(str(k)) else redact(v) for k, v in value.items()
-        }
+        return {str(k): REDACTED if _SENSITIVE_KEY.search(str(k)) else redact(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [redact(v) for v in value]
     if isinstance(value, str | int | float | bool) or value is None:

@@ -127,4 +127,3 @@ def audit_plugin(audit: AuditWriter, telemetry: Telemetry) -> KerniaPlugin:
             AfterHook(match=lambda ctx: True, handler=session_created),
         ),
     )
-

@@ -14,7 +14,7 @@ from kernia.plugins.magic_link import magic_link
 from kernia.plugins.organization import organization
 from kernia.types.init_options import EmailPasswordOptions, KerniaOptions, SessionOptions, VerificationOptions
 from kernia.types.plugin import KerniaPlugin
-from kernia_api_key import api_key
+from kernia_api_key import ApiKeyOptions, api_key
 from kernia_redis_storage import RedisStorage
 from kernia_scim import SCIMOptions, scim
 from kernia_sqlalchemy import SQLAlchemyAdapter
@@ -25,10 +25,11 @@ from .audit import AuditWriter
 from .audit_hooks import audit_plugin
 from .emails import EmailDelivery
 from .errors import log_unhandled_errors
-from .hardening import hardening_plugin, is_admin_user
+from .hardening import hardening_plugin
 from .password_reset import password_reset_plugin
 from .project import AUTH_PATH, WITH_SMS
 from .resources import Resources
+from .roles import is_admin_user
 from .schema import METADATA, MODELS
 from .secret_store import Secrets
 from .settings import Settings
@@ -89,7 +90,7 @@ def _plugins(
         *([hardening_plugin()] if hardened else []),
         email_and_password(),
         admin(AdminOptions()),
-        api_key(),
+        api_key(ApiKeyOptions(enable_session_for_api_keys=True)),  # x-api-key authenticates as its owner
         organization(send_invitation=delivery.send_invitation),
         magic_link(),
         email_otp(),

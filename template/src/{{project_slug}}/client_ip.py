@@ -19,8 +19,10 @@ ASGIApp = Callable[..., Awaitable[None]]
 REWRITTEN = (b"x-forwarded-for", b"x-real-ip")
 
 
-def resolve_client_ip(peer: str | None, forwarded_for: str | None, trusted: Sequence[IPNetwork]) -> str | None:
-    """Walk X-Forwarded-For from the right while each hop is a trusted proxy; the first other hop is the client."""
+def resolve_client_ip(
+    peer: str | None, forwarded_for: str | None, trusted: Sequence[IPNetwork]
+) -> str | None:
+    """Walk X-Forwarded-For from the right while hops are trusted proxies; the first other hop is the client."""
     if peer is None or not _in(peer, trusted):
         return peer
     client = peer
@@ -60,7 +62,9 @@ class RequestContextMiddleware:
         self.app = app
         self.trusted_proxies = trusted_proxies
 
-    async def __call__(self, scope: dict[str, Any], receive: Callable[..., Any], send: Callable[..., Any]) -> None:
+    async def __call__(
+        self, scope: dict[str, Any], receive: Callable[..., Any], send: Callable[..., Any]
+    ) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
@@ -81,7 +85,10 @@ class RequestContextMiddleware:
 
         async def with_request_id(message: dict[str, Any]) -> None:
             if message["type"] == "http.response.start":
-                message = {**message, "headers": [*message.get("headers", []), (b"x-request-id", request_id[:128].encode())]}
+                message = {
+                    **message,
+                    "headers": [*message.get("headers", []), (b"x-request-id", request_id[:128].encode())],
+                }
             await send(message)
 
         await self.app(scope, receive, with_request_id)

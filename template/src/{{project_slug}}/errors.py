@@ -80,7 +80,9 @@ class InternalErrorScrubber:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
-    async def __call__(self, scope: dict[str, Any], receive: Callable[..., Any], send: Callable[..., Any]) -> None:
+    async def __call__(
+        self, scope: dict[str, Any], receive: Callable[..., Any], send: Callable[..., Any]
+    ) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
@@ -105,7 +107,9 @@ async def _send_scrubbed(send: Callable[..., Any], start: dict[str, Any], body: 
     except (ValueError, AttributeError):
         leaked = None
     if leaked is not None:
-        log.error("unhandled error inside Kernia (request_id=%s): %s", request_context.current().request_id, leaked)
+        log.error(
+            "unhandled error inside Kernia (request_id=%s): %s", request_context.current().request_id, leaked
+        )
         body = json.dumps(error_body()).encode()
     headers = [(k, v) for k, v in start["headers"] if k.lower() != b"content-length"]
     headers.append((b"content-length", str(len(body)).encode()))

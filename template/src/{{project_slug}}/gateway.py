@@ -29,7 +29,9 @@ class LazyMount:
     def __init__(self) -> None:
         self.app: ASGIApp | None = None
 
-    async def __call__(self, scope: dict[str, Any], receive: Callable[..., Any], send: Callable[..., Any]) -> None:
+    async def __call__(
+        self, scope: dict[str, Any], receive: Callable[..., Any], send: Callable[..., Any]
+    ) -> None:
         if self.app is not None:
             await self.app(scope, receive, send)
             return
@@ -46,7 +48,9 @@ class StripMountPath:
         self.app = app
         self.prefix = prefix
 
-    async def __call__(self, scope: dict[str, Any], receive: Callable[..., Any], send: Callable[..., Any]) -> None:
+    async def __call__(
+        self, scope: dict[str, Any], receive: Callable[..., Any], send: Callable[..., Any]
+    ) -> None:
         path = scope.get("path", "")
         if scope["type"] == "http" and (path == self.prefix or path.startswith(self.prefix + "/")):
             scope = {**scope, "path": scope["path"][len(self.prefix) :] or "/"}
@@ -54,7 +58,7 @@ class StripMountPath:
 
 
 class AuthObserver:
-    """Route-level signals for every auth request: latency/status, sign-in latency, callback failures, 429s."""
+    """Route-level signals for each auth request: latency/status, sign-in latency, callback failures, 429s."""
 
     def __init__(self, app: ASGIApp, *, kernia: Kernia, audit: AuditWriter, telemetry: Telemetry) -> None:
         self.app = app
@@ -62,7 +66,9 @@ class AuthObserver:
         self.audit = audit
         self.telemetry = telemetry
 
-    async def __call__(self, scope: dict[str, Any], receive: Callable[..., Any], send: Callable[..., Any]) -> None:
+    async def __call__(
+        self, scope: dict[str, Any], receive: Callable[..., Any], send: Callable[..., Any]
+    ) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return

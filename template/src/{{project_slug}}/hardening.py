@@ -96,11 +96,6 @@ async def extend_session_on_refresh(ctx: EndpointContext, result: object) -> obj
     return None
 
 
-def is_admin_user(user: dict[str, Any]) -> bool:
-    """Kernia SSO's ``is_admin`` callback: provider and domain management is for role=admin only."""
-    return "admin" in str(user.get("role") or "").split(",")
-
-
 def hardening_plugin() -> KerniaPlugin:
     return hooks_plugin(
         "project-hardening",

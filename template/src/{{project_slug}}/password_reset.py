@@ -48,9 +48,13 @@ def safe_callback(callback_url: str | None, frontend_url: str) -> str:
     return frontend_url
 
 
-async def reset_redirect_target(kernia: Kernia, token: str, callback_url: str | None, frontend_url: str) -> str:
+async def reset_redirect_target(
+    kernia: Kernia, token: str, callback_url: str | None, frontend_url: str
+) -> str:
     target = safe_callback(callback_url, frontend_url)
-    row = await kernia.context.adapter.find_one(model="verification", where=(Where(field="value", value=token),))
+    row = await kernia.context.adapter.find_one(
+        model="verification", where=(Where(field="value", value=token),)
+    )
     valid = (
         row is not None
         and str(row["identifier"]).startswith(RESET_PREFIX)

@@ -1,4 +1,4 @@
-"""A minimal Kernia plugin carrying only endpoint hooks: how the project extends Kernia without patching it."""
+"""A minimal Kernia plugin carrying only endpoint hooks: how the project extends Kernia without patching."""
 
 from __future__ import annotations
 

@@ -13,7 +13,7 @@ class RequestInfo:
     user_agent: str | None = None
 
 
-_current: ContextVar[RequestInfo] = ContextVar("request_info", default=RequestInfo())
+_current: ContextVar[RequestInfo] = ContextVar("request_info", default=RequestInfo())  # noqa: B039 (frozen)
 
 
 def current() -> RequestInfo:

@@ -48,12 +48,16 @@ def _replace_cookie(headers: list[tuple[bytes, bytes]], value: str) -> list[tupl
 class CookieRotationShim:
     """Accept session cookies signed with a previous secret during the grace period."""
 
-    def __init__(self, app: ASGIApp, auth_context: Callable[[], AuthContext], previous: Callable[[], Sequence[str]]) -> None:
+    def __init__(
+        self, app: ASGIApp, auth_context: Callable[[], AuthContext], previous: Callable[[], Sequence[str]]
+    ) -> None:
         self.app = app
         self.auth_context = auth_context
         self.previous = previous
 
-    async def __call__(self, scope: dict[str, Any], receive: Callable[..., Any], send: Callable[..., Any]) -> None:
+    async def __call__(
+        self, scope: dict[str, Any], receive: Callable[..., Any], send: Callable[..., Any]
+    ) -> None:
         previous = self.previous() if scope["type"] == "http" else ()
         cookie = _session_cookie(scope) if previous else None
         auth = self.auth_context() if cookie else None

@@ -154,4 +154,3 @@ METADATA: MetaData = build_metadata()
 AUDIT_EVENT: Table = METADATA.tables["audit_event"]
 STRIPE_EVENT: Table = METADATA.tables["stripe_event"]
 USER: Table = METADATA.tables["user"]
-

@@ -20,7 +20,13 @@ from .settings import Settings
 log = logging.getLogger(__name__)
 
 MIN_SECRET_LENGTH = 32
-SECRET_KEYS = ("kernia_secret", "smtp_username", "smtp_password", "stripe_secret_key", "stripe_webhook_secret")
+SECRET_KEYS = (
+    "kernia_secret",
+    "smtp_username",
+    "smtp_password",
+    "stripe_secret_key",
+    "stripe_webhook_secret",
+)
 
 
 class SecretsError(RuntimeError):
@@ -79,7 +85,9 @@ def _from_vault(settings: Settings, factory: Callable[..., Any]) -> Secrets:
     where = f"{settings.vault_kv_mount}/{settings.vault_secret_path}"
     try:
         current = kv.read_secret_version(
-            path=settings.vault_secret_path, mount_point=settings.vault_kv_mount, raise_on_deleted_version=True
+            path=settings.vault_secret_path,
+            mount_point=settings.vault_kv_mount,
+            raise_on_deleted_version=True,
         )
     except Exception as exc:  # hvac raises InvalidPath / Forbidden / connection errors
         raise SecretsError(f"cannot read Vault secret {where}: {type(exc).__name__}") from None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 

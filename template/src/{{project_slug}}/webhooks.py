@@ -68,7 +68,9 @@ class StripeWebhookGuard:
         self.audit = audit
         self.telemetry = telemetry
 
-    async def __call__(self, scope: dict[str, Any], receive: Callable[..., Any], send: Callable[..., Any]) -> None:
+    async def __call__(
+        self, scope: dict[str, Any], receive: Callable[..., Any], send: Callable[..., Any]
+    ) -> None:
         if scope["type"] != "http" or scope["method"] != "POST" or scope["path"] != self.path:
             await self.app(scope, receive, send)
             return
@@ -91,7 +93,9 @@ class StripeWebhookGuard:
         events = self.events
         if not await events.claim(event_id, event_type):
             log.info("stripe event %s already processed; replay ignored", event_id)
-            await self.audit.record("stripe.webhook_replayed", subject_type="stripe_event", subject_id=event_id)
+            await self.audit.record(
+                "stripe.webhook_replayed", subject_type="stripe_event", subject_id=event_id
+            )
             await _send_json(send, 200, {"received": True, "duplicate": True})
             return
         status = 500

@@ -1,0 +1,131 @@
+"""ComposeProvider: endpoints from the real resolved model, the no-engine error, and a real up/down with Docker."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+import redis
+from compose_checks import resolved_model
+from conftest import RenderFn
+
+from harness.compose_cli import PORT_VARIABLES
+from harness.endpoints import ServiceInfo
+from harness.providers.base import ProviderError
+from harness.providers.compose import ComposeProvider, endpoints_from_config, select_services
+
+PORTS = {name: str(42000 + index) for index, name in enumerate(PORT_VARIABLES)}
+
+
+def engine_answers() -> bool:
+    docker = shutil.which("docker")
+    return bool(docker) and subprocess.run([docker, "info"], capture_output=True).returncode == 0
+
+
+needs_engine = pytest.mark.skipif(not engine_answers(), reason="no Docker engine answers `docker info`")
+
+
+@pytest.fixture
+def model(render: RenderFn) -> dict[str, Any]:
+    project = render(with_sms=True, observability="full")
+    return resolved_model(project / "compose.yaml", env={**os.environ, **PORTS})
+
+
+def test_select_services_leaves_the_app_to_the_harness(model: dict[str, Any]) -> None:
+    infra = select_services(model, with_app=False)
+    assert set(infra) == {"postgres", "redis", "mailpit", "localstack", "stripe-mock", "vault", "prometheus", "grafana"}
+    # The one-shots (vault-seed, migrate) run as the backend's dependencies, not as waited-for services.
+    assert set(select_services(model, with_app=True)) == {*infra, "backend", "frontend"}
+    assert model["services"]["migrate"]["restart"] == "no"
+
+
+def test_endpoints_come_from_the_resolved_model(model: dict[str, Any]) -> None:
+    services = select_services(model, with_app=False)
+    endpoints = endpoints_from_config(model, services=services, oidc_issuer="http://127.0.0.1:39000")
+    assert endpoints.provider == "compose"
+    assert endpoints.database_url == (
+        f"postgresql://kernia:dev-only-postgres-password@127.0.0.1:{PORTS['POSTGRES_PORT']}/postgres"
+    )
+    assert endpoints.redis_url == f"redis://127.0.0.1:{PORTS['REDIS_PORT']}/0"
+    assert (endpoints.smtp_host, endpoints.smtp_port) == ("127.0.0.1", int(PORTS["MAILPIT_SMTP_PORT"]))
+    assert endpoints.mailpit_api_url == f"http://127.0.0.1:{PORTS['MAILPIT_UI_PORT']}"
+    assert endpoints.aws_endpoint_url == f"http://127.0.0.1:{PORTS['LOCALSTACK_PORT']}"
+    assert endpoints.stripe_api_base == f"http://127.0.0.1:{PORTS['STRIPE_MOCK_PORT']}"
+    assert endpoints.vault_addr == f"http://127.0.0.1:{PORTS['VAULT_PORT']}"
+    assert endpoints.vault_token == "dev-only-root-token"
+    assert endpoints.oidc_issuer == "http://127.0.0.1:39000"
+    assert endpoints.backend_url is None and endpoints.frontend_url is None
+    infos = {info.name: info for info in endpoints.services}
+    assert infos["postgres"] == ServiceInfo("postgres", "postgres", "18.6-alpine", "compose")
+    assert infos["vault"] == ServiceInfo("vault", "hashicorp/vault", "1.21.4", "compose")
+    assert set(infos) == set(services)
+
+
+def test_endpoints_with_the_app(model: dict[str, Any]) -> None:
+    endpoints = endpoints_from_config(model, services=select_services(model, with_app=True), oidc_issuer="")
+    assert endpoints.backend_url == f"http://127.0.0.1:{PORTS['BACKEND_PORT']}"
+    assert endpoints.frontend_url == f"http://127.0.0.1:{PORTS['FRONTEND_PORT']}"
+    backend = next(info for info in endpoints.services if info.name == "backend")
+    assert backend.implementation == "demo_auth (built from Dockerfile)" and backend.version == "dev"
+
+
+def test_credentials_from_env_reach_the_database_url(render: RenderFn) -> None:
+    project = render()
+    env = {**os.environ, "POSTGRES_USER": "dev user", "POSTGRES_PASSWORD": "p@ss/word"}
+    model = resolved_model(project / "compose.yaml", env=env)
+    endpoints = endpoints_from_config(model, services=select_services(model, with_app=False), oidc_issuer="")
+    assert endpoints.database_url.startswith("postgresql://dev%20user:p%40ss%2Fword@127.0.0.1:5432/")
+
+
+def test_missing_compose_file_is_reported(tmp_path: Path) -> None:
+    with pytest.raises(ProviderError, match=r"compose\.yaml does not exist"):
+        ComposeProvider(tmp_path).up(tmp_path)
+
+
+def test_bad_option_is_reported(render: RenderFn, tmp_path: Path) -> None:
+    with pytest.raises(ProviderError, match="app='perhaps'"):
+        ComposeProvider(render(), {"app": "perhaps"}).up(tmp_path)
+
+
+@pytest.mark.skipif(engine_answers(), reason="a Docker engine answers here: the no-engine path cannot be shown")
+def test_up_without_an_engine_says_what_to_do(render: RenderFn, tmp_path: Path) -> None:
+    with pytest.raises(ProviderError) as raised:
+        ComposeProvider(render()).up(tmp_path)
+    message = str(raised.value)
+    assert message.startswith("no Docker engine answers")
+    assert "--provider native" in message
+
+
+@pytest.mark.slow
+@needs_engine
+def test_up_and_down_against_a_real_engine(render: RenderFn, tmp_path: Path) -> None:
+    project = render()
+    provider = ComposeProvider(project, {"profiles": "aws", "wait_timeout": "600"})
+    handle = provider.up(tmp_path)
+    try:
+        endpoints = handle.endpoints
+        for url in (f"{endpoints.mailpit_api_url}/readyz", f"{endpoints.vault_addr}/v1/sys/health"):
+            with urllib.request.urlopen(url, timeout=10) as response:
+                assert response.status == 200
+        request = urllib.request.Request(
+            f"{endpoints.stripe_api_base}/v1/customers", headers={"Authorization": "Bearer sk_test_devonly"}
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            assert response.status == 200
+        with psycopg.connect(endpoints.database_url) as connection:
+            assert connection.execute("select 1").fetchone() == (1,)
+        assert redis.Redis.from_url(endpoints.redis_url).ping()
+    finally:
+        provider.down(handle)
+    ps = subprocess.run(
+        [*handle.state["executable"], "-p", handle.state["project_name"], "ps", "--all", "-q"],
+        capture_output=True,
+        text=True,
+    )
+    assert ps.stdout.strip() == ""
