@@ -50,6 +50,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--harness-report", help="write the JSON report to this file")
     group.addoption("--harness-keep", action="store_true", help="leave the stack running after the run")
     group.addoption(
+        "--harness-target",
+        metavar="URL",
+        help="check this backend (same stack, e.g. a canary) instead of the deployed one",
+    )
+    group.addoption(
         "--harness-option",
         action="append",
         default=[],

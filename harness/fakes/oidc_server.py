@@ -5,6 +5,10 @@ flow needs around it: ``GET /authorize`` redirects to ``redirect_uri`` with a on
 caller's ``state``, and ``POST /token`` accepts only such a code with the same client and redirect URI,
 then issues an id_token whose audience is that client. Any client secret is accepted.
 
+Like a real IdP, it only redirects to registered redirect URIs: ``POST /_harness/clients`` with
+``{"client_id": ..., "redirect_uris": [...]}`` registers a client (the deployment's configure_callbacks step
+does this); ``/authorize`` refuses an unknown client or an unregistered redirect URI.
+
 The harness chooses who signs in next: ``POST /_harness/next-user`` with JSON
 ``{"email": ..., "email_verified": true, "sub": ..., "name": ...}`` queues that identity for the next
 token exchange (without one, MockIdP asserts ``anonymous@test``).
@@ -16,7 +20,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -41,12 +45,15 @@ def build_app(issuer: str) -> Starlette:
     idp = mock_idp(issuer)
     transport = idp.mock_transport()
     grants: dict[str, _Grant] = {}
+    clients: dict[str, set[str]] = {}
 
     async def authorize(request: Request) -> Response:
         q = request.query_params
         missing = [k for k in ("client_id", "redirect_uri", "response_type") if not q.get(k)]
         if missing or q["response_type"] != "code":
             return _oauth_error("invalid_request", f"need response_type=code, client_id, redirect_uri {missing}")
+        if q["redirect_uri"] not in clients.get(q["client_id"], set()):
+            return _oauth_error("invalid_request", f"redirect_uri {q['redirect_uri']} is not registered")
         code = secrets.token_urlsafe(24)
         grants[code] = _Grant(q["client_id"], q["redirect_uri"])
         params = {"code": code, **({"state": q["state"]} if "state" in q else {})}
@@ -54,8 +61,8 @@ def build_app(issuer: str) -> Starlette:
         return RedirectResponse(f"{q['redirect_uri']}{sep}{urlencode(params)}", status_code=302)
 
     async def token(request: Request) -> Response:
-        await request.body()  # cache the body: forward() re-reads it after the form is parsed
-        form = await request.form()
+        # OAuth token requests are application/x-www-form-urlencoded (RFC 6749 4.1.3)
+        form = dict(parse_qsl((await request.body()).decode()))
         grant = grants.pop(str(form.get("code", "")), None)
         if grant is None:
             return _oauth_error("invalid_grant", "unknown or already used authorization code")
@@ -75,6 +82,14 @@ def build_app(issuer: str) -> Starlette:
         )
         return JSONResponse({"queued": email})
 
+    async def register_client(request: Request) -> Response:
+        data = await request.json()
+        uris = data.get("redirect_uris")
+        if not data.get("client_id") or not isinstance(uris, list) or not uris:
+            return _oauth_error("invalid_client_metadata", "need client_id and a non-empty redirect_uris list")
+        clients.setdefault(data["client_id"], set()).update(uris)
+        return JSONResponse({"client_id": data["client_id"], "redirect_uris": sorted(clients[data["client_id"]])})
+
     async def passthrough(request: Request) -> Response:
         return await forward(request, transport)
 
@@ -83,6 +98,7 @@ def build_app(issuer: str) -> Starlette:
             Route("/authorize", authorize),
             Route("/token", token, methods=["POST"]),
             Route("/_harness/next-user", next_user, methods=["POST"]),
+            Route("/_harness/clients", register_client, methods=["POST"]),
             Route("/.well-known/openid-configuration", passthrough),
             Route("/.well-known/jwks.json", passthrough),
             Route("/userinfo", passthrough),

@@ -1,15 +1,19 @@
 """stripe-mock stand-in: kernia-test-utils' MockStripe served over real HTTP (stateful, unlike stripe-mock).
 
 It answers every call kernia_stripe's StripeClient makes (customers incl. search, checkout sessions,
-billing portal sessions, prices, subscriptions, subscription schedules). Like Stripe, a request without
-``Authorization: Bearer sk_...`` gets 401. Harness-only endpoints under ``/_harness``: POST
-``/_harness/prices`` seeds a price (MockStripe.add_price arguments as JSON), GET ``/_harness/events``
-lists the calls recorded so far.
+billing portal sessions, prices, subscriptions, subscription schedules), plus webhook endpoint registration
+(``/v1/webhook_endpoints``, which MockStripe lacks) so the deployment can register its callback URL.
+Like Stripe, a request without ``Authorization: Bearer sk_...`` gets 401. Harness-only endpoints under
+``/_harness``: POST ``/_harness/prices`` seeds a price (MockStripe.add_price arguments as JSON),
+GET ``/_harness/events`` lists the calls recorded so far.
 
 Run: ``python -m harness.fakes.stripe_server --port P`` (binds 127.0.0.1 only).
 """
 
 from __future__ import annotations
+
+import secrets
+from urllib.parse import parse_qs
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -40,6 +44,26 @@ def build_app() -> Starlette:
         data = await request.json()
         return JSONResponse(stripe.add_price(data.pop("id"), **data))
 
+    webhook_endpoints: dict[str, dict] = {}
+
+    async def webhook_endpoint(request: Request) -> Response:
+        if not request.headers.get("authorization", "").startswith("Bearer sk_"):
+            return JSONResponse(_NO_KEY, status_code=401)
+        if request.method == "GET":
+            return JSONResponse({"object": "list", "data": list(webhook_endpoints.values()), "has_more": False})
+        form = parse_qs((await request.body()).decode())  # Stripe's form encoding; no multipart parser needed
+        if not form.get("url"):
+            return JSONResponse({"error": {"message": "Missing required param: url."}}, status_code=400)
+        endpoint_id = f"we_{secrets.token_hex(12)}"
+        webhook_endpoints[endpoint_id] = {
+            "id": endpoint_id,
+            "object": "webhook_endpoint",
+            "url": form["url"][0],
+            "enabled_events": form.get("enabled_events[]", []),
+            "status": "enabled",
+        }
+        return JSONResponse(webhook_endpoints[endpoint_id])
+
     async def events(_request: Request) -> Response:
         return JSONResponse(stripe.capture_events)
 
@@ -47,6 +71,7 @@ def build_app() -> Starlette:
         routes=[
             Route("/_harness/prices", add_price, methods=["POST"]),
             Route("/_harness/events", events),
+            Route("/v1/webhook_endpoints", webhook_endpoint, methods=["GET", "POST"]),
             Route("/v1/{path:path}", api, methods=["GET", "POST", "DELETE"]),
         ]
     )

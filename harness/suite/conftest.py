@@ -44,8 +44,9 @@ def ctx(deployed: stack.Running) -> Context:
 
 
 @pytest.fixture(scope="session")
-def auth_base_url(deployed: stack.Running) -> str:
-    return deployed.deployment["auth_base_url"]
+def auth_base_url(deployed: stack.Running, pytestconfig: pytest.Config) -> str:
+    target = pytestconfig.getoption("--harness-target")
+    return f"{target.rstrip('/')}{deployed.project.auth_path}" if target else deployed.deployment["auth_base_url"]
 
 
 @pytest.fixture(scope="session")

@@ -25,8 +25,11 @@ def _script(tmp_path: Path, body: str) -> list[str]:
 
 
 def _sleeper(tmp_path: Path, name: str = "sleeper") -> ManagedProcess:
+    """A shell with two background children; ready once it says so (both children exist by then)."""
     argv = ["sh", "-c", "sleep 300 & sleep 300 & echo started; wait"]
-    return ManagedProcess(name, argv, log_path=tmp_path / f"{name}.log", probes=[Custom("always", lambda: True)])
+    log = tmp_path / f"{name}.log"
+    ready = Custom("'started' in the log", lambda: "started" in log.read_text())
+    return ManagedProcess(name, argv, log_path=log, probes=[ready])
 
 
 def test_failure_names_service_command_and_last_log_lines(tmp_path: Path) -> None:

@@ -22,7 +22,7 @@ REWRITTEN = (b"x-forwarded-for", b"x-real-ip")
 def resolve_client_ip(
     peer: str | None, forwarded_for: str | None, trusted: Sequence[IPNetwork]
 ) -> str | None:
-    """Walk X-Forwarded-For from the right while hops are trusted proxies; the first other hop is the client."""
+    """Walk X-Forwarded-For right to left past trusted proxies; the first untrusted hop is the client."""
     if peer is None or not _in(peer, trusted):
         return peer
     client = peer

@@ -40,7 +40,8 @@ class SmtpMailer:
         message["From"] = self.sender
         message["To"] = email.to
         message["Subject"] = email.subject
-        message.set_content(email.body)
+        # 7bit keeps links verbatim in the raw message (quoted-printable would split and escape them).
+        message.set_content(email.body, cte="7bit" if email.body.isascii() else "quoted-printable")
         with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as client:
             if self.starttls:
                 client.starttls()

@@ -1,0 +1,120 @@
+"""End to end on native services: render a project, rehearse it with the real CLI, and prove the checks can fail.
+
+Every CI run goes through this: `harness up`, `deploy`, `smoke` (two xdist workers sharing one stack), `status`
+and `down`; the intrusion checks against a deliberately unhardened backend; and a one-shot `harness rehearse`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from pathlib import Path
+
+import psutil
+import pytest
+
+from harness import stack
+from harness.project import Project
+from harness.steps.backend import start_backend
+from harness.process import stop_record
+from tests.conftest import render_project
+
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("native-stack")]
+SUPPORT = Path(__file__).resolve().parent.parent / "support"
+
+
+def harness(project: Path, *args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "harness", "--project", str(project), *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def describe(result: subprocess.CompletedProcess[str]) -> str:
+    return f"exit {result.returncode}\n--- stdout\n{result.stdout[-6000:]}\n--- stderr\n{result.stderr[-6000:]}"
+
+
+@pytest.fixture(scope="module")
+def deployed_project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    project = render_project(tmp_path_factory.mktemp("native") / "demo-auth")
+    up = harness(project, "up", "--json", "--option", "aws=moto")
+    assert up.returncode == 0, describe(up)
+    try:
+        endpoints = json.loads(up.stdout)
+        assert "***" in endpoints["database_url"] and endpoints["vault_token"] == "***", "up printed credentials"
+        deploy = harness(project, "deploy", "--json")
+        assert deploy.returncode == 0, describe(deploy)
+        yield project
+    finally:
+        down = harness(project, "down")
+        assert down.returncode == 0, describe(down)
+
+
+def test_up_deploy_smoke_down(deployed_project: Path, tmp_path: Path) -> None:
+    report_path, junit = tmp_path / "report.json", tmp_path / "junit.xml"
+    smoke = harness(deployed_project, "smoke", "-n", "2", "--report", str(report_path), "--junitxml", str(junit))
+    assert smoke.returncode == 0, describe(smoke)
+    report = json.loads(report_path.read_text())
+    assert report["status"] == "passed"
+    assert [s["name"] for s in report["steps"]] == [
+        "provision", "migrate", "deploy_backend", "configure_callbacks", "deploy_frontend"
+    ]
+    names = {c["name"] for c in report["checks"]}
+    for expected in (
+        "test_session_refresh_moves_expiry_forward",
+        "test_logout_refuses_the_old_cookie",
+        "test_admin_route_refuses_non_admin",
+        "test_email_otp_cannot_be_minted_for_someone_else",
+        "test_sign_in_rate_limit_is_not_reset_by_spoofed_forwarded_for",
+    ):
+        assert expected in names, f"{expected} missing from the report"
+    assert all(c["status"] == "passed" for c in report["checks"]), report["checks"]
+    services = {s["name"]: s for s in report["services"]}
+    assert {"postgres", "redis", "vault", "mail", "stripe", "aws", "oidc"} <= set(services)
+    assert services["postgres"]["version"].startswith("18.")
+    testcases = ET.parse(junit).getroot().iter("testcase")
+    assert sum(1 for _ in testcases) >= len(names)
+
+
+def test_intrusion_checks_fail_against_an_unhardened_backend(deployed_project: Path, tmp_path: Path) -> None:
+    """Negative control: the same intrusion checks, pointed at the app without its fixes, must each fail."""
+    running = stack.load(Project.load(deployed_project))
+    ctx = running.context()
+    os.environ["UNHARDENED_PROJECT_SLUG"] = running.project.slug
+    os.environ["PYTHONPATH"] = os.pathsep.join([str(SUPPORT), os.environ.get("PYTHONPATH", "")])
+    try:
+        record, url = start_backend(ctx, name="unhardened", app="unhardened_app:create_app", factory=True)
+    finally:
+        del os.environ["UNHARDENED_PROJECT_SLUG"]
+    try:
+        junit = tmp_path / "intrusion.xml"
+        result = harness(
+            deployed_project, "smoke", "--junitxml", str(junit), "--", "-k", "intrusion", "--harness-target", url
+        )
+        assert result.returncode != 0, "intrusion checks passed against the unhardened backend:\n" + describe(result)
+        outcomes = {
+            case.get("name"): ("failed" if case.find("failure") is not None else "passed")
+            for case in ET.parse(junit).getroot().iter("testcase")
+        }
+        assert outcomes and all(o == "failed" for o in outcomes.values()), outcomes
+    finally:
+        stop_record(record)
+
+
+def test_rehearse_one_shot_leaves_nothing_behind(tmp_path: Path) -> None:
+    project = render_project(tmp_path / "one-shot")
+    report_path = tmp_path / "rehearsal.json"
+    result = harness(project, "rehearse", "--provider", "native", "--report", str(report_path), timeout=900)
+    assert result.returncode == 0, describe(result)
+    report = json.loads(report_path.read_text())
+    assert report["status"] == "passed" and report["provider"] == "native"
+    assert not stack.StackState(project).exists(), "the stack record outlived the rehearsal"
+    pids = [p.info for p in psutil.process_iter(["pid", "cmdline"]) if str(project) in " ".join(p.info["cmdline"] or [])]
+    assert not pids, f"processes of the rehearsal still run: {pids}"
