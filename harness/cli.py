@@ -133,12 +133,8 @@ def cmd_status(args: argparse.Namespace, project: Project) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="harness", description="Rehearse a Kernia deployment against its stack."
-    )
-    parser.add_argument(
-        "--project", type=Path, default=Path.cwd(), help="rendered project directory (default: .)"
-    )
+    parser = argparse.ArgumentParser(prog="harness", description="Rehearse a Kernia deployment against its stack.")
+    parser.add_argument("--project", type=Path, default=Path.cwd(), help="rendered project directory (default: .)")
     commands = parser.add_subparsers(dest="command", required=True)
     providers = sorted(PROVIDERS)
 
@@ -150,9 +146,7 @@ def build_parser() -> argparse.ArgumentParser:
     up.set_defaults(func=cmd_up)
 
     down = commands.add_parser("down", help="stop the stack and remove its data")
-    down.add_argument(
-        "--keep-data", action="store_true", help="keep the services' data directory for inspection"
-    )
+    down.add_argument("--keep-data", action="store_true", help="keep the services' data directory for inspection")
     down.set_defaults(func=cmd_down)
 
     deploy = commands.add_parser("deploy", help="run deployment steps 1-5 against the running stack")
@@ -167,14 +161,10 @@ def build_parser() -> argparse.ArgumentParser:
         if name == "rehearse":
             sub.add_argument("--provider", choices=providers, default=DEFAULT_PROVIDER)
             sub.add_argument("--keep", action="store_true", help="leave the stack running afterwards")
-            sub.add_argument(
-                "--option", action="append", default=[], metavar="KEY=VALUE", help="provider option"
-            )
+            sub.add_argument("--option", action="append", default=[], metavar="KEY=VALUE", help="provider option")
         sub.add_argument("--report", help="write the JSON report to this file")
         sub.add_argument("--junitxml", help="write JUnit XML to this file")
-        sub.add_argument(
-            "-n", "--workers", type=int, default=0, help="pytest-xdist workers (0: run in-process)"
-        )
+        sub.add_argument("-n", "--workers", type=int, default=0, help="pytest-xdist workers (0: run in-process)")
         sub.add_argument("pytest_args", nargs="*", help="extra pytest arguments (after --)")
         sub.set_defaults(func=func)
 

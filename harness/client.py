@@ -74,9 +74,7 @@ class AuthClient:
         return self.http.cookies.get(SESSION_COOKIE)
 
     def sign_up(self, account: Account, name: str = "Rehearsal User") -> httpx.Response:
-        response = self.post(
-            "/sign-up/email", {"email": account.email, "password": account.password, "name": name}
-        )
+        response = self.post("/sign-up/email", {"email": account.email, "password": account.password, "name": name})
         if response.status_code == 200:
             account.user_id = (response.json().get("user") or {}).get("id")
         return response

@@ -8,6 +8,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from harness.pythonenv import python_env
+
 TAIL_LINES = 30
 
 
@@ -28,14 +30,12 @@ class CommandResult:
         return f"`{' '.join(self.argv)}` exited {self.returncode}:\n{self.tail()}"
 
 
-def run_command(
-    argv: Sequence[str], *, cwd: Path, env: Mapping[str, str], timeout: float = 300
-) -> CommandResult:
+def run_command(argv: Sequence[str], *, cwd: Path, env: Mapping[str, str], timeout: float = 300) -> CommandResult:
     """Run ``argv`` with ``env`` layered over the current environment; stdout and stderr merged."""
     completed = subprocess.run(
         list(argv),
         cwd=cwd,
-        env={**os.environ, **env},
+        env=python_env({**os.environ, **env}),
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

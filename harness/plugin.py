@@ -41,12 +41,8 @@ class HarnessSession:
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("kernia-harness", "Kernia deployment rehearsal")
     group.addoption("--harness-project", default=".", help="rendered project directory (default: .)")
-    group.addoption(
-        "--harness-provider", help="start a stack with this provider, deploy it, and stop it afterwards"
-    )
-    group.addoption(
-        "--harness-running", action="store_true", help="use the stack deployed by `harness deploy`"
-    )
+    group.addoption("--harness-provider", help="start a stack with this provider, deploy it, and stop it afterwards")
+    group.addoption("--harness-running", action="store_true", help="use the stack deployed by `harness deploy`")
     group.addoption("--harness-report", help="write the JSON report to this file")
     group.addoption("--harness-keep", action="store_true", help="leave the stack running after the run")
     group.addoption(
@@ -86,7 +82,7 @@ def _raise_keyboard_interrupt(signum: int, _frame: object) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "harness_check(name): a rehearsal check, reported under this name")
+    config.addinivalue_line("markers", "intrusion: an attack the deployed backend must refuse")
     if not _active(config) or _is_worker(config):
         return
     project = Project.load(Path(config.getoption("--harness-project")))
@@ -141,9 +137,7 @@ class CheckRecorder:
             status = "skipped" if report.skipped else "error"
         else:
             return
-        detail = (
-            report.longreprtext.strip().splitlines()[-1] if not report.passed and report.longreprtext else ""
-        )
+        detail = report.longreprtext.strip().splitlines()[-1] if not report.passed and report.longreprtext else ""
         name = report.nodeid.split("::")[-1]
         self.report.checks.append(CheckResult(name, status, round(report.duration, 3), detail))
 
@@ -160,9 +154,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     except stack.StackError:
         pass
     if session.setup_error:
-        report.steps.append(
-            {"name": "stack", "status": "failed", "seconds": 0.0, "detail": session.setup_error}
-        )
+        report.steps.append({"name": "stack", "status": "failed", "seconds": 0.0, "detail": session.setup_error})
     if session.owns_stack and not session.keep:
         stack.down(session.project, progress=lambda m: session.console.print(f"[dim]harness[/] {m}"))
     if session.report_path:

@@ -32,9 +32,7 @@ class Project:
         answers = yaml.safe_load(answers_path.read_text()) or {}
         missing = [key for key in ("project_slug", "auth_path") if key not in answers]
         if missing:
-            raise ProjectError(
-                f"{answers_path} lacks {', '.join(missing)}: re-render it with `copier update`"
-            )
+            raise ProjectError(f"{answers_path} lacks {', '.join(missing)}: re-render it with `copier update`")
         return cls(root=root, answers=answers)
 
     @property

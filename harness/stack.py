@@ -42,9 +42,7 @@ class Running:
         self.state.save(self.handle, self.deployment)
 
 
-def up(
-    project: Project, provider: str, options: dict[str, Any] | None = None, progress: Progress = silent
-) -> Running:
+def up(project: Project, provider: str, options: dict[str, Any] | None = None, progress: Progress = silent) -> Running:
     state = StackState(project.root)
     if state.exists():
         raise StackError(f"a stack for {project.root} is already running: run `harness down` first")

@@ -80,9 +80,7 @@ class VaultStore:
         return int(metadata["data"]["current_version"])
 
     def destroy_versions(self, versions: list[int]) -> None:
-        self.client.secrets.kv.v2.destroy_secret_versions(
-            path=self.path, versions=versions, mount_point=self.mount
-        )
+        self.client.secrets.kv.v2.destroy_secret_versions(path=self.path, versions=versions, mount_point=self.mount)
 
     def backend_token(self, policy_name: str, ttl: str = "24h") -> str:
         """A token that can only read the backend's secrets: the backend never holds the root token."""

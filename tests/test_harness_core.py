@@ -89,7 +89,7 @@ def test_external_provider_refuses_a_bad_port() -> None:
 
 
 def test_project_load_explains_a_missing_answers_file(tmp_path: Path) -> None:
-    with pytest.raises(ProjectError, match="has no .copier-answers.yml"):
+    with pytest.raises(ProjectError, match=r"has no \.copier-answers\.yml"):
         Project.load(tmp_path)
 
 

@@ -21,10 +21,11 @@ from pathlib import Path
 import httpx
 
 from harness.endpoints import ServiceInfo
-from harness.native.service import LOCALHOST, Launch, RunContext, harness_python_env
+from harness.native.service import LOCALHOST, Launch, RunContext
 from harness.ports import free_port
 from harness.process import run_step
 from harness.providers.base import ProviderError
+from harness.pythonenv import python_env
 from harness.readiness import Custom, HttpStatus
 from harness.toolcache import ensure_tool
 
@@ -171,7 +172,7 @@ def moto_plan(ctx: RunContext, *, reason: str) -> Launch:
         probes=[HttpStatus(f"{url}/moto-api/data.json")],
         info=ServiceInfo(NAME, "moto", moto_version, "native", stand_in=True),
         endpoints={"aws_endpoint_url": url},
-        env=harness_python_env(dict(os.environ)),
+        env=python_env(dict(os.environ)),
         cwd=ctx.service_dir(NAME),
         state={"account_id": "123456789012", "fallback_reason": reason},
     )

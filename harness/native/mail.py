@@ -10,8 +10,9 @@ import subprocess
 from importlib.metadata import version
 
 from harness.endpoints import ServiceInfo
-from harness.native.service import LOCALHOST, Launch, RunContext, harness_python_env, python_module_argv
+from harness.native.service import LOCALHOST, Launch, RunContext, python_module_argv
 from harness.ports import free_port
+from harness.pythonenv import python_env
 from harness.readiness import HttpStatus, TcpOpen
 
 NAME = "mail"
@@ -43,7 +44,7 @@ def plan(ctx: RunContext) -> Launch:
             "harness.fakes.mailsink", "--smtp-port", str(smtp_port), "--http-port", str(http_port)
         )
         info = ServiceInfo(NAME, "aiosmtpd mail sink (Mailpit API)", version("aiosmtpd"), "native", True)
-        env = harness_python_env(dict(os.environ))
+        env = python_env(dict(os.environ))
     return Launch(
         name=NAME,
         argv=argv,

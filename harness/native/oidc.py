@@ -6,8 +6,9 @@ import os
 from importlib.metadata import version
 
 from harness.endpoints import ServiceInfo
-from harness.native.service import LOCALHOST, Launch, RunContext, harness_python_env, python_module_argv
+from harness.native.service import LOCALHOST, Launch, RunContext, python_module_argv
 from harness.ports import free_port
+from harness.pythonenv import python_env
 from harness.readiness import HttpStatus
 
 NAME = "oidc"
@@ -22,6 +23,6 @@ def plan(ctx: RunContext) -> Launch:
         probes=[HttpStatus(f"{issuer}/.well-known/openid-configuration")],
         info=ServiceInfo(NAME, "kernia-test-utils MockIdP", version("kernia-test-utils"), "native", True),
         endpoints={"oidc_issuer": issuer},
-        env=harness_python_env(dict(os.environ)),
+        env=python_env(dict(os.environ)),
         cwd=ctx.service_dir(NAME),
     )

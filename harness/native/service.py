@@ -15,10 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import harness
 from harness.endpoints import ServiceInfo
 from harness.readiness import Probe
-from harness.toolcache import cache_root
 
 LOCALHOST = "127.0.0.1"
 
@@ -66,22 +64,6 @@ def new_secret() -> str:
 def python_module_argv(module: str, *args: str) -> list[str]:
     """Run one of the harness's own modules (the fakes) with this interpreter."""
     return [sys.executable, "-m", module, *args]
-
-
-def harness_python_env(base: dict[str, str]) -> dict[str, str]:
-    """Environment for the harness's own Python services (the fakes, moto).
-
-    Puts the directory holding the ``harness`` package on PYTHONPATH, so ``python -m harness.fakes...``
-    works from a source checkout as well as from an installed harness. Bytecode goes to a pycache tree
-    inside the tool cache (PYTHONPYCACHEPREFIX) even when PYTHONDONTWRITEBYTECODE is set: without cached
-    bytecode each fake recompiles httpx/starlette/uvicorn on every start (~4x slower), and the prefix
-    leaves the user's site-packages untouched.
-    """
-    root = str(Path(harness.__file__).resolve().parent.parent)
-    env = {k: v for k, v in base.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    env["PYTHONPATH"] = f"{root}:{base['PYTHONPATH']}" if base.get("PYTHONPATH") else root
-    env["PYTHONPYCACHEPREFIX"] = str(cache_root() / "pycache" / f"py{sys.version_info[0]}{sys.version_info[1]}")
-    return env
 
 
 def traversable_by(path: Path, uid: int, gids: set[int]) -> bool:

@@ -7,8 +7,9 @@ import shutil
 from importlib.metadata import version
 
 from harness.endpoints import ServiceInfo
-from harness.native.service import LOCALHOST, Launch, RunContext, harness_python_env, python_module_argv
+from harness.native.service import LOCALHOST, Launch, RunContext, python_module_argv
 from harness.ports import free_port
+from harness.pythonenv import python_env
 from harness.readiness import HttpStatus, TcpOpen
 
 NAME = "stripe"
@@ -27,7 +28,7 @@ def plan(ctx: RunContext) -> Launch:
         argv = python_module_argv("harness.fakes.stripe_server", "--port", str(port))
         probes = [HttpStatus(f"{base}/_harness/events")]
         info = ServiceInfo(NAME, "kernia-test-utils MockStripe", version("kernia-test-utils"), "native", True)
-        env = harness_python_env(dict(os.environ))
+        env = python_env(dict(os.environ))
     return Launch(
         name=NAME,
         argv=argv,

@@ -50,13 +50,9 @@ def endpoints_from_env(env: os._Environ[str] | dict[str, str]) -> Endpoints:
     try:
         values["smtp_port"] = int(env["HARNESS_SMTP_PORT"])
     except ValueError:
-        raise ProviderError(
-            f"HARNESS_SMTP_PORT must be a port number, got {env['HARNESS_SMTP_PORT']!r}"
-        ) from None
+        raise ProviderError(f"HARNESS_SMTP_PORT must be a port number, got {env['HARNESS_SMTP_PORT']!r}") from None
     services = tuple(
-        ServiceInfo(
-            name=name, implementation=f"external ({env[var].split('@')[-1]})", version="-", mode="external"
-        )
+        ServiceInfo(name=name, implementation=f"external ({env[var].split('@')[-1]})", version="-", mode="external")
         for name, var in (
             ("postgres", "HARNESS_DATABASE_URL"),
             ("redis", "HARNESS_REDIS_URL"),

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from harness.ports import free_port
 from harness.process import ManagedProcess, ProcessRecord, ServiceStartError
+from harness.pythonenv import python_env
 from harness.readiness import HttpStatus
 from harness.sequence import Context, StepFailed
 
@@ -35,7 +36,7 @@ def backend_env(ctx: Context, *, port: int, database_url: str, vault_token: str)
         "VAULT_ADDR": endpoints.vault_addr,
         "VAULT_TOKEN": vault_token,
         "VAULT_SECRET_PATH": ctx.vault.path,
-        # Rehearsal setting: refresh on every request past one second so "refresh moves the expiry" is observable.
+        # Rehearsal setting: refresh sessions older than one second so "refresh moves the expiry" is observable.
         "SESSION_UPDATE_AGE": "1",
         "LOG_LEVEL": "INFO",
     }
@@ -55,11 +56,13 @@ def start_backend(
     port = free_port()
     token = ctx.vault.backend_token(policy_name=f"{ctx.project.slug}-backend")
     database_url = database_url or ctx.vault.read()["database_url"]
-    env = {**os.environ, **backend_env(ctx, port=port, database_url=database_url, vault_token=token)}
-    env.update(extra_env or {})
+    env = backend_env(ctx, port=port, database_url=database_url, vault_token=token)
+    env = python_env({**os.environ, **env, **(extra_env or {})})
     argv = [ctx.python, "-m", "uvicorn", app or f"{ctx.project.slug}.main:app"]
     argv += ["--factory"] if factory else []
     argv += ["--app-dir", str(ctx.project.source_dir), "--host", HOST, "--port", str(port), "--no-access-log"]
+    # Uvicorn would otherwise believe X-Forwarded-For from 127.0.0.1 and defeat the app's trusted-proxy rule.
+    argv.append("--no-proxy-headers")
     url = f"http://{HOST}:{port}"
     process = ManagedProcess(
         name,
@@ -91,15 +94,9 @@ def run_manage(ctx: Context, *args: str) -> str:
     """Run the project's management command (``python -m <slug>.manage ...``) against the deployed database."""
     from harness.commands import run_command
 
-    env = backend_env(
-        ctx, port=0, database_url=ctx.vault.read()["database_url"], vault_token=ctx.endpoints.vault_token
-    )
-    env["PYTHONPATH"] = os.pathsep.join(
-        filter(None, [str(ctx.project.source_dir), os.environ.get("PYTHONPATH")])
-    )
-    result = run_command(
-        [ctx.python, "-m", f"{ctx.project.slug}.manage", *args], cwd=ctx.project.root, env=env
-    )
+    env = backend_env(ctx, port=0, database_url=ctx.vault.read()["database_url"], vault_token=ctx.endpoints.vault_token)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ctx.project.source_dir), os.environ.get("PYTHONPATH")]))
+    result = run_command([ctx.python, "-m", f"{ctx.project.slug}.manage", *args], cwd=ctx.project.root, env=env)
     if not result.ok:
         raise StepFailed(f"manage {' '.join(args)} failed: {result.describe_failure()}")
     return result.output

@@ -37,9 +37,7 @@ def _register_stripe_webhook(ctx: Context, url: str) -> str:
         timeout=10,
     )
     if response.status_code != 200:
-        raise StepFailed(
-            f"Stripe refused the webhook endpoint {url}: {response.status_code} {response.text[:200]}"
-        )
+        raise StepFailed(f"Stripe refused the webhook endpoint {url}: {response.status_code} {response.text[:200]}")
     body = response.json()
     if body.get("url") != url:
         # stripe-mock is stateless and answers with a fixture: the call is accepted but nothing is stored.
@@ -54,9 +52,7 @@ def _register_oidc_redirect(ctx: Context, url: str) -> str:
         timeout=10,
     )
     if response.status_code != 200:
-        raise StepFailed(
-            f"the OIDC provider refused redirect URI {url}: {response.status_code} {response.text[:200]}"
-        )
+        raise StepFailed(f"the OIDC provider refused redirect URI {url}: {response.status_code} {response.text[:200]}")
     return f"OIDC client {OIDC_CLIENT_ID} redirect -> {url}"
 
 
@@ -65,14 +61,10 @@ def _backend_answers(urls: dict[str, str]) -> list[str]:
     problems = []
     webhook = httpx.post(urls["stripe_webhook"], content=b"{}", timeout=10)
     if webhook.status_code != 400:
-        problems.append(
-            f"unsigned POST {urls['stripe_webhook']} answered {webhook.status_code}, expected 400"
-        )
+        problems.append(f"unsigned POST {urls['stripe_webhook']} answered {webhook.status_code}, expected 400")
     redirect = httpx.get(urls["oidc_redirect"], timeout=10, follow_redirects=False)
     if redirect.status_code == 404 or redirect.status_code >= 500:
-        problems.append(
-            f"GET {urls['oidc_redirect']} answered {redirect.status_code}: no SSO callback route there"
-        )
+        problems.append(f"GET {urls['oidc_redirect']} answered {redirect.status_code}: no SSO callback route there")
     return problems
 
 

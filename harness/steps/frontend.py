@@ -8,6 +8,7 @@ from pathlib import Path
 import httpx
 
 from harness.process import ManagedProcess, ServiceStartError
+from harness.pythonenv import python_env
 from harness.readiness import HttpStatus
 from harness.sequence import Context, StepFailed
 from harness.steps.backend import HOST
@@ -53,7 +54,7 @@ def run(ctx: Context) -> str:
         "frontend",
         argv,
         log_path=Path(ctx.run_dir) / "logs" / "frontend.log",
-        env={**os.environ, "AUTH_BASE_URL": auth_base},
+        env=python_env({**os.environ, "AUTH_BASE_URL": auth_base}),
         cwd=ctx.project.root,
         probes=[HttpStatus(f"{url}/")],
     )

@@ -86,9 +86,7 @@ def verification_link(mail: MailpitClient, email: str, auth_base_url: str) -> st
 
 
 @pytest.fixture
-def verified_account(
-    new_client: ClientFactory, mail: MailpitClient, auth_base_url: str
-) -> Callable[[str], Account]:
+def verified_account(new_client: ClientFactory, mail: MailpitClient, auth_base_url: str) -> Callable[[str], Account]:
     """Sign up a fresh user and verify the address through the link in the email."""
 
     def make(label: str = "user", domain: str = "example.com") -> Account:
@@ -107,9 +105,7 @@ def verified_account(
 
 
 @pytest.fixture
-def admin_client(
-    new_client: ClientFactory, verified_account: Callable[[str], Account], ctx: Context
-) -> AuthClient:
+def admin_client(new_client: ClientFactory, verified_account: Callable[[str], Account], ctx: Context) -> AuthClient:
     """A signed-in admin, promoted with the project's own bootstrap command."""
     account = verified_account("admin")
     run_manage(ctx, "promote-admin", account.email)
@@ -120,9 +116,7 @@ def admin_client(
 
 
 @pytest.fixture
-def signed_in(
-    new_client: ClientFactory, verified_account: Callable[[str], Account]
-) -> tuple[AuthClient, Account]:
+def signed_in(new_client: ClientFactory, verified_account: Callable[[str], Account]) -> tuple[AuthClient, Account]:
     account = verified_account("member")
     client = new_client()
     response = client.sign_in(account)

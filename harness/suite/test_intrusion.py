@@ -7,9 +7,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pytest
+
 from harness.client import Account, AuthClient, unique_email
 
 from .conftest import ClientFactory
+
+pytestmark = pytest.mark.intrusion
 
 SPOOFED_CLIENT = "203.0.113.7"  # documentation range: only ever a header value, never a destination
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 
 from harness.client import SESSION_COOKIE, Account, AuthClient, links_in, unique_email
 from harness.mailpit import MailpitClient
@@ -13,7 +13,12 @@ from .conftest import ClientFactory, verification_link
 
 
 def _expiry(session: dict) -> datetime:
-    return datetime.fromisoformat(str(session["session"]["expiresAt"]).replace("Z", "+00:00"))
+    """``expiresAt`` as Kernia serialises it: epoch seconds or milliseconds, or an ISO-8601 string."""
+    value = session["session"]["expiresAt"]
+    if isinstance(value, int | float) or str(value).isdigit():
+        seconds = float(value)
+        return datetime.fromtimestamp(seconds / 1000 if seconds > 1e11 else seconds, tz=UTC)
+    return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
 
 
 def test_sign_up_sends_verification_link_under_auth_base_url(
@@ -25,14 +30,9 @@ def test_sign_up_sends_verification_link_under_auth_base_url(
     assert client.session_cookie is None, "an unverified user was signed in on sign-up"
     refused = client.sign_in(account)
     assert refused.status_code == 403, f"sign-in before verification answered {refused.status_code}"
-    assert (
-        client.post("/send-verification-email", {"email": account.email, "callbackURL": "/"}).status_code
-        == 200
-    )
+    assert client.post("/send-verification-email", {"email": account.email, "callbackURL": "/"}).status_code == 200
     link = verification_link(mail, account.email, auth_base_url)
-    assert link.startswith(f"{auth_base_url}/verify-email"), (
-        f"verification link {link} is not under {auth_base_url}"
-    )
+    assert link.startswith(f"{auth_base_url}/verify-email"), f"verification link {link} is not under {auth_base_url}"
     assert client.http.get(link, follow_redirects=False).status_code in (200, 302)
     assert client.sign_in(account).status_code == 200, "sign-in after verification failed"
 
@@ -45,9 +45,7 @@ def test_login_sets_session_cookie_and_get_session_returns_it(
     response = client.sign_in(account)
     assert response.status_code == 200, response.text
     set_cookie = response.headers.get("set-cookie", "")
-    assert SESSION_COOKIE in set_cookie and "HttpOnly" in set_cookie, (
-        f"no HttpOnly session cookie: {set_cookie}"
-    )
+    assert SESSION_COOKIE in set_cookie and "HttpOnly" in set_cookie, f"no HttpOnly session cookie: {set_cookie}"
     session = client.get_session()
     assert session is not None and session["user"]["email"] == account.email
 
@@ -66,9 +64,7 @@ def test_session_refresh_moves_expiry_forward(signed_in: tuple[AuthClient, Accou
     )
 
 
-def test_logout_refuses_the_old_cookie(
-    signed_in: tuple[AuthClient, Account], new_client: ClientFactory
-) -> None:
+def test_logout_refuses_the_old_cookie(signed_in: tuple[AuthClient, Account], new_client: ClientFactory) -> None:
     client, _ = signed_in
     old_cookie = client.session_cookie
     assert old_cookie
@@ -90,9 +86,7 @@ def test_magic_link_uses_auth_base_url_and_signs_in(
     assert response.status_code == 200, response.text
     message = mail.wait_for(to=account.email, subject="sign in")
     links = [link for link in links_in(message.text) if "magic-link/verify" in link]
-    assert links and links[0].startswith(f"{auth_base_url}/magic-link/verify"), (
-        f"magic link not under base: {links}"
-    )
+    assert links and links[0].startswith(f"{auth_base_url}/magic-link/verify"), f"magic link not under base: {links}"
     client.http.get(links[0], follow_redirects=False)
     assert client.get_session() is not None, "following the magic link did not sign in"
 

@@ -19,7 +19,7 @@ from kernia_redis_storage import RedisStorage
 from kernia_scim import SCIMOptions, scim
 from kernia_sqlalchemy import SQLAlchemyAdapter
 from kernia_sso import sso
-from kernia_stripe import StripeClient, StripeOptions, stripe
+from kernia_stripe import StripeClient, StripeOptions, StripePlan, stripe
 
 from .audit import AuditWriter
 from .audit_hooks import audit_plugin
@@ -58,7 +58,11 @@ def build_auth(
         email_and_password=EmailPasswordOptions(
             enabled=True, require_email_verification=True, auto_sign_in=not hardened
         ),
-        session=SessionOptions(store_session_in_database=True),
+        session=SessionOptions(
+            expires_in=settings.session_expires_in,
+            update_age=settings.session_update_age,
+            store_session_in_database=True,
+        ),
         verification=VerificationOptions(store_in_database=True),
         secondary_storage=storage,
         rate_limit_store=RedisRateLimitStore(client=storage) if storage is not None else None,
@@ -96,7 +100,12 @@ def _plugins(
         email_otp(),
         stripe(
             StripeOptions(
-                stripe_client=stripe_client, webhook_secret=secrets.stripe_webhook_secret.get_secret_value()
+                stripe_client=stripe_client,
+                webhook_secret=secrets.stripe_webhook_secret.get_secret_value(),
+                plans={
+                    name: StripePlan(name=name, price_id=price_id)
+                    for name, price_id in settings.stripe_plan_prices.items()
+                },
             )
         ),
         sso(),

@@ -31,6 +31,10 @@ class Settings(BaseSettings):
     frontend_url: str = DEFAULT_FRONTEND_URL
     trusted_proxies: str = ""
     log_level: str = "INFO"
+    session_expires_in: int = Field(default=7 * 24 * 3600, gt=0, description="session lifetime, seconds")
+    session_update_age: int = Field(
+        default=24 * 3600, ge=0, description="refresh a session (move its expiry) once it is this old, seconds"
+    )
 
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 25
@@ -38,6 +42,10 @@ class Settings(BaseSettings):
     smtp_starttls: bool = False
 
     stripe_api_base: str = "https://api.stripe.com"
+    stripe_plans: str = Field(
+        default="pro=price_pro_monthly",
+        description="billing plans as comma-separated name=price_id pairs (price ids differ between test and live)",
+    )
     aws_endpoint_url: str | None = None
     aws_region: str = "us-east-1"
     audit_export_bucket: str | None = None
@@ -75,6 +83,19 @@ class Settings(BaseSettings):
         if not value.endswith(AUTH_PATH):
             raise ValueError(f"KERNIA_BASE_URL must end with the auth mount path {AUTH_PATH!r}")
         return value
+
+    @field_validator("stripe_plans")
+    @classmethod
+    def _valid_plans(cls, value: str) -> str:
+        for item in _split(value):
+            name, sep, price_id = item.partition("=")
+            if not (sep and name.strip() and price_id.strip()):
+                raise ValueError(f"STRIPE_PLANS entry {item!r} must look like name=price_id")
+        return value
+
+    @property
+    def stripe_plan_prices(self) -> dict[str, str]:
+        return {name.strip(): price.strip() for name, _, price in (i.partition("=") for i in _split(self.stripe_plans))}
 
     @field_validator("trusted_proxies")
     @classmethod

@@ -1,0 +1,100 @@
+"""Step 6, SSO: only admins register providers, and an OIDC sign-in is refused outside the provider's verified domains.
+
+The identity provider is the stack's OIDC test provider; it signs in whoever the check queues next, so SSO checks
+run on one xdist worker (the queue is the IdP's, not per test).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+
+import httpx
+import pytest
+
+from harness.client import Account, AuthClient, unique_email
+from harness.sequence import Context
+
+from .conftest import ClientFactory
+
+pytestmark = pytest.mark.xdist_group("sso")
+CLIENT_ID = "kernia-rehearsal"
+
+
+def register_provider(admin: AuthClient, ctx: Context, domain: str) -> str:
+    """Register an OIDC provider for ``domain``, verify the domain, and register its redirect URI with the IdP."""
+    issuer = ctx.endpoints.oidc_issuer
+    response = admin.post(
+        "/sso/register-provider",
+        {
+            "issuer": f"{issuer}/tenants/{uuid.uuid4().hex[:8]}",  # unique per provider; discovery uses oidcConfig
+            "kind": "oidc",
+            "name": f"Rehearsal {domain}",
+            "domains": [domain],
+            "oidcConfig": {"issuer": issuer, "clientId": CLIENT_ID, "clientSecret": "rehearsal-client-secret"},
+        },
+    )
+    assert response.status_code == 200, f"admin could not register an SSO provider: {response.text}"
+    provider_id = response.json()["provider"]["id"]
+    token = admin.post("/sso/register-domain", {"ssoProviderId": provider_id, "domain": domain}).json()["token"]
+    verified = admin.post("/sso/verify-domain", {"domain": domain, "token": token})
+    assert verified.status_code == 200, f"domain verification failed: {verified.text}"
+    redirect = f"{admin.auth_base_url}/sso/oidc/callback/{provider_id}"
+    registered = httpx.post(f"{issuer}/_harness/clients", json={"client_id": CLIENT_ID, "redirect_uris": [redirect]})
+    registered.raise_for_status()
+    return provider_id
+
+
+def sso_sign_in(client: AuthClient, ctx: Context, provider_id: str, email: str) -> httpx.Response:
+    """Walk the browser through the OIDC code flow with the IdP asserting ``email``; returns the callback answer."""
+    identity = {"email": email, "email_verified": True}
+    queued = httpx.post(f"{ctx.endpoints.oidc_issuer}/_harness/next-user", json=identity)
+    queued.raise_for_status()
+    start = client.get(f"/sso/oidc/sign-in/{provider_id}", follow_redirects=False)
+    assert start.status_code in (302, 303), f"SSO sign-in did not redirect to the IdP: {start.status_code} {start.text}"
+    authorize = client.http.get(start.headers["location"], follow_redirects=False)
+    assert authorize.status_code == 302, f"the IdP refused the authorize request: {authorize.text}"
+    return client.http.get(authorize.headers["location"], follow_redirects=False)
+
+
+@pytest.mark.intrusion
+def test_sso_provider_registration_requires_admin(signed_in: tuple[AuthClient, Account], ctx: Context) -> None:
+    client, _ = signed_in
+    response = client.post(
+        "/sso/register-provider",
+        {
+            "issuer": f"{ctx.endpoints.oidc_issuer}/tenants/rogue",
+            "kind": "oidc",
+            "domains": ["rogue.example"],
+            "oidcConfig": {"issuer": ctx.endpoints.oidc_issuer, "clientId": CLIENT_ID, "clientSecret": "x"},
+        },
+    )
+    assert response.status_code in (401, 403), f"a non-admin registered an SSO provider ({response.status_code})"
+
+
+def test_sso_sign_in_inside_verified_domain_works(
+    admin_client: AuthClient, new_client: ClientFactory, ctx: Context
+) -> None:
+    """Positive control: without it, the refusal below could just mean that SSO is broken."""
+    domain = f"corp-{uuid.uuid4().hex[:8]}.example"
+    provider_id = register_provider(admin_client, ctx, domain)
+    client = new_client()
+    email = unique_email("employee", domain)
+    callback = sso_sign_in(client, ctx, provider_id, email)
+    assert callback.status_code in (200, 302), f"SSO callback failed: {callback.status_code} {callback.text}"
+    session = client.get_session()
+    assert session is not None and session["user"]["email"] == email
+
+
+@pytest.mark.intrusion
+def test_sso_sign_in_outside_provider_domains_is_refused(
+    admin_client: AuthClient, new_client: ClientFactory, verified_account: Callable[..., Account], ctx: Context
+) -> None:
+    provider_id = register_provider(admin_client, ctx, f"corp-{uuid.uuid4().hex[:8]}.example")
+    victim = verified_account("sso-victim", f"victim-{uuid.uuid4().hex[:8]}.example")
+    attacker = new_client()
+    callback = sso_sign_in(attacker, ctx, provider_id, victim.email)
+    session = attacker.get_session()
+    assert session is None, (
+        f"the IdP signed in {victim.email}, outside the provider's domains (callback {callback.status_code})"
+    )

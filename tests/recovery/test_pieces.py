@@ -1,0 +1,135 @@
+"""Pure parts of the recovery drills: command construction (compose cannot run here), names, manifests."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from harness.recovery import Manifest, RecoveryError, bucket_for
+from harness.recovery.artifacts import backup_stem, manifest_path_for
+from harness.recovery.manifest import DatabaseDigest, DumpInfo, TableDigest
+from harness.recovery.pgtools import PgClient, client_major, compose_client, local_client
+from harness.recovery.verify import TableDifference, VerificationResult
+
+URL = "postgresql://postgres:s3cret-pw@127.0.0.1:55432/postgres"
+COMPOSE_STATE = {
+    "executable": ["docker", "compose"],
+    "project_name": "kh-demo-1a2b",
+    "files": ["/p/compose.yaml"],
+    "profiles": ["aws"],
+    "ports": {"POSTGRES_PORT": "55432"},
+}
+
+
+def test_compose_dump_runs_pg_dump_inside_the_postgres_container() -> None:
+    client = compose_client(COMPOSE_STATE, URL, Path("/p"))
+    argv = client.dump_argv("demo", snapshot="00000003-1")
+    assert argv == [
+        *("docker", "compose", "-p", "kh-demo-1a2b", "-f", "/p/compose.yaml", "--profile", "aws"),
+        *("exec", "-T", "-e", "PGPASSWORD", "postgres"),
+        *("pg_dump", "--username=postgres", "--format=custom", "--snapshot=00000003-1", "--dbname=demo"),
+    ]
+    assert client.env == {"POSTGRES_PORT": "55432", "PGPASSWORD": "s3cret-pw"}
+    assert client.cwd == "/p"
+
+
+def test_compose_restore_reads_the_dump_from_stdin_as_the_app_role() -> None:
+    argv = compose_client(COMPOSE_STATE, URL, Path("/p")).restore_argv("demo_copy", role="demo_app")
+    assert argv[argv.index("postgres") + 1 :] == [
+        "pg_restore",
+        "--username=postgres",
+        "--no-owner",
+        "--role=demo_app",
+        "--exit-on-error",
+        "--single-transaction",
+        "--dbname=demo_copy",
+    ]
+
+
+CLIENTS = [local_client(URL, "/opt/pg/bin"), compose_client(COMPOSE_STATE, URL, Path("/p"))]
+
+
+@pytest.mark.parametrize("client", CLIENTS, ids=["local", "compose"])
+def test_the_password_is_on_no_command_line(client: PgClient) -> None:
+    for argv in (client.dump_argv("demo"), client.restore_argv("demo", role="demo_app")):
+        assert not any("s3cret-pw" in arg for arg in argv)
+    assert client.env["PGPASSWORD"] == "s3cret-pw"
+
+
+def test_local_client_uses_the_given_binaries_and_address() -> None:
+    argv = local_client(URL, "/opt/pg/bin").dump_argv("demo")
+    assert argv[:4] == ["/opt/pg/bin/pg_dump", "--host=127.0.0.1", "--port=55432", "--username=postgres"]
+
+
+@pytest.mark.parametrize(
+    ("output", "major"),
+    [
+        ("pg_dump (PostgreSQL) 18.6\n", 18),
+        ("pg_dump (PostgreSQL) 15.18 (Debian 15.18-0+deb12u1)\n", 15),
+        ("pg_dump (PostgreSQL) 19beta1\n", 19),
+        ("not a version", None),
+    ],
+)
+def test_client_major(output: str, major: int | None) -> None:
+    assert client_major(output) == major
+
+
+def test_backup_names_sort_by_time_and_pair_up() -> None:
+    stem = backup_stem("demo", datetime(2026, 11, 27, 10, 15, 30, 123456, tzinfo=UTC))
+    assert stem == "demo-20261127T101530.123Z"
+    assert manifest_path_for(Path(f"/b/{stem}.dump")) == Path(f"/b/{stem}.manifest.json")
+    assert bucket_for("demo_auth") == "demo-auth-backups"
+
+
+def _manifest() -> Manifest:
+    digest = DatabaseDigest("abc123", "0001", "-42", (TableDigest("public.user", 2, "f" * 64, "00ff"),))
+    dump = DumpInfo("demo.dump", "e" * 64, 10)
+    return Manifest("demo", "2026-11-27T10:15:30+00:00", "18.6", "0.1.0", digest, dump)
+
+
+def test_manifest_round_trips_through_json(tmp_path: Path) -> None:
+    path = tmp_path / "demo.manifest.json"
+    _manifest().save(path)
+    data = json.loads(path.read_text())
+    assert data["schema_version"] == "abc123" and data["hash_probe"] == "-42"
+    assert data["tables"] == [{"name": "public.user", "rows": 2, "checksum": "f" * 64, "row_hash": "00ff"}]
+    assert Manifest.load(path) == _manifest()
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ('{"format_version": 99}', "format version 99"),
+        ("{not json", "unreadable"),
+        ('{"format_version": 1, "database": "demo"}', "damaged"),
+    ],
+)
+def test_a_bad_manifest_is_refused_naming_the_file(tmp_path: Path, content: str, message: str) -> None:
+    path = tmp_path / "demo.manifest.json"
+    path.write_text(content)
+    with pytest.raises(RecoveryError, match=message) as info:
+        Manifest.load(path)
+    assert str(path) in str(info.value)
+
+
+def test_verification_message_names_every_table() -> None:
+    user = TableDigest("public.user", 2, "a" * 64, "1" * 16)
+    session = TableDigest("public.session", 3, "d" * 64, None)
+    differences = (
+        TableDifference("public.apikey", TableDigest("public.apikey", 3, "b" * 64, None), None),
+        TableDifference("public.extra", None, TableDigest("public.extra", 1, "c" * 64, None)),
+        TableDifference("public.session", session, TableDigest("public.session", 2, "e" * 64, None)),
+        TableDifference("public.user", user, TableDigest("public.user", 2, None, "0" * 16)),
+    )
+    result = VerificationResult("copy", differences, 3, 5, 0.1, "row hashes")
+    assert not result.ok
+    assert result.message.splitlines() == [
+        "database 'copy' differs from the backup in 4 table(s):",
+        "  - public.apikey: missing from the database (the backup has 3 rows)",
+        "  - public.extra: not in the backup (the database has 1 rows)",
+        "  - public.session: 2 rows, the backup has 3",
+        f"  - public.user: content differs (2 rows in both; row_hash {'0' * 12}…, the backup's {'1' * 12}…)",
+    ]
