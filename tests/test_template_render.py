@@ -25,7 +25,8 @@ OPTION_MATRIX = [
         {"with_sms": True, "with_object_storage": True, "with_queue": True, "observability": "full"}, id="all-on"
     ),
 ]
-UNRENDERED = re.compile(r"\{\{|\{%|\{#|\[\[|\.jinja\b")
+# Jinja left in the output: an expression, a statement tag or a comment, or a ``.jinja`` file name.
+UNRENDERED = re.compile(r"\{\{\s*[\w.]+(\s*\|[^}]*)?\s*\}\}|\{%-?\s*\w+|\{#|\.jinja$")
 
 
 def rendered_files(project: Path) -> list[Path]:

@@ -138,7 +138,7 @@ def local_tool_dir(server_major: int) -> str:
     candidates = [os.path.dirname(p) for p in [shutil.which("pg_dump")] if p]
     candidates.append(f"/usr/lib/postgresql/{server_major}/bin")
     for directory in candidates:
-        major = _tool_major(Path(directory) / "pg_dump")
+        major = tool_major(Path(directory) / "pg_dump")
         if major == server_major and (Path(directory) / "pg_restore").exists():
             return directory
         if major is not None:
@@ -159,7 +159,7 @@ def local_tool_dir(server_major: int) -> str:
     )
 
 
-def _tool_major(path: Path) -> int | None:
+def tool_major(path: Path) -> int | None:
     if not path.exists():
         return None
     out = subprocess.run([str(path), "--version"], capture_output=True, text=True, check=False)

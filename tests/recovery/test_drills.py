@@ -243,3 +243,10 @@ def test_unreachable_object_store_keeps_the_local_backup(running: Running, backu
         upload(backup, endpoints)
     assert dead in str(info.value) and str(backup.dump_path) in str(info.value)
     assert backup.dump_path.is_file()
+
+
+def test_restore_needs_the_app_role(running: Running, backup: Backup) -> None:
+    name = _new_name()
+    with pytest.raises(RecoveryError, match=r"role 'ghost_app' does not exist.*provision"):
+        restore_backup(running, backup.dump_path, name, owner="ghost_app")
+    assert _sql(running, "postgres", f"SELECT 1 FROM pg_database WHERE datname = '{name}'") == []

