@@ -8,19 +8,14 @@ import sys
 from importlib.metadata import entry_points
 from pathlib import Path
 
-from rich.console import Console
-
 from harness import stack
+from harness.console import error, info, progress
 from harness.project import Project, ProjectError
 from harness.providers import DEFAULT_PROVIDER, PROVIDERS
 from harness.providers.base import ProviderError
+from harness.recovery.errors import RecoveryError
 
-console = Console(stderr=True)
 SUITE_DIR = Path(__file__).parent / "suite"
-
-
-def _progress(message: str) -> None:
-    console.print(f"[dim]harness[/] {message}")
 
 
 def _options(pairs: list[str]) -> dict[str, str]:
@@ -34,13 +29,13 @@ def _options(pairs: list[str]) -> dict[str, str]:
 
 
 def cmd_up(args: argparse.Namespace, project: Project) -> int:
-    running = stack.up(project, args.provider, _options(args.option), _progress)
+    running = stack.up(project, args.provider, _options(args.option), progress)
     endpoints = running.handle.endpoints
     if args.json:
         print(endpoints.to_json(reveal=args.show_secrets))
     else:
         for service in endpoints.services:
-            console.print(f"  {service.describe()}")
+            info(f"  {service.describe()}")
         for key, value in endpoints.to_dict(reveal=args.show_secrets).items():
             if key != "services" and value is not None:
                 print(f"{key}={value}")
@@ -48,14 +43,14 @@ def cmd_up(args: argparse.Namespace, project: Project) -> int:
 
 
 def cmd_down(args: argparse.Namespace, project: Project) -> int:
-    if not stack.down(project, keep_data=args.keep_data, progress=_progress):
-        console.print(f"nothing is running for {project.root}")
+    if not stack.down(project, keep_data=args.keep_data, progress=progress):
+        info(f"nothing is running for {project.root}")
     return 0
 
 
 def cmd_deploy(args: argparse.Namespace, project: Project) -> int:
     running = stack.load(project)
-    results = stack.deploy(running, _progress)
+    results = stack.deploy(running, progress)
     failed = [r for r in results if r.status == "failed"]
     urls = {key: running.deployment.get(key) for key in ("backend_url", "auth_base_url", "frontend_url")}
     if args.json:
@@ -73,7 +68,7 @@ def cmd_deploy(args: argparse.Namespace, project: Project) -> int:
         for key, value in urls.items():
             print(f"{key}={value}")
     for result in failed:
-        console.print(f"[red]{result.name} failed:[/] {result.detail}")
+        error(f"{result.name} failed: {result.detail}")
     return 1 if failed else 0
 
 
@@ -100,6 +95,8 @@ def pytest_args(project: Project, args: argparse.Namespace, *, provider: str | N
         argv += ["--harness-option", pair]
     if args.workers:
         argv += ["-n", str(args.workers), "--dist", "loadgroup"]
+    if getattr(args, "recovery", False):
+        argv += ["-m", "recovery or rotation"]
     if args.junitxml:
         argv += ["--junitxml", str(Path(args.junitxml).resolve())]
     return argv + list(args.pytest_args)
@@ -118,6 +115,40 @@ def cmd_smoke(args: argparse.Namespace, project: Project) -> int:
 
 def cmd_rehearse(args: argparse.Namespace, project: Project) -> int:
     return _run_pytest(pytest_args(project, args, provider=args.provider))
+
+
+def cmd_backup(args: argparse.Namespace, project: Project) -> int:
+    from harness.recovery import create_backup, upload
+
+    running = stack.load(project)
+    backup = create_backup(running, Path(args.out).resolve())
+    print(f"dump={backup.dump_path}")
+    print(f"manifest={backup.manifest_path}")
+    print(f"sha256={backup.sha256}")
+    progress(f"backup: {backup.size} bytes in {backup.seconds:.2f} s")
+    if not args.no_upload:
+        stored = upload(backup, running.handle.endpoints, args.bucket)
+        print(f"uploaded=s3://{stored.bucket}/{stored.dump_key}")
+        progress(f"upload: verified by {stored.verified_by} in {stored.seconds:.2f} s")
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace, project: Project) -> int:
+    from harness.recovery import restore_backup
+
+    result = restore_backup(stack.load(project), Path(args.backup), args.db, force=args.force)
+    replaced = " (replaced the existing database)" if result.replaced else ""
+    print(f"restored into {result.database}{replaced}, owner {result.owner}, migration head {result.migration_head}")
+    return 0
+
+
+def cmd_verify(args: argparse.Namespace, project: Project) -> int:
+    from harness.recovery import locate_backup, verify_database
+
+    _dump, manifest = locate_backup(Path(args.backup))
+    result = verify_database(stack.load(project), manifest, args.db)
+    print(result.message)
+    return 0 if result.ok else 1
 
 
 def cmd_status(args: argparse.Namespace, project: Project) -> int:
@@ -161,12 +192,32 @@ def build_parser() -> argparse.ArgumentParser:
         if name == "rehearse":
             sub.add_argument("--provider", choices=providers, default=DEFAULT_PROVIDER)
             sub.add_argument("--keep", action="store_true", help="leave the stack running afterwards")
+            sub.add_argument(
+                "--recovery", action="store_true", help="only the recovery phase (backup/restore, rotation)"
+            )
             sub.add_argument("--option", action="append", default=[], metavar="KEY=VALUE", help="provider option")
         sub.add_argument("--report", help="write the JSON report to this file")
         sub.add_argument("--junitxml", help="write JUnit XML to this file")
         sub.add_argument("-n", "--workers", type=int, default=0, help="pytest-xdist workers (0: run in-process)")
         sub.add_argument("pytest_args", nargs="*", help="extra pytest arguments (after --)")
         sub.set_defaults(func=func)
+
+    backup = commands.add_parser("backup", help="pg_dump the app database with a manifest, upload it to S3")
+    backup.add_argument("--out", default="backups", help="directory for the dump and manifest (default: backups)")
+    backup.add_argument("--bucket", help="S3 bucket (default: <slug>-backups)")
+    backup.add_argument("--no-upload", action="store_true", help="keep the backup local")
+    backup.set_defaults(func=cmd_backup)
+
+    restore = commands.add_parser("restore", help="restore a backup into a fresh database, checksum first")
+    restore.add_argument("backup", help="the .dump file or its .manifest.json")
+    restore.add_argument("--db", required=True, help="database to restore into (must be new or empty)")
+    restore.add_argument("--force", action="store_true", help="DROP a non-empty --db and restore in its place")
+    restore.set_defaults(func=cmd_restore)
+
+    verify = commands.add_parser("verify", help="compare a database with a backup's manifest")
+    verify.add_argument("backup", help="the .dump file or its .manifest.json")
+    verify.add_argument("--db", required=True, help="database to compare")
+    verify.set_defaults(func=cmd_verify)
 
     status = commands.add_parser("status", help="show the running stack and deployment")
     status.set_defaults(func=cmd_status)
@@ -178,11 +229,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         project = Project.load(args.project)
         return args.func(args, project)
-    except (ProjectError, ProviderError, stack.StackError) as exc:
-        console.print(f"[red]harness: {exc}[/]")
+    except (ProjectError, ProviderError, stack.StackError, RecoveryError) as exc:
+        error(str(exc))
         return 2
     except KeyboardInterrupt:
-        console.print("[red]harness: interrupted[/]")
+        error("interrupted")
         return 130
 
 

@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from rich.console import Console
 
 from harness import stack
+from harness.console import console, error, info, progress
 from harness.project import Project
 from harness.providers.base import ProviderError
 from harness.report import CheckResult, Report
@@ -33,7 +33,6 @@ class HarnessSession:
     owns_stack: bool
     keep: bool
     report_path: Path | None
-    console: Console
     setup_error: str | None = None
     started: float = field(default_factory=time.perf_counter)
 
@@ -83,11 +82,12 @@ def _raise_keyboard_interrupt(signum: int, _frame: object) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "intrusion: an attack the deployed backend must refuse")
+    config.addinivalue_line("markers", "recovery: backup, restore and verification drill")
+    config.addinivalue_line("markers", "rotation: secret rotation drill")
     if not _active(config) or _is_worker(config):
         return
     project = Project.load(Path(config.getoption("--harness-project")))
     provider = config.getoption("--harness-provider")
-    console = Console(stderr=True)
     report_path = config.getoption("--harness-report")
     session = HarnessSession(
         project=project,
@@ -95,12 +95,10 @@ def pytest_configure(config: pytest.Config) -> None:
         owns_stack=bool(provider),
         keep=config.getoption("--harness-keep"),
         report_path=Path(report_path).resolve() if report_path else None,
-        console=console,
     )
     config.stash[SESSION_KEY] = session
     config.pluginmanager.register(CheckRecorder(session.report), "kernia-harness-recorder")
     signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)  # teardown also runs on SIGTERM
-    progress = lambda message: console.print(f"[dim]harness[/] {message}")  # noqa: E731
     try:
         if provider:
             options = parse_options(config.getoption("--harness-option"))
@@ -116,7 +114,7 @@ def pytest_configure(config: pytest.Config) -> None:
         session.report.steps = running.deployment.get("steps", [])
     except (ProviderError, stack.StackError) as exc:
         session.setup_error = str(exc)
-        console.print(f"[red]harness: {exc}[/]")
+        error(str(exc))
 
 
 SESSION_KEY = pytest.StashKey[HarnessSession]()
@@ -156,9 +154,9 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     if session.setup_error:
         report.steps.append({"name": "stack", "status": "failed", "seconds": 0.0, "detail": session.setup_error})
     if session.owns_stack and not session.keep:
-        stack.down(session.project, progress=lambda m: session.console.print(f"[dim]harness[/] {m}"))
+        stack.down(session.project, progress=progress)
     if session.report_path:
         report.write(session.report_path)
-    report.render(session.console)
+    report.render(console)
     if session.report_path:
-        session.console.print(f"report written to {session.report_path}")
+        info(f"report written to {session.report_path}")

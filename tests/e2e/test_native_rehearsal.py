@@ -14,11 +14,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import psutil
+import psycopg
 import pytest
 
 from harness import stack
+from harness.client import Account, AuthClient, unique_email
 from harness.process import stop_record
 from harness.project import Project
+from harness.recovery.artifacts import manifest_path_for
 from harness.state import StackState
 from harness.steps.backend import start_backend
 from tests.conftest import render_project
@@ -143,3 +146,39 @@ def test_rehearse_one_shot_leaves_nothing_behind(tmp_path: Path) -> None:
         p.info for p in psutil.process_iter(["pid", "cmdline"]) if str(project) in " ".join(p.info["cmdline"] or [])
     ]
     assert not leftovers, f"processes of the rehearsal still run: {leftovers}"
+
+
+def test_backup_restore_verify_commands(deployed_project: Path, tmp_path: Path) -> None:
+    """The recovery commands end to end through the CLI, with their two negative controls."""
+    running = stack.load(Project.load(deployed_project))
+    deployment = running.deployment
+    with AuthClient(deployment["auth_base_url"], deployment["frontend_url"]) as client:
+        assert client.sign_up(Account(unique_email("backup"))).status_code == 200
+    backup = harness(deployed_project, "backup", "--out", str(tmp_path))
+    assert backup.returncode == 0, describe(backup)
+    values = dict(line.split("=", 1) for line in backup.stdout.splitlines() if "=" in line)
+    dump = Path(values["dump"])
+    assert values["uploaded"].startswith("s3://demo-auth-backups/")
+
+    restore = harness(deployed_project, "restore", str(dump), "--db", "demo_auth_restored")
+    assert restore.returncode == 0, describe(restore)
+    verify = harness(deployed_project, "verify", str(dump), "--db", "demo_auth_restored")
+    assert verify.returncode == 0 and "matches the backup" in verify.stdout, describe(verify)
+
+    again = harness(deployed_project, "restore", str(dump), "--db", "demo_auth_restored")
+    assert again.returncode == 2 and "not empty" in again.stderr, describe(again)
+
+    admin_url = running.handle.endpoints.database_url.rsplit("/", 1)[0] + "/demo_auth_restored"
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute('UPDATE "user" SET name = \'tampered\'')
+    drifted = harness(deployed_project, "verify", str(dump), "--db", "demo_auth_restored")
+    assert drifted.returncode == 1 and "user" in drifted.stdout, describe(drifted)
+
+    corrupted = tmp_path / "corrupted" / dump.name
+    corrupted.parent.mkdir()
+    data = bytearray(dump.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    corrupted.write_bytes(bytes(data))
+    manifest_path_for(corrupted).write_text(manifest_path_for(dump).read_text())
+    refused = harness(deployed_project, "restore", str(corrupted), "--db", "demo_auth_corrupted")
+    assert refused.returncode == 2 and str(corrupted) in refused.stderr, describe(refused)
