@@ -1,0 +1,65 @@
+"""Migrations against a real PostgreSQL 18: `alembic upgrade head` then `alembic check`, and drift is caught."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from harness import stack
+from harness.project import Project
+from harness.sequence import Context, StepFailed
+from harness.steps import migrate, provision
+from tests.conftest import render_project
+
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("migrations")]
+
+
+@pytest.fixture(scope="module")
+def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[stack.Running]:
+    """One native stack (its PostgreSQL is what matters) for every rendered project of this module."""
+    holder = render_project(tmp_path_factory.mktemp("holder") / "holder", project_name="Migration Holder")
+    running = stack.up(Project.load(holder), "native", {"aws": "moto"})
+    try:
+        yield running
+    finally:
+        stack.down(running.project)
+
+
+def context_for(services: stack.Running, project_dir: Path) -> Context:
+    """Deploy another rendered project onto the same services (its own database, role and Vault path)."""
+    handle = services.handle
+    return Context(project=Project.load(project_dir), endpoints=handle.endpoints, run_dir=handle.run_dir)
+
+
+@pytest.mark.parametrize(
+    "answers",
+    [
+        pytest.param({"project_name": "Defaults Auth"}, id="defaults"),
+        pytest.param(
+            {"project_name": "All On Auth", "with_sms": True, "with_object_storage": True, "with_queue": True},
+            id="all-on",
+        ),
+    ],
+)
+def test_upgrade_head_then_check_is_clean(services: stack.Running, tmp_path: Path, answers: dict) -> None:
+    ctx = context_for(services, render_project(tmp_path / "project", **answers))
+    provision.run(ctx)
+    detail = migrate.run(ctx)
+    assert "no drift" in detail
+    assert ctx.deployment["migration_head"] not in ("", "unknown")
+
+
+def test_drift_between_models_and_migrations_fails_the_step(services: stack.Running, tmp_path: Path) -> None:
+    """Negative control: a column added to the models without a migration must fail the migrate step."""
+    project_dir = render_project(tmp_path / "project", project_name="Drift Auth")
+    schema = project_dir / "src" / "drift_auth" / "schema.py"
+    source = schema.read_text()
+    anchor = 'Column("user_agent", Text, nullable=True),'
+    assert anchor in source
+    schema.write_text(source.replace(anchor, anchor + ' Column("drift_probe", Text, nullable=True),'))
+    ctx = context_for(services, project_dir)
+    provision.run(ctx)
+    with pytest.raises(StepFailed, match="migration drift"):
+        migrate.run(ctx)
