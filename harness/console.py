@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import sys
+
 from rich.console import Console
 from rich.markup import escape
 
-console = Console(stderr=True, soft_wrap=True)
+# Logs and CI output are not terminals: give the report tables room instead of Rich's 80-column default.
+console = Console(stderr=True, soft_wrap=True, width=None if sys.stderr.isatty() else 160)
 
 
 def progress(message: str) -> None:

@@ -84,6 +84,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "intrusion: an attack the deployed backend must refuse")
     config.addinivalue_line("markers", "recovery: backup, restore and verification drill")
     config.addinivalue_line("markers", "rotation: secret rotation drill")
+    config.addinivalue_line("markers", "monitoring: the monitoring signals a production deployment alerts on")
     if not _active(config) or _is_worker(config):
         return
     project = Project.load(Path(config.getoption("--harness-project")))

@@ -1,0 +1,95 @@
+"""Monitoring signals from the infrastructure guide, read the way a scraper and an on-call engineer would.
+
+/readyz carries migration drift and dependency health; /metrics (Prometheus) carries auth route errors, sign-in
+latency, webhook signature failures and Redis latency; the audit log records admin and security events without
+secrets. Counters are compared before and after this check's own actions, so parallel checks cannot fake them.
+"""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from harness import stack
+from harness.client import Account, AuthClient, unique_email
+
+from .conftest import ClientFactory
+
+pytestmark = pytest.mark.monitoring
+
+
+def scrape(backend_url: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    response = httpx.get(f"{backend_url}/metrics", timeout=10)
+    if response.status_code == 404:
+        pytest.skip("the project was rendered with observability=none: it exposes no /metrics")
+    response.raise_for_status()
+    return {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(response.text)
+        for sample in family.samples
+    }
+
+
+def total(samples: dict, name: str, **labels: str) -> float:
+    """Sum of every sample called ``name`` whose labels include ``labels``."""
+    return sum(
+        value
+        for (sample, sample_labels), value in samples.items()
+        if sample == name and set(labels.items()) <= set(sample_labels)
+    )
+
+
+@pytest.fixture
+def backend_url(deployed: stack.Running) -> str:
+    return deployed.deployment["backend_url"]
+
+
+def test_readyz_reports_database_redis_and_migration_head(backend_url: str) -> None:
+    response = httpx.get(f"{backend_url}/readyz", timeout=10)
+    assert response.status_code == 200, response.text
+    body = json.dumps(response.json()).lower()
+    for signal in ("database", "redis", "migration"):
+        assert signal in body, f"/readyz does not report {signal}: {response.text}"
+
+
+def test_metrics_count_auth_errors_sign_in_latency_and_webhook_signature_failures(
+    backend_url: str, new_client: ClientFactory
+) -> None:
+    before = scrape(backend_url)
+    client = new_client()
+    assert client.sign_in(Account(unique_email("metrics"), password="wrong-password-1")).status_code == 401
+    bad = client.http.post(client.url("/stripe/webhook"), content=b"{}", headers={"stripe-signature": "t=1,v1=0"})
+    assert bad.status_code == 400
+    after = scrape(backend_url)
+    grew = {
+        "webhook_signature_failures_total": total(after, "webhook_signature_failures_total")
+        > total(before, "webhook_signature_failures_total"),
+        "auth_requests_total (4xx)": total(after, "auth_requests_total") > total(before, "auth_requests_total"),
+        "auth_sign_in_duration_seconds_count": total(after, "auth_sign_in_duration_seconds_count")
+        > total(before, "auth_sign_in_duration_seconds_count"),
+    }
+    assert all(grew.values()), f"metrics that did not move: {[k for k, v in grew.items() if not v]}"
+    assert total(after, "redis_ping_duration_seconds_count") > 0, "no Redis latency samples"
+    assert any(name == "db_pool_size" for name, _ in after), "no database pool gauge"
+
+
+def test_audit_log_records_security_events_without_secrets(
+    admin_client: AuthClient, signed_in: tuple[AuthClient, Account], deployed: stack.Running
+) -> None:
+    _, account = signed_in
+    response = admin_client.http.get(
+        f"{deployed.deployment['backend_url']}/admin/audit-events", params={"limit": 500}, timeout=10
+    )
+    assert response.status_code == 200, f"/admin/audit-events answered {response.status_code}: {response.text}"
+    events = response.json()
+    events = events.get("events", events) if isinstance(events, dict) else events
+    mine = [e for e in events if account.user_id in (e.get("actor_id"), e.get("subject_id"))]
+    names = {e["event"] for e in mine}
+    assert {"user.created", "session.created"} <= names, f"audit events for a new user: {sorted(names)}"
+    dump = json.dumps(events)
+    assert account.password not in dump, "the audit log holds a password"
+    anonymous = httpx.get(f"{deployed.deployment['backend_url']}/admin/audit-events", timeout=10)
+    assert anonymous.status_code in (401, 403)
