@@ -2,7 +2,8 @@
 
 Cache root: ``$KERNIA_HARNESS_CACHE``, else ``$XDG_CACHE_HOME/kernia-harness``, else
 ``~/.cache/kernia-harness``. Exception: tools that an unprivileged user must execute (PostgreSQL runs as
-``postgres`` when the harness runs as root) go under ``/var/cache/kernia-harness`` when running as root,
+``postgres`` when the harness runs as root) go under ``$KERNIA_HARNESS_SHARED_CACHE`` or
+``/var/cache/kernia-harness`` when running as root,
 because root's home is mode 700 and the ``postgres`` user could not even reach binaries cached there.
 
 Each entry is built in a temporary directory next to its final place and renamed into place when complete,
@@ -26,7 +27,7 @@ _COMPLETE = ".complete"
 def cache_root(*, shared: bool = False) -> Path:
     """Where cached tools live; ``shared`` = must be readable and executable by other local users."""
     if shared and os.geteuid() == 0:
-        return SHARED_ROOT_WHEN_ROOT
+        return Path(os.environ.get("KERNIA_HARNESS_SHARED_CACHE", SHARED_ROOT_WHEN_ROOT))
     if env := os.environ.get("KERNIA_HARNESS_CACHE"):
         return Path(env)
     xdg = os.environ.get("XDG_CACHE_HOME")
