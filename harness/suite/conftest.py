@@ -85,34 +85,43 @@ def verification_link(mail: MailpitClient, email: str, auth_base_url: str) -> st
     return links[0]
 
 
+def create_verified_account(
+    client: AuthClient, mail: MailpitClient, auth_base_url: str, label: str, domain: str = "example.com"
+) -> Account:
+    """Sign up a fresh user with ``client`` and verify the address through the link in the email."""
+    account = Account(unique_email(label, domain))
+    response = client.sign_up(account)
+    assert response.status_code == 200, f"sign-up failed: {response.status_code} {response.text}"
+    sent = client.post("/send-verification-email", {"email": account.email, "callbackURL": "/"})
+    assert sent.status_code == 200, f"send-verification-email failed: {sent.status_code} {sent.text}"
+    link = verification_link(mail, account.email, auth_base_url)
+    verified = client.http.get(link, follow_redirects=False)
+    assert verified.status_code in (200, 302), f"verification link failed: {verified.status_code}"
+    return account
+
+
 @pytest.fixture
-def verified_account(new_client: ClientFactory, mail: MailpitClient, auth_base_url: str) -> Callable[[str], Account]:
-    """Sign up a fresh user and verify the address through the link in the email."""
+def verified_account(new_client: ClientFactory, mail: MailpitClient, auth_base_url: str) -> Callable[..., Account]:
+    """Factory: a fresh user whose address is verified, signed up from its own client."""
 
     def make(label: str = "user", domain: str = "example.com") -> Account:
-        account = Account(unique_email(label, domain))
-        client = new_client()
-        response = client.sign_up(account)
-        assert response.status_code == 200, f"sign-up failed: {response.status_code} {response.text}"
-        sent = client.post("/send-verification-email", {"email": account.email, "callbackURL": "/"})
-        assert sent.status_code == 200, f"send-verification-email failed: {sent.status_code} {sent.text}"
-        link = verification_link(mail, account.email, auth_base_url)
-        verified = client.http.get(link, follow_redirects=False)
-        assert verified.status_code in (200, 302), f"verification link failed: {verified.status_code}"
-        return account
+        return create_verified_account(new_client(), mail, auth_base_url, label, domain)
 
     return make
 
 
-@pytest.fixture
-def admin_client(new_client: ClientFactory, verified_account: Callable[[str], Account], ctx: Context) -> AuthClient:
-    """A signed-in admin, promoted with the project's own bootstrap command."""
-    account = verified_account("admin")
+@pytest.fixture(scope="session")
+def admin_client(auth_base_url: str, frontend_url: str, mail: MailpitClient, ctx: Context) -> Iterator[AuthClient]:
+    """A signed-in admin, promoted with the project's own bootstrap command; one per worker (promotion costs a
+    process start), shared by the checks that only act as an admin."""
+    with AuthClient(auth_base_url, frontend_url) as setup:
+        account = create_verified_account(setup, mail, auth_base_url, "admin")
     run_manage(ctx, "promote-admin", account.email)
-    client = new_client()
+    client = AuthClient(auth_base_url, frontend_url)
     response = client.sign_in(account)
     assert response.status_code == 200, f"admin sign-in failed: {response.status_code} {response.text}"
-    return client
+    yield client
+    client.close()
 
 
 @pytest.fixture
