@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from harness.endpoints import Endpoints
@@ -68,7 +69,7 @@ class Report:
             services.add_column(column)
         for s in self.services:
             mode = s["mode"] + (" (stand-in)" if s.get("stand_in") else "")
-            services.add_row(s["name"], s["implementation"], s["version"], mode)
+            services.add_row(*(escape(str(v)) for v in (s["name"], s["implementation"], s["version"], mode)))
         console.print(services)
         results = Table(title=f"Rehearsal on {self.provider}", show_edge=False)
         for column in ("kind", "name", "status", "seconds", "detail"):
@@ -78,7 +79,7 @@ class Report:
         for kind, name, status, seconds, detail in rows:
             first_line = detail.strip().splitlines()[0][:120] if detail.strip() else ""
             style = STATUS_STYLE.get(status, "")
-            results.add_row(kind, name, f"[{style}]{status}[/]", f"{seconds:.2f}", first_line)
+            results.add_row(kind, escape(name), f"[{style}]{status}[/]", f"{seconds:.2f}", escape(first_line))
         console.print(results)
         style = "green" if self.status == "passed" else "red"
         console.print(
