@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from harness import sidecars
 from harness.process import ProcessRecord, stop_record
 from harness.project import Project
 from harness.providers import get_provider
@@ -58,6 +59,12 @@ def up(project: Project, provider: str, options: dict[str, Any] | None = None, p
     except BaseException:
         state.remove()
         raise
+    try:
+        handle = sidecars.start(handle, options, progress)
+    except BaseException:
+        impl.down(handle)
+        state.remove()
+        raise
     running = Running(project, handle)
     running.save()
     return running
@@ -101,6 +108,7 @@ def down(project: Project, *, keep_data: bool = False, progress: Progress = sile
     for name in stop_deployment(running):
         progress(f"{name}: stopped")
     try:
+        sidecars.stop(running.handle)
         get_provider(running.handle.provider, project.root).down(running.handle, keep_data=keep_data)
     finally:
         if keep_data:

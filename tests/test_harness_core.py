@@ -78,8 +78,8 @@ def test_external_provider_lists_every_missing_variable() -> None:
     with pytest.raises(ProviderError) as caught:
         endpoints_from_env({"HARNESS_DATABASE_URL": "postgresql://x"})
     message = str(caught.value)
-    assert "HARNESS_REDIS_URL" in message and "HARNESS_OIDC_ISSUER" in message
-    assert "HARNESS_DATABASE_URL" not in message
+    assert "HARNESS_REDIS_URL" in message and "HARNESS_VAULT_TOKEN" in message
+    assert "HARNESS_DATABASE_URL" not in message and "HARNESS_OIDC_ISSUER" not in message
 
 
 def test_external_provider_refuses_a_bad_port() -> None:

@@ -9,9 +9,11 @@ Options:
                  (default False: the harness deploys the backend itself)
   profiles       compose profiles to enable (default: every profile compose.yaml defines)
   wait_timeout   seconds `up --wait` may take (default 300)
-  oidc_issuer    issuer URL of the test identity provider the harness serves on the host (default ""): the
-                 compose stack has none. Containers reach the host as host.docker.internal (extra_hosts:
-                 host-gateway); on Linux that is the bridge gateway, so the IdP must listen there too.
+  oidc_issuer    issuer URL of an identity provider to use (default "": the compose stack has none, so the
+                 harness runs its test IdP beside it, see harness.sidecars). A backend *container* reaches the
+                 host as host.docker.internal (extra_hosts: host-gateway), so an IdP for it must listen there.
+  stripe         "fake" (default: the harness's stateful Stripe stand-in serves the rehearsal, because
+                 stripe-mock stores nothing) or "stack" (the stack's stripe-mock)
   project_name   fixed compose project name instead of a unique one
 """
 

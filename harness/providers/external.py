@@ -38,15 +38,19 @@ class ExternalProvider(Provider):
         """Nothing to stop: the services belong to someone else."""
 
 
+# Without an IdP of its own, the harness runs its test IdP beside the stack (see harness.sidecars).
+OPTIONAL = {"HARNESS_OIDC_ISSUER"}
+
+
 def endpoints_from_env(env: os._Environ[str] | dict[str, str]) -> Endpoints:
-    missing = [var for var in ENV_VARS.values() if not env.get(var)]
+    missing = [var for var in ENV_VARS.values() if not env.get(var) and var not in OPTIONAL]
     if missing:
         raise ProviderError(
             "the external provider needs these environment variables: "
             + ", ".join(missing)
             + " (see README, 'External services')"
         )
-    values: dict[str, object] = {field: env[var] for field, var in ENV_VARS.items()}
+    values: dict[str, object] = {field: env.get(var, "") for field, var in ENV_VARS.items()}
     try:
         values["smtp_port"] = int(env["HARNESS_SMTP_PORT"])
     except ValueError:
@@ -62,5 +66,6 @@ def endpoints_from_env(env: os._Environ[str] | dict[str, str]) -> Endpoints:
             ("vault", "HARNESS_VAULT_ADDR"),
             ("oidc", "HARNESS_OIDC_ISSUER"),
         )
+        if env.get(var)
     )
     return Endpoints(provider="external", services=services, **values)  # type: ignore[arg-type]

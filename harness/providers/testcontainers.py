@@ -9,8 +9,9 @@ exits, so a stack started by one process and stopped by another (`harness up` th
 ``reaper: False``, which disables Ryuk for the whole process. ``down`` removes the containers by id
 either way.
 
-Options: ``reaper`` (default True), ``oidc_issuer`` (default "": the harness serves its own test IdP),
-``bind_host`` (host address the ports bind to, default 127.0.0.1).
+Options: ``reaper`` (default True), ``oidc_issuer`` (default "": the harness runs its own test IdP beside
+the containers, see harness.sidecars), ``stripe`` ("fake" or "stack", as for compose), ``bind_host`` (host
+address the ports bind to, default 127.0.0.1).
 """
 
 from __future__ import annotations

@@ -1,0 +1,57 @@
+"""Services the harness runs beside a container stack, because the stack has no equivalent it can rehearse with.
+
+- The OIDC identity provider: the compose stack has none; every provider's SSO checks use the harness's test IdP.
+- Stripe: stripe-mock is stateless (every customer gets the same fixture id, nothing is stored), so billing state
+  cannot be rehearsed against it; the harness's stateful stand-in serves the backend instead, unless the provider
+  option ``stripe=stack`` keeps the stack's stripe-mock.
+
+They are native processes on 127.0.0.1 (the harness deploys the backend as a local process too), started and
+stopped with the native provider's machinery and reported as sidecars.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from types import ModuleType
+from typing import Any
+
+from harness.native import oidc, stripe
+from harness.native.orchestrate import Registry, remove_paths, start_all, stop_all
+from harness.native.service import RunContext
+from harness.process import ProcessRecord
+from harness.providers.base import Progress, StackHandle, silent
+
+CONTAINER_PROVIDERS = ("compose", "testcontainers")
+
+
+def needed(handle: StackHandle, options: dict[str, Any]) -> list[ModuleType]:
+    modules: list[ModuleType] = []
+    if not handle.endpoints.oidc_issuer:
+        modules.append(oidc)
+    if handle.provider in CONTAINER_PROVIDERS and str(options.get("stripe", "fake")) != "stack":
+        modules.append(stripe)
+    return modules
+
+
+def start(handle: StackHandle, options: dict[str, Any], progress: Progress = silent) -> StackHandle:
+    """Start the sidecars ``handle`` needs and return it with their endpoints and processes recorded."""
+    modules = needed(handle, options)
+    if not modules:
+        return handle
+    registry = Registry()
+    started = start_all(RunContext(run_dir=handle.run_dir / "sidecars"), registry, progress, services=modules)
+    fields: dict[str, Any] = {}
+    for service in started:
+        fields.update(service.launch.endpoints)
+    names = {service.launch.name for service in started}
+    kept = tuple(info for info in handle.endpoints.services if info.name not in names)
+    added = tuple(replace(s.launch.info, mode=f"{s.launch.info.mode} sidecar") for s in started)
+    endpoints = replace(handle.endpoints, services=kept + added, **fields)
+    sidecars = {"processes": [r.to_dict() for r in registry.records], "cleanup": registry.cleanup}
+    return replace(handle, endpoints=endpoints, state={**handle.state, "sidecars": sidecars})
+
+
+def stop(handle: StackHandle) -> None:
+    sidecars = handle.state.get("sidecars") or {}
+    stop_all([ProcessRecord.from_dict(r) for r in sidecars.get("processes", [])])
+    remove_paths(sidecars.get("cleanup", []))
