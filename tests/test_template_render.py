@@ -139,3 +139,15 @@ def test_rendering_into_non_empty_directory_keeps_user_files(tmp_path: Path) -> 
         )
     assert (dest / "README.md").read_text() == "my notes\n", "copier overwrote the user's README"
     assert (dest / "keep.txt").read_text() == "mine\n"
+
+
+def test_image_holds_what_the_compose_services_run(render: RenderFn) -> None:
+    """Backend, migrate and frontend services all run from the project's image: each needs its files inside."""
+    project = render()
+    dockerfile = (project / "Dockerfile").read_text()
+    ignored = (project / ".dockerignore").read_text().split()
+    compose = (project / "compose.yaml").read_text()
+    for directory in ("src", "migrations", "frontend"):
+        assert f"COPY {directory} " in dockerfile, f"the image lacks {directory}/"
+        assert directory not in ignored, f".dockerignore drops {directory}/"
+    assert "--app-dir" in compose and "frontend" in compose
