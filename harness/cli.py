@@ -97,6 +97,8 @@ def pytest_args(project: Project, args: argparse.Namespace, *, provider: str | N
         argv += ["-n", str(args.workers), "--dist", "loadgroup"]
     if getattr(args, "recovery", False):
         argv += ["-m", "recovery or rotation"]
+    elif provider is None or getattr(args, "skip_recovery", False):
+        argv += ["-m", "not recovery and not rotation"]  # smoke is step 6 alone; drills belong to a rehearsal
     if args.junitxml:
         argv += ["--junitxml", str(Path(args.junitxml).resolve())]
     return argv + list(args.pytest_args)
@@ -192,9 +194,11 @@ def build_parser() -> argparse.ArgumentParser:
         if name == "rehearse":
             sub.add_argument("--provider", choices=providers, default=DEFAULT_PROVIDER)
             sub.add_argument("--keep", action="store_true", help="leave the stack running afterwards")
-            sub.add_argument(
+            phase = sub.add_mutually_exclusive_group()
+            phase.add_argument(
                 "--recovery", action="store_true", help="only the recovery phase (backup/restore, rotation)"
             )
+            phase.add_argument("--skip-recovery", action="store_true", help="deployment and smoke checks only")
             sub.add_argument("--option", action="append", default=[], metavar="KEY=VALUE", help="provider option")
         sub.add_argument("--report", help="write the JSON report to this file")
         sub.add_argument("--junitxml", help="write JUnit XML to this file")

@@ -179,3 +179,25 @@ def test_parse_options_refuses_malformed_pairs() -> None:
 def test_namespace_defaults() -> None:
     args = cli.build_parser().parse_args(["up"])
     assert isinstance(args, argparse.Namespace) and args.provider == "native" and not args.show_secrets
+
+
+@pytest.mark.parametrize(
+    ("argv", "provider", "marker"),
+    [
+        (["smoke"], None, "not recovery and not rotation"),
+        (["rehearse"], "native", None),
+        (["rehearse", "--recovery"], "native", "recovery or rotation"),
+        (["rehearse", "--skip-recovery"], "native", "not recovery and not rotation"),
+    ],
+)
+def test_phase_selection(tmp_path: Path, argv: list[str], provider: str | None, marker: str | None) -> None:
+    project = Project.load(write_answers(tmp_path / "p"))
+    built = cli.pytest_args(project, cli.build_parser().parse_args(argv), provider=provider)
+    selected = built[built.index("-m") + 1] if "-m" in built else None
+    assert selected == marker
+
+
+def test_recovery_and_skip_recovery_exclude_each_other(capsys) -> None:
+    with pytest.raises(SystemExit):
+        cli.build_parser().parse_args(["rehearse", "--recovery", "--skip-recovery"])
+    assert "not allowed with argument" in capsys.readouterr().err

@@ -13,36 +13,13 @@ import httpx
 import pytest
 
 from harness.client import Account, AuthClient, unique_email
+from harness.drills.actions import SSO_CLIENT_ID as CLIENT_ID
+from harness.drills.actions import register_sso_provider as register_provider
 from harness.sequence import Context
 
 from .conftest import ClientFactory
 
 pytestmark = pytest.mark.xdist_group("sso")
-CLIENT_ID = "kernia-rehearsal"
-
-
-def register_provider(admin: AuthClient, ctx: Context, domain: str) -> str:
-    """Register an OIDC provider for ``domain``, verify the domain, and register its redirect URI with the IdP."""
-    issuer = ctx.endpoints.oidc_issuer
-    response = admin.post(
-        "/sso/register-provider",
-        {
-            "issuer": f"{issuer}/tenants/{uuid.uuid4().hex[:8]}",  # unique per provider; discovery uses oidcConfig
-            "kind": "oidc",
-            "name": f"Rehearsal {domain}",
-            "domains": [domain],
-            "oidcConfig": {"issuer": issuer, "clientId": CLIENT_ID, "clientSecret": "rehearsal-client-secret"},
-        },
-    )
-    assert response.status_code == 200, f"admin could not register an SSO provider: {response.text}"
-    provider_id = response.json()["provider"]["id"]
-    token = admin.post("/sso/register-domain", {"ssoProviderId": provider_id, "domain": domain}).json()["token"]
-    verified = admin.post("/sso/verify-domain", {"domain": domain, "token": token})
-    assert verified.status_code == 200, f"domain verification failed: {verified.text}"
-    redirect = f"{admin.auth_base_url}/sso/oidc/callback/{provider_id}"
-    registered = httpx.post(f"{issuer}/_harness/clients", json={"client_id": CLIENT_ID, "redirect_uris": [redirect]})
-    registered.raise_for_status()
-    return provider_id
 
 
 def sso_sign_in(client: AuthClient, ctx: Context, provider_id: str, email: str) -> httpx.Response:

@@ -10,9 +10,10 @@ import httpx
 import pytest
 
 from harness.client import Account, AuthClient
+from harness.drills.actions import PRICE_ID
+from harness.drills.actions import deliver_stripe_event as deliver
+from harness.drills.actions import list_subscriptions as subscriptions
 from harness.stripe_events import signature_header, subscription_event
-
-PRICE_ID = "price_pro_monthly"  # the rendered backend's default STRIPE_PLANS: pro=price_pro_monthly
 
 
 @pytest.fixture
@@ -23,20 +24,6 @@ def customer(signed_in: tuple[AuthClient, Account]) -> tuple[AuthClient, str]:
     customer_id = session["user"].get("stripeCustomerId")
     assert customer_id, f"sign-up created no Stripe customer for the user: {session['user']}"
     return client, customer_id
-
-
-def deliver(client: AuthClient, body: bytes, signature: str | None) -> httpx.Response:
-    headers = {"content-type": "application/json"}
-    if signature is not None:
-        headers["stripe-signature"] = signature
-    return client.http.post(client.url("/stripe/webhook"), content=body, headers=headers)
-
-
-def subscriptions(client: AuthClient) -> list[dict]:
-    response = client.get("/subscription/list")
-    assert response.status_code == 200, f"/subscription/list answered {response.status_code}: {response.text}"
-    data = response.json()
-    return data if isinstance(data, list) else data.get("subscriptions", data.get("data", []))
 
 
 def status_of(client: AuthClient, subscription_id: str) -> str | None:
@@ -84,7 +71,11 @@ def test_replayed_event_is_not_applied_twice(customer: tuple[AuthClient, str], b
 
     def send(event_type: str, status: str, event_id: str) -> httpx.Response:
         body = subscription_event(
-            event_type, customer=customer_id, subscription_id=sub_id, price_id=PRICE_ID, status=status,
+            event_type,
+            customer=customer_id,
+            subscription_id=sub_id,
+            price_id=PRICE_ID,
+            status=status,
             event_id=event_id,
         )
         return deliver(client, body, signature_header(body, secret))

@@ -170,7 +170,7 @@ def test_backup_restore_verify_commands(deployed_project: Path, tmp_path: Path) 
 
     admin_url = running.handle.endpoints.database_url.rsplit("/", 1)[0] + "/demo_auth_restored"
     with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute('UPDATE "user" SET name = \'tampered\'')
+        conn.execute("UPDATE \"user\" SET name = 'tampered'")
     drifted = harness(deployed_project, "verify", str(dump), "--db", "demo_auth_restored")
     assert drifted.returncode == 1 and "user" in drifted.stdout, describe(drifted)
 

@@ -1,0 +1,1 @@
+"""Recovery and secret-rotation drills against a deployed stack, as plain functions returning DrillReports."""

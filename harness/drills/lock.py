@@ -1,0 +1,16 @@
+"""One drill at a time per stack: the rotation drill rewrites the backend's Vault secret, and a backend the recovery
+drill starts meanwhile would read the temporary one. A file lock in the stack's run directory serialises them across
+pytest-xdist workers and separate commands alike (xdist's loadgroup alone cannot: it stops grouping on pytest 9.2,
+pytest-dev/pytest-xdist#1386)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from filelock import FileLock
+
+LOCK_TIMEOUT = 600.0  # seconds: longer than any drill takes, short enough to surface a stuck one
+
+
+def vault_secret_lock(run_dir: Path) -> FileLock:
+    return FileLock(str(Path(run_dir) / "drills.lock"), timeout=LOCK_TIMEOUT)
