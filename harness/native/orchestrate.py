@@ -69,6 +69,8 @@ def start_service(module: ModuleType, ctx: RunContext, registry: Registry) -> St
         )
         try:
             record = process.start(launch.timeout, on_spawn=registry.add_record, cancel=ctx.cancel)
+            if launch.on_ready is not None:
+                launch.on_ready(launch)
         except ServiceStartError as exc:
             if exc.port_conflict and attempt < PORT_RACE_ATTEMPTS and not ctx.cancel.is_set():
                 continue

@@ -11,6 +11,7 @@ import secrets
 import stat
 import sys
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -54,6 +55,8 @@ class Launch:
     state: dict[str, Any] = field(default_factory=dict)
     cleanup: list[str] = field(default_factory=list)  # paths outside run_dir to remove on down
     timeout: float = 30.0
+    # Runs once the service is ready and may update ``endpoints`` (e.g. replace a credential the log shows).
+    on_ready: Callable[[Launch], None] | None = None
 
 
 def new_secret() -> str:

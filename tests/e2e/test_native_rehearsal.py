@@ -7,8 +7,10 @@ and `down`; the intrusion checks against a deliberately unhardened backend; and 
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
+import time
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
@@ -104,6 +106,14 @@ def test_up_deploy_smoke_down(deployed_project: Path, tmp_path: Path) -> None:
     assert services["postgres"]["version"].startswith("18.")
     testcases = ET.parse(junit).getroot().iter("testcase")
     assert sum(1 for _ in testcases) >= len(names)
+    running = stack.load(Project.load(deployed_project))
+    secrets = [v for v in running.context().vault.read().values() if len(v) >= 12]
+    secrets.append(running.handle.endpoints.vault_token)
+    outputs = {"report": report_path.read_text(), "junit": junit.read_text(), "terminal": smoke.stdout + smoke.stderr}
+    for run_log in (running.handle.run_dir / "logs").glob("*.log"):
+        outputs[run_log.name] = run_log.read_text(errors="ignore")
+    leaks = [(where, value[:6]) for where, text in outputs.items() for value in secrets if value in text]
+    assert not leaks, f"secret values appear in {leaks}"
 
 
 def test_intrusion_checks_fail_against_an_unhardened_backend(deployed_project: Path, tmp_path: Path) -> None:
@@ -182,3 +192,39 @@ def test_backup_restore_verify_commands(deployed_project: Path, tmp_path: Path) 
     manifest_path_for(corrupted).write_text(manifest_path_for(dump).read_text())
     refused = harness(deployed_project, "restore", str(corrupted), "--db", "demo_auth_corrupted")
     assert refused.returncode == 2 and str(corrupted) in refused.stderr, describe(refused)
+
+
+def deployed_backend(state: StackState) -> bool:
+    try:
+        return "backend" in state.load()[1].get("processes", {})
+    except (FileNotFoundError, ValueError):
+        return False
+
+
+def test_ctrl_c_during_a_rehearsal_stops_and_removes_everything(tmp_path: Path) -> None:
+    project = render_project(tmp_path / "interrupted")
+    state = StackState(project)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "harness", "--project", str(project), "rehearse", "--option", "aws=moto"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 180
+        while not deployed_backend(state) and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert deployed_backend(state), "the rehearsal never deployed a backend"
+        process.send_signal(signal.SIGINT)  # mid-smoke: services, backend and frontend all running
+        _, stderr = process.communicate(timeout=120)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode != 0
+    assert not state.run_dir.exists(), f"the run directory survived Ctrl-C:\n{stderr[-3000:]}"
+    survivors = [
+        p.info
+        for p in psutil.process_iter(["pid", "cmdline"])
+        if any(str(path) in " ".join(p.info["cmdline"] or []) for path in (project, state.run_dir))
+    ]
+    assert not survivors, f"processes survived Ctrl-C: {survivors}"
