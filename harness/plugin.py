@@ -121,6 +121,13 @@ def pytest_configure(config: pytest.Config) -> None:
 SESSION_KEY = pytest.StashKey[HarnessSession]()
 
 
+def check_name(nodeid: str) -> str:
+    """The test's name with its parameters, without the ``@group`` suffix xdist's loadgroup adds to node ids."""
+    name = nodeid.split("::")[-1]
+    at = name.rfind("@")
+    return name[:at] if at > name.rfind("]") else name
+
+
 class CheckRecorder:
     """Registered on the controller only: collects every check's outcome (xdist forwards workers' reports)."""
 
@@ -137,7 +144,7 @@ class CheckRecorder:
         else:
             return
         detail = report.longreprtext.strip().splitlines()[-1] if not report.passed and report.longreprtext else ""
-        name = report.nodeid.split("::")[-1]
+        name = check_name(report.nodeid)
         self.report.checks.append(CheckResult(name, status, round(report.duration, 3), detail))
 
 

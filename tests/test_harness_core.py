@@ -201,3 +201,18 @@ def test_recovery_and_skip_recovery_exclude_each_other(capsys) -> None:
     with pytest.raises(SystemExit):
         cli.build_parser().parse_args(["rehearse", "--recovery", "--skip-recovery"])
     assert "not allowed with argument" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("nodeid", "name"),
+    [
+        ("test_a.py::test_login", "test_login"),
+        ("test_a.py::test_login@recovery", "test_login"),
+        ("test_a.py::test_sig[missing]@sso", "test_sig[missing]"),
+        ("test_a.py::test_sig[a@b]", "test_sig[a@b]"),
+    ],
+)
+def test_check_names_drop_the_xdist_group(nodeid: str, name: str) -> None:
+    from harness.plugin import check_name
+
+    assert check_name(nodeid) == name
