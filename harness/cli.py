@@ -8,7 +8,7 @@ import sys
 from importlib.metadata import entry_points
 from pathlib import Path
 
-from harness import stack
+from harness import __version__, stack
 from harness.console import error, info, progress
 from harness.project import Project, ProjectError
 from harness.providers import DEFAULT_PROVIDER, PROVIDERS
@@ -167,6 +167,7 @@ def cmd_status(args: argparse.Namespace, project: Project) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="harness", description="Rehearse a Kernia deployment against its stack.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument("--project", type=Path, default=Path.cwd(), help="rendered project directory (default: .)")
     commands = parser.add_subparsers(dest="command", required=True)
     providers = sorted(PROVIDERS)
