@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import ipaddress
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from . import request_context
+from .asgi import ASGIApp, HttpMiddleware, Receive, Scope, Send
 from .settings import IPNetwork
 
-ASGIApp = Callable[..., Awaitable[None]]
 REWRITTEN = (b"x-forwarded-for", b"x-real-ip")
 
 
@@ -51,7 +51,7 @@ def _in(address: str, networks: Sequence[IPNetwork]) -> bool:
     return any(ip in network for network in networks)
 
 
-class RequestContextMiddleware:
+class RequestContextMiddleware(HttpMiddleware):
     """Binds ``request_context`` for every request and echoes ``X-Request-ID``.
 
     ``trusted_proxies`` returns the networks (read lazily: settings load at startup); ``None`` keeps Kernia's
@@ -59,15 +59,10 @@ class RequestContextMiddleware:
     """
 
     def __init__(self, app: ASGIApp, trusted_proxies: Callable[[], Sequence[IPNetwork]] | None) -> None:
-        self.app = app
+        super().__init__(app)
         self.trusted_proxies = trusted_proxies
 
-    async def __call__(
-        self, scope: dict[str, Any], receive: Callable[..., Any], send: Callable[..., Any]
-    ) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         headers = {k.lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
         request_id = headers.get(b"x-request-id") or uuid.uuid4().hex
         peer = scope["client"][0] if scope.get("client") else None

@@ -2,26 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import Any
+from collections.abc import Callable
 
 from starlette.middleware.cors import CORSMiddleware
 
-ASGIApp = Callable[..., Awaitable[None]]
+from .asgi import ASGIApp, HttpMiddleware, Receive, Scope, Send
 
 
-class FrontendCORS:
+class FrontendCORS(HttpMiddleware):
     def __init__(self, app: ASGIApp, origin: Callable[[], str | None]) -> None:
-        self.app = app
+        super().__init__(app)
         self.origin = origin
         self._cors: CORSMiddleware | None = None
 
-    async def __call__(
-        self, scope: dict[str, Any], receive: Callable[..., Any], send: Callable[..., Any]
-    ) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         if self._cors is None:
             origin = self.origin()
             if origin is None:

@@ -22,11 +22,11 @@ from kernia.types.context import EndpointContext
 from kernia.types.endpoint import AuthEndpoint
 
 from . import request_context
+from .asgi import HttpMiddleware, Receive, Scope, Send
 
 log = logging.getLogger(__name__)
 
 Handler = Callable[[EndpointContext], Awaitable[Any]]
-ASGIApp = Callable[..., Awaitable[None]]
 
 
 def error_body() -> dict[str, Any]:
@@ -74,18 +74,10 @@ def log_unhandled_errors(router: Router) -> None:
     router._dynamic = [(method, parts, _logged(ep)) for method, parts, ep in router._dynamic]
 
 
-class InternalErrorScrubber:
+class InternalErrorScrubber(HttpMiddleware):
     """Replace a Kernia ``INTERNAL`` 500 body (which carries ``str(exc)``) with the generic answer."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(
-        self, scope: dict[str, Any], receive: Callable[..., Any], send: Callable[..., Any]
-    ) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         held: dict[str, Any] | None = None
 
         async def capture(message: dict[str, Any]) -> None:

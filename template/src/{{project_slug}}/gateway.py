@@ -8,17 +8,17 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
 from kernia.auth import Kernia
 
+from .asgi import ASGIApp, HttpMiddleware, Receive, Scope, Send, StatusRecorder
 from .audit import AuditWriter
 from .errors import InternalErrorScrubber
 from .telemetry import Telemetry
 from .webhooks import WEBHOOK_ROUTE, StripeEventLog, StripeWebhookGuard
 
-ASGIApp = Callable[..., Awaitable[None]]
 SIGN_IN_PREFIX = "/sign-in/"
 CALLBACK_PREFIXES = ("/callback/", "/sso/oidc/callback/", "/sso/saml/acs/", "/oauth2/callback/")
 
@@ -57,34 +57,23 @@ class StripMountPath:
         await self.app(scope, receive, send)
 
 
-class AuthObserver:
+class AuthObserver(HttpMiddleware):
     """Route-level signals for each auth request: latency/status, sign-in latency, callback failures, 429s."""
 
     def __init__(self, app: ASGIApp, *, kernia: Kernia, audit: AuditWriter, telemetry: Telemetry) -> None:
-        self.app = app
+        super().__init__(app)
         self.kernia = kernia
         self.audit = audit
         self.telemetry = telemetry
 
-    async def __call__(
-        self, scope: dict[str, Any], receive: Callable[..., Any], send: Callable[..., Any]
-    ) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        status = 500
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = time.perf_counter()
-
-        async def watch(message: dict[str, Any]) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
+        recorder = StatusRecorder(send)
         try:
-            await self.app(scope, receive, watch)
+            await self.app(scope, receive, recorder)
         finally:
-            await self._observe(scope["method"], scope["path"], status, time.perf_counter() - started)
+            seconds = time.perf_counter() - started
+            await self._observe(scope["method"], scope["path"], recorder.status, seconds)
 
     async def _observe(self, method: str, path: str, status: int, seconds: float) -> None:
         matched = self.kernia.router.match(method, path)

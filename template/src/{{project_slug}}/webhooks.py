@@ -20,13 +20,13 @@ from sqlalchemy import delete, insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from .asgi import ASGIApp, HttpMiddleware, Receive, Scope, Send, StatusRecorder
 from .audit import AuditWriter
 from .schema import STRIPE_EVENT
 from .telemetry import Telemetry
 
 log = logging.getLogger(__name__)
 
-ASGIApp = Callable[..., Awaitable[None]]
 WEBHOOK_ROUTE = "/stripe/webhook"
 
 
@@ -50,7 +50,7 @@ class StripeEventLog:
             await conn.execute(delete(STRIPE_EVENT).where(STRIPE_EVENT.c.id == event_id))
 
 
-class StripeWebhookGuard:
+class StripeWebhookGuard(HttpMiddleware):
     def __init__(
         self,
         app: ASGIApp,
@@ -61,17 +61,15 @@ class StripeWebhookGuard:
         audit: AuditWriter,
         telemetry: Telemetry,
     ) -> None:
-        self.app = app
+        super().__init__(app)
         self.path = path
         self.webhook_secret = webhook_secret
         self.events = events
         self.audit = audit
         self.telemetry = telemetry
 
-    async def __call__(
-        self, scope: dict[str, Any], receive: Callable[..., Any], send: Callable[..., Any]
-    ) -> None:
-        if scope["type"] != "http" or scope["method"] != "POST" or scope["path"] != self.path:
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["method"] != "POST" or scope["path"] != self.path:
             await self.app(scope, receive, send)
             return
         body = await _read_body(receive)
@@ -98,18 +96,11 @@ class StripeWebhookGuard:
             )
             await _send_json(send, 200, {"received": True, "duplicate": True})
             return
-        status = 500
-
-        async def watch(message: dict[str, Any]) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
+        recorder = StatusRecorder(send)
         try:
-            await self.app(scope, replay, watch)
+            await self.app(scope, replay, recorder)
         finally:
-            if status >= 300:
+            if recorder.status >= 300:
                 await events.release(event_id)
 
 
