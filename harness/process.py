@@ -93,6 +93,12 @@ class ProcessRecord:
         return self.process() is not None
 
 
+# Children this interpreter started and has not reaped yet, by pid. Services outlive the code that started them,
+# so their Popen objects must not be garbage collected while running (Popen.__del__ warns "subprocess is still
+# running", an error under `-W error`); stop_record reaps them through this table.
+_CHILDREN: dict[int, subprocess.Popen[bytes]] = {}
+
+
 def stop_record(record: ProcessRecord, timeout: float = 10.0) -> bool:
     """Stop the process of ``record`` and its whole process group: SIGTERM, then SIGKILL after ``timeout``.
 
@@ -108,6 +114,10 @@ def stop_record(record: ProcessRecord, timeout: float = 10.0) -> bool:
     if alive:
         _signal(record.pid, alive, signal.SIGKILL)
         _wait_gone(alive, 5)
+    child = _CHILDREN.pop(record.pid, None)
+    if child is not None:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            child.wait(timeout=1)
     return True
 
 
@@ -241,6 +251,7 @@ class ManagedProcess:
                 )
             except OSError as exc:
                 raise self._error(f"could not execute: {exc}") from exc
+        _CHILDREN[self._popen.pid] = self._popen
         self.record = ProcessRecord(
             name=self.name,
             pid=self._popen.pid,
