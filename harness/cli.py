@@ -29,6 +29,7 @@ def _options(pairs: list[str]) -> dict[str, str]:
 
 
 def cmd_up(args: argparse.Namespace, project: Project) -> int:
+    """Start the services and print their endpoints (credentials masked unless --show-secrets)."""
     running = stack.up(project, args.provider, _options(args.option), progress)
     endpoints = running.handle.endpoints
     if args.json:
@@ -43,12 +44,14 @@ def cmd_up(args: argparse.Namespace, project: Project) -> int:
 
 
 def cmd_down(args: argparse.Namespace, project: Project) -> int:
+    """Stop everything the project's stack runs; saying so (exit 0) when nothing runs."""
     if not stack.down(project, keep_data=args.keep_data, progress=progress):
         info(f"nothing is running for {project.root}")
     return 0
 
 
 def cmd_deploy(args: argparse.Namespace, project: Project) -> int:
+    """Steps 1-5 against the running stack; exit 1 naming the step that failed."""
     running = stack.load(project)
     results = stack.deploy(running, progress)
     failed = [r for r in results if r.status == "failed"]
@@ -111,15 +114,18 @@ def _run_pytest(argv: list[str]) -> int:
 
 
 def cmd_smoke(args: argparse.Namespace, project: Project) -> int:
+    """Step 6 under pytest against the deployed stack."""
     stack.load(project)  # fail early and clearly when nothing is deployed
     return _run_pytest(pytest_args(project, args, provider=None))
 
 
 def cmd_rehearse(args: argparse.Namespace, project: Project) -> int:
+    """Up, deploy, smoke, drills and down in one pytest run (the plugin owns the stack)."""
     return _run_pytest(pytest_args(project, args, provider=args.provider))
 
 
 def cmd_backup(args: argparse.Namespace, project: Project) -> int:
+    """Dump, manifest and checksum; then upload and verify the stored copy unless --no-upload."""
     from harness.recovery import create_backup, upload
 
     running = stack.load(project)
@@ -136,8 +142,11 @@ def cmd_backup(args: argparse.Namespace, project: Project) -> int:
 
 
 def cmd_restore(args: argparse.Namespace, project: Project) -> int:
-    from harness.recovery import restore_backup
+    """Restore into a fresh database after checking the dump's checksum."""
+    from harness.recovery import locate_backup, restore_backup
+    from harness.recovery.artifacts import check_dump
 
+    check_dump(*locate_backup(Path(args.backup)))  # a missing or damaged backup is named before anything else
     result = restore_backup(stack.load(project), Path(args.backup), args.db, force=args.force)
     replaced = " (replaced the existing database)" if result.replaced else ""
     print(f"restored into {result.database}{replaced}, owner {result.owner}, migration head {result.migration_head}")
@@ -145,15 +154,17 @@ def cmd_restore(args: argparse.Namespace, project: Project) -> int:
 
 
 def cmd_verify(args: argparse.Namespace, project: Project) -> int:
+    """Compare a database with a backup's manifest; exit 1 naming every differing table."""
     from harness.recovery import locate_backup, verify_database
 
-    _dump, manifest = locate_backup(Path(args.backup))
+    _dump, manifest = locate_backup(Path(args.backup))  # a missing backup is named before the stack is looked up
     result = verify_database(stack.load(project), manifest, args.db)
     print(result.message)
     return 0 if result.ok else 1
 
 
 def cmd_status(args: argparse.Namespace, project: Project) -> int:
+    """The running stack, its endpoints (masked) and deployment as JSON."""
     running = stack.load(project)
     data = {
         "provider": running.handle.provider,

@@ -22,9 +22,12 @@ _addresses = itertools.count(2)
 
 
 def next_loopback_address() -> str:
-    """A loopback source address unique to this process and client (127.<pid-derived>.<n>.<n>)."""
+    """A loopback source address unique to this client: 127.<process>.<n>.<n>, where <process> is the xdist
+    worker's number (gw0 -> 2) so parallel workers never share one, and 1 outside xdist."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    process = 2 + int(worker[2:]) % 250 if worker.startswith("gw") and worker[2:].isdigit() else 1
     n = next(_addresses)
-    return f"127.{(os.getpid() % 250) + 1}.{(n // 250) % 250}.{n % 250 + 1}"
+    return f"127.{process}.{(n // 250) % 250}.{n % 250 + 1}"
 
 
 def unique_email(label: str, domain: str = "example.com") -> str:

@@ -161,10 +161,16 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         pass
     if session.setup_error:
         report.steps.append({"name": "stack", "status": "failed", "seconds": 0.0, "detail": session.setup_error})
-    if session.owns_stack and not session.keep:
-        stack.down(session.project, progress=progress)
-    if session.report_path:
-        report.write(session.report_path)
-    report.render(console)
+    try:
+        if session.owns_stack and not session.keep:
+            stack.down(session.project, progress=progress)
+    except stack.StackError as exc:
+        report.steps.append({"name": "teardown", "status": "failed", "seconds": 0.0, "detail": str(exc)})
+        error(str(exc))
+        raise
+    finally:
+        if session.report_path:
+            report.write(session.report_path)
+        report.render(console)
     if session.report_path:
         info(f"report written to {session.report_path}")

@@ -4,11 +4,14 @@ The OS hands out a free port for ``bind(port=0)``; between closing that probe so
 the port, another harness run could receive the same number. Each port handed out is therefore reserved
 for a while with an exclusive marker file in a directory every run on the machine shares, and skipped by
 other runs. A service that still loses the bind race fails with "address in use" and is retried on new
-ports by its caller (see ``harness.native.orchestrate``).
+ports by its caller (see ``harness.native.orchestrate``). A process removes its own markers when it exits (by
+then its services hold their ports) and sweeps stale ones left by a process that was killed.
 """
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import os
 import socket
 import tempfile
@@ -18,6 +21,7 @@ from pathlib import Path
 HOST = "127.0.0.1"
 RESERVATION_SECONDS = 120.0
 _RESERVATIONS = Path(tempfile.gettempdir()) / "kernia-harness-ports"
+_MINE: set[Path] = set()
 
 
 def free_port(span: int = 1, *, attempts: int = 50) -> int:
@@ -64,6 +68,10 @@ def _reserve(port: int) -> bool:
     for _ in range(2):
         try:
             os.close(os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644))
+            if not _MINE:
+                atexit.register(release_reservations)
+                _sweep_stale()
+            _MINE.add(marker)
             return True
         except PermissionError:  # a directory another user created without sharing: OS choice only
             return True
@@ -75,3 +83,21 @@ def _reserve(port: int) -> bool:
             except FileNotFoundError:
                 pass
     return False
+
+
+def release_reservations() -> None:
+    """Remove the markers this process created (its services have bound their ports by now)."""
+    for marker in list(_MINE):
+        marker.unlink(missing_ok=True)
+        _MINE.discard(marker)
+    with contextlib.suppress(OSError):
+        _RESERVATIONS.rmdir()  # only when no other run holds a reservation
+
+
+def _sweep_stale() -> None:
+    """Remove markers older than RESERVATION_SECONDS, left by runs that were killed before their exit hook."""
+    now = time.time()
+    for marker in _RESERVATIONS.iterdir():
+        with contextlib.suppress(OSError):
+            if now - marker.stat().st_mtime >= RESERVATION_SECONDS:
+                marker.unlink()

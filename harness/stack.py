@@ -86,6 +86,10 @@ def deploy(running: Running, progress: Progress = silent) -> list[StepResult]:
     finally:
         running.save()
     running.deployment["steps"] = [r.to_dict() for r in results]
+    if "backend_url" in running.deployment and "frontend_url" in running.deployment:
+        running.handle.endpoints = running.handle.endpoints.with_deployment(
+            backend_url=running.deployment["backend_url"], frontend_url=running.deployment["frontend_url"]
+        )
     running.save()
     return results
 
@@ -107,13 +111,25 @@ def down(project: Project, *, keep_data: bool = False, progress: Progress = sile
     running = load(project)
     for name in stop_deployment(running):
         progress(f"{name}: stopped")
-    try:
-        sidecars.stop(running.handle)
-        get_provider(running.handle.provider, project.root).down(running.handle, keep_data=keep_data)
-    finally:
-        if keep_data:
-            state.path.unlink(missing_ok=True)
-        else:
-            state.remove()
+    # Each part is stopped even when another fails; the record stays while anything may still run, so a
+    # second `harness down` can finish the job.
+    failures = []
+    provider = get_provider(running.handle.provider, project.root)
+    stops = {
+        "sidecars": lambda: sidecars.stop(running.handle),
+        "services": lambda: provider.down(running.handle, keep_data=keep_data),
+    }
+    for part, stop in stops.items():
+        try:
+            stop()
+        except Exception as exc:
+            failures.append(f"{part}: {exc}")
+    if failures:
+        running.save()
+        raise StackError("could not stop everything; run `harness down` again. " + "; ".join(failures))
+    if keep_data:
+        state.path.unlink(missing_ok=True)
+    else:
+        state.remove()
     progress(f"stack: stopped, data kept in {state.run_dir}" if keep_data else "stack: stopped and removed")
     return True

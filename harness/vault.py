@@ -9,13 +9,6 @@ from dataclasses import dataclass
 import hvac
 
 KV_MOUNT = "secret"
-SECRET_KEYS = (
-    "kernia_secret",
-    "smtp_username",
-    "smtp_password",
-    "stripe_secret_key",
-    "stripe_webhook_secret",
-)
 
 
 def generate_backend_secrets() -> dict[str, str]:

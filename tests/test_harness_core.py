@@ -216,3 +216,15 @@ def test_check_names_drop_the_xdist_group(nodeid: str, name: str) -> None:
     from harness.plugin import check_name
 
     assert check_name(nodeid) == name
+
+
+def test_clients_of_different_xdist_workers_never_share_a_source_address(monkeypatch: pytest.MonkeyPatch) -> None:
+    from harness.client import next_loopback_address
+
+    seen = set()
+    for worker in ("gw0", "gw1", "gw7"):
+        monkeypatch.setenv("PYTEST_XDIST_WORKER", worker)
+        seen |= {next_loopback_address().split(".")[1] for _ in range(3)}
+    monkeypatch.delenv("PYTEST_XDIST_WORKER")
+    seen.add(next_loopback_address().split(".")[1])
+    assert seen == {"2", "3", "9", "1"}

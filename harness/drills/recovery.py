@@ -3,7 +3,7 @@ it against the manifest, and run a second backend on it to prove that what users
 
 ``restored_backend`` sets the drill up and tears it down (the second backend is stopped and the restored database
 dropped); each check below is a plain function of the running drill that returns its evidence or raises DrillError,
-so pytest runs them one test each and ``run_recovery_drill`` runs them all for a command.
+so pytest runs each as a named check (harness/suite/test_recovery.py).
 """
 
 from __future__ import annotations
@@ -110,14 +110,6 @@ def restored_backend(running: Running, out_dir: Path) -> Iterator[RecoveryDrill]
             url = _database_url(ctx.vault.read()["database_url"], db_name)
             backend = cleanup.enter_context(own_backend(ctx, f"restored-{seed.tag}", database_url=url))
         yield RecoveryDrill(seed, backup, uploaded, restored, verification, missing, late_cookie, backend, report)
-
-
-def run_recovery_drill(running: Running, out_dir: Path) -> DrillReport:
-    """The whole drill with every check, for a command (`harness rehearse --recovery` runs it under pytest)."""
-    with restored_backend(running, out_dir) as drill:
-        for probe in RECOVERY_CHECKS:
-            drill.run(probe)
-        return drill.report
 
 
 def _database_url(app_url: str, db_name: str) -> str:
@@ -260,17 +252,3 @@ def admin_is_still_admin(drill: RecoveryDrill) -> str:
     missing = set(drill.seed.audit_event_ids) - listed
     require(not missing, f"{len(missing)} seeded audit events are not listed by the restored backend")
     return f"the admin lists users and the {len(drill.seed.audit_event_ids)} seeded audit events"
-
-
-RECOVERY_CHECKS: tuple[Callable[[RecoveryDrill], str], ...] = (
-    manifest_matches_restored_database,
-    seeded_rows_are_restored,
-    session_cookie_is_accepted,
-    session_opened_after_backup_is_refused,
-    api_key_authenticates,
-    scim_token_lists_its_users,
-    sso_provider_is_listed_for_its_domain,
-    subscription_shows_for_its_customer,
-    organization_keeps_members_and_invitation,
-    admin_is_still_admin,
-)

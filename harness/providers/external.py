@@ -48,7 +48,7 @@ def endpoints_from_env(env: os._Environ[str] | dict[str, str]) -> Endpoints:
         raise ProviderError(
             "the external provider needs these environment variables: "
             + ", ".join(missing)
-            + " (see README, 'External services')"
+            + " (see README, 'Providers')"
         )
     values: dict[str, object] = {field: env.get(var, "") for field, var in ENV_VARS.items()}
     try:

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import socket
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -49,3 +52,10 @@ def test_port_reserved_by_another_run_is_skipped(monkeypatch: pytest.MonkeyPatch
     offers = iter([first])  # the OS offers the same number again, as it may to a concurrent run
     monkeypatch.setattr(ports, "_os_assigned_port", lambda: next(offers, None) or real())
     assert ports.free_port() != first
+
+
+def test_a_process_releases_its_reservations_when_it_exits() -> None:
+    code = "from harness.ports import free_port, _RESERVATIONS; p = free_port(); print(_RESERVATIONS / str(p))"
+    marker = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert marker.endswith(tuple("0123456789"))
+    assert not Path(marker).exists(), "the port reservation outlived the process that made it"

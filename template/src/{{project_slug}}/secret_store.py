@@ -20,13 +20,6 @@ from .settings import Settings
 log = logging.getLogger(__name__)
 
 MIN_SECRET_LENGTH = 32
-SECRET_KEYS = (
-    "kernia_secret",
-    "smtp_username",
-    "smtp_password",
-    "stripe_secret_key",
-    "stripe_webhook_secret",
-)
 
 
 class SecretsError(RuntimeError):
