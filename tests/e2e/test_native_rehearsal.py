@@ -27,6 +27,7 @@ from harness.recovery.artifacts import manifest_path_for
 from harness.state import StackState
 from harness.steps.backend import start_backend
 from tests.conftest import render_project
+from tests.support.junit import junit_outcomes
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("native-stack")]
 SUPPORT = Path(__file__).resolve().parent.parent / "support"
@@ -47,15 +48,6 @@ def harness(project: Path, *args: str, timeout: float = 600) -> subprocess.Compl
         timeout=timeout,
         check=False,
     )
-
-
-def junit_outcomes(path: Path) -> dict[str, str]:
-    """Test name -> passed | failed | error | skipped, from a JUnit XML file."""
-    outcomes = {}
-    for case in ET.parse(path).getroot().iter("testcase"):
-        kinds = [child.tag for child in case if child.tag in ("failure", "error", "skipped")]
-        outcomes[case.get("name", "")] = {"failure": "failed"}.get(kinds[0], kinds[0]) if kinds else "passed"
-    return outcomes
 
 
 def describe(result: subprocess.CompletedProcess[str]) -> str:
