@@ -9,6 +9,7 @@ import pytest
 
 from harness import stack
 from harness.client import Account, AuthClient, links_in, unique_email
+from harness.drills.actions import sign_up_verified
 from harness.mailpit import MailpitClient
 from harness.project import Project
 from harness.sequence import Context
@@ -78,34 +79,20 @@ def new_client(auth_base_url: str, frontend_url: str) -> Iterator[ClientFactory]
         client.close()
 
 
-def verification_link(mail: MailpitClient, email: str, auth_base_url: str) -> str:
+def verification_link(mail: MailpitClient, email: str) -> str:
+    """The verify-email link of the verification email sent to ``email``."""
     message = mail.wait_for(to=email, subject="verify")
     links = [link for link in links_in(message.text) if "verify-email" in link]
     assert links, f"the verification email to {email} has no verify-email link:\n{message.text}"
     return links[0]
 
 
-def create_verified_account(
-    client: AuthClient, mail: MailpitClient, auth_base_url: str, label: str, domain: str = "example.com"
-) -> Account:
-    """Sign up a fresh user with ``client`` and verify the address through the link in the email."""
-    account = Account(unique_email(label, domain))
-    response = client.sign_up(account)
-    assert response.status_code == 200, f"sign-up failed: {response.status_code} {response.text}"
-    sent = client.post("/send-verification-email", {"email": account.email, "callbackURL": "/"})
-    assert sent.status_code == 200, f"send-verification-email failed: {sent.status_code} {sent.text}"
-    link = verification_link(mail, account.email, auth_base_url)
-    verified = client.http.get(link, follow_redirects=False)
-    assert verified.status_code in (200, 302), f"verification link failed: {verified.status_code}"
-    return account
-
-
 @pytest.fixture
-def verified_account(new_client: ClientFactory, mail: MailpitClient, auth_base_url: str) -> Callable[..., Account]:
-    """Factory: a fresh user whose address is verified, signed up from its own client."""
+def verified_account(new_client: ClientFactory, mail: MailpitClient) -> Callable[..., Account]:
+    """Factory: a fresh user whose address is verified through the emailed link, signed up from its own client."""
 
     def make(label: str = "user", domain: str = "example.com") -> Account:
-        return create_verified_account(new_client(), mail, auth_base_url, label, domain)
+        return sign_up_verified(new_client(), mail, Account(unique_email(label, domain)))
 
     return make
 
@@ -115,7 +102,7 @@ def admin_client(auth_base_url: str, frontend_url: str, mail: MailpitClient, ctx
     """A signed-in admin, promoted with the project's own bootstrap command; one per worker (promotion costs a
     process start), shared by the checks that only act as an admin."""
     with AuthClient(auth_base_url, frontend_url) as setup:
-        account = create_verified_account(setup, mail, auth_base_url, "admin")
+        account = sign_up_verified(setup, mail, Account(unique_email("admin")))
     run_manage(ctx, "promote-admin", account.email)
     client = AuthClient(auth_base_url, frontend_url)
     response = client.sign_in(account)
