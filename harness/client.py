@@ -31,11 +31,14 @@ def next_loopback_address() -> str:
 
 
 def unique_email(label: str, domain: str = "example.com") -> str:
+    """An address no earlier run used, so checks never collide on sign-up."""
     return f"{label}-{uuid.uuid4().hex[:10]}@{domain}"
 
 
 @dataclass
 class Account:
+    """Credentials of a test user; ``user_id`` is filled in by a successful sign-up."""
+
     email: str
     password: str = PASSWORD
     user_id: str | None = None
@@ -77,6 +80,7 @@ class AuthClient:
         return self.http.cookies.get(SESSION_COOKIE)
 
     def sign_up(self, account: Account, name: str = "Rehearsal User") -> httpx.Response:
+        """Sign up with email and password; records the new user's id on ``account``."""
         response = self.post("/sign-up/email", {"email": account.email, "password": account.password, "name": name})
         if response.status_code == 200:
             account.user_id = (response.json().get("user") or {}).get("id")
@@ -86,6 +90,7 @@ class AuthClient:
         return self.post("/sign-in/email", {"email": account.email, "password": account.password})
 
     def get_session(self) -> dict[str, Any] | None:
+        """The current session and user, or None when the cookie signs no one in."""
         response = self.get("/get-session")
         response.raise_for_status()
         return response.json() if response.content and response.json() else None
@@ -98,4 +103,5 @@ LINK = re.compile(r"https?://[^\s\"'<>)]+")
 
 
 def links_in(text: str) -> list[str]:
+    """URLs in an email body, without trailing punctuation."""
     return [link.rstrip(".,;") for link in LINK.findall(text)]

@@ -38,6 +38,7 @@ class HarnessSession:
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
+    """Add the --harness-* options that choose the project, the stack and the report."""
     group = parser.getgroup("kernia-harness", "Kernia deployment rehearsal")
     group.addoption("--harness-project", default=".", help="rendered project directory (default: .)")
     group.addoption("--harness-provider", help="start a stack with this provider, deploy it, and stop it afterwards")
@@ -67,6 +68,7 @@ def _is_worker(config: pytest.Config) -> bool:
 
 
 def parse_options(pairs: list[str]) -> dict[str, str]:
+    """Repeated ``--harness-option KEY=VALUE`` pairs as the provider's options dict."""
     options = {}
     for pair in pairs:
         key, sep, value = pair.partition("=")
@@ -81,6 +83,10 @@ def _raise_keyboard_interrupt(signum: int, _frame: object) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    """Register the suite's markers; on the controller, start and deploy (or load) the stack before collection.
+
+    A stack failure is kept as ``setup_error`` for the report instead of aborting the session.
+    """
     config.addinivalue_line("markers", "intrusion: an attack the deployed backend must refuse")
     config.addinivalue_line("markers", "recovery: backup, restore and verification drill")
     config.addinivalue_line("markers", "rotation: secret rotation drill")
@@ -135,6 +141,7 @@ class CheckRecorder:
         self.report = report
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        """Record each check's outcome in the report; setup errors count, step tests do not."""
         if STEP_TEST_PREFIX in report.nodeid:
             return  # steps are reported from the deployment record, with their own timings
         if report.when == "call":
@@ -149,6 +156,7 @@ class CheckRecorder:
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
+    """Stop the stack the session started (unless kept), then write and render the report, even on failure."""
     session = config.stash.get(SESSION_KEY, None)
     if session is None:
         return

@@ -52,4 +52,5 @@ class Project:
         return self.root / "src"
 
     def option(self, name: str) -> Any:
+        """A Copier answer by name; None when the project was rendered without it."""
         return self.answers.get(name)

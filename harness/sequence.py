@@ -55,6 +55,7 @@ Step = Callable[[Context], str]
 
 def deployment_steps() -> list[tuple[str, Step]]:
     # Imported here so that `harness up` does not pay for the deployment modules.
+    """The five deployment steps, in order, with their names."""
     from harness.steps import backend, callbacks, frontend, migrate, provision
 
     return [

@@ -25,6 +25,7 @@ CONTAINER_PROVIDERS = ("compose", "testcontainers")
 
 
 def needed(handle: StackHandle, options: dict[str, Any]) -> list[ModuleType]:
+    """Sidecar modules this stack lacks: a test IdP without an issuer, the Stripe fake for containers."""
     modules: list[ModuleType] = []
     if not handle.endpoints.oidc_issuer:
         modules.append(oidc)
@@ -52,6 +53,7 @@ def start(handle: StackHandle, options: dict[str, Any], progress: Progress = sil
 
 
 def stop(handle: StackHandle) -> None:
+    """Stop the sidecar processes and remove their files."""
     sidecars = handle.state.get("sidecars") or {}
     stop_all([ProcessRecord.from_dict(r) for r in sidecars.get("processes", [])])
     remove_paths(sidecars.get("cleanup", []))

@@ -31,6 +31,7 @@ class Running:
         return StackState(self.project.root)
 
     def context(self, progress: Progress = silent) -> Context:
+        """The deployment Context that steps and drills run against."""
         return Context(
             project=self.project,
             endpoints=self.handle.endpoints,
@@ -40,10 +41,12 @@ class Running:
         )
 
     def save(self) -> None:
+        """Persist the handle and deployment record so later commands find them."""
         self.state.save(self.handle, self.deployment)
 
 
 def up(project: Project, provider: str, options: dict[str, Any] | None = None, progress: Progress = silent) -> Running:
+    """Start the provider's services and the sidecars, then record them; refuses a second stack."""
     state = StackState(project.root)
     if state.exists():
         raise StackError(f"a stack for {project.root} is already running: run `harness down` first")
@@ -71,6 +74,7 @@ def up(project: Project, provider: str, options: dict[str, Any] | None = None, p
 
 
 def load(project: Project) -> Running:
+    """The stack an earlier command started, read back from its state file."""
     state = StackState(project.root)
     if not state.exists():
         raise StackError(f"no stack is running for {project.root}: start one with `harness up`")
@@ -95,6 +99,7 @@ def deploy(running: Running, progress: Progress = silent) -> list[StepResult]:
 
 
 def stop_deployment(running: Running) -> list[str]:
+    """Stop the deployed processes (backend, frontend); returns the names that were running."""
     stopped = []
     for name, data in running.deployment.get("processes", {}).items():
         if stop_record(ProcessRecord.from_dict(data)):

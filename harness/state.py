@@ -6,6 +6,7 @@ project tree never holds credentials, and two projects (or worktrees) never shar
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -67,3 +68,5 @@ class StackState:
 
     def remove(self) -> None:
         shutil.rmtree(self.run_dir, ignore_errors=True)
+        with contextlib.suppress(OSError):
+            self.run_dir.parent.rmdir()  # the per-user runtime root, once no other stack uses it

@@ -15,6 +15,7 @@ from typing import Any
 
 
 def signature_header(body: bytes, secret: str, timestamp: int | None = None) -> str:
+    """A ``Stripe-Signature`` header for ``body``, as Stripe signs webhook deliveries."""
     timestamp = int(time.time()) if timestamp is None else timestamp
     digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
     return f"t={timestamp},v1={digest}"

@@ -49,6 +49,7 @@ class VaultStore:
         return f"KV v2 already at {self.mount}/"
 
     def read(self, version: int | None = None) -> dict[str, str]:
+        """The secret's values at ``version`` (latest by default); a destroyed version raises."""
         response = self.client.secrets.kv.v2.read_secret_version(
             path=self.path, mount_point=self.mount, version=version, raise_on_deleted_version=True
         )
@@ -73,6 +74,7 @@ class VaultStore:
         return int(metadata["data"]["current_version"])
 
     def destroy_versions(self, versions: list[int]) -> None:
+        """Destroy old secret versions for good, as the rotation drill's retirement does."""
         self.client.secrets.kv.v2.destroy_secret_versions(path=self.path, versions=versions, mount_point=self.mount)
 
     def backend_token(self, policy_name: str, ttl: str = "24h") -> str:

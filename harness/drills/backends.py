@@ -15,6 +15,8 @@ from harness.steps.backend import start_backend
 
 @dataclass(frozen=True)
 class Backend:
+    """A backend a drill started, with the origin its browsers send."""
+
     url: str
     auth_base_url: str
     origin: str  # the frontend's: browsers of the drill send it, as the deployed frontend's would

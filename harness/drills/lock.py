@@ -13,4 +13,5 @@ LOCK_TIMEOUT = 600.0  # seconds: longer than any drill takes, short enough to su
 
 
 def vault_secret_lock(run_dir: Path) -> FileLock:
+    """Serialises drills that rewrite the backend's Vault secret (xdist workers share it)."""
     return FileLock(str(Path(run_dir) / "drills.lock"), timeout=LOCK_TIMEOUT)

@@ -174,6 +174,7 @@ def manifest_matches_restored_database(drill: RecoveryDrill) -> str:
 
 
 def seeded_rows_are_restored(drill: RecoveryDrill) -> str:
+    """Proves every row the seed wrote before the backup is in the restored database."""
     require(not drill.missing_rows, f"seeded rows missing from {drill.restore.database}: {drill.missing_rows}")
     return f"{len(_seed_rows(drill.seed))} seeded rows found in {drill.restore.database}"
 
@@ -196,6 +197,7 @@ def session_opened_after_backup_is_refused(drill: RecoveryDrill) -> str:
 
 
 def api_key_authenticates(drill: RecoveryDrill) -> str:
+    """Proves an API key created before the backup still authenticates as its owner."""
     with drill.client() as client:
         found = session_user_id(client, headers={"x-api-key": drill.seed.api_key})
     require(found == drill.seed.owner.user_id, f"the pre-backup API key authenticated as {found}")
@@ -203,6 +205,7 @@ def api_key_authenticates(drill: RecoveryDrill) -> str:
 
 
 def scim_token_lists_its_users(drill: RecoveryDrill) -> str:
+    """Proves the pre-backup SCIM token still lists the users it provisioned."""
     with drill.client() as client:
         listed = {u["id"] for u in scim_users(client, drill.seed.scim_token)}
     missing = set(drill.seed.scim_user_ids) - listed
@@ -211,6 +214,7 @@ def scim_token_lists_its_users(drill: RecoveryDrill) -> str:
 
 
 def sso_provider_is_listed_for_its_domain(drill: RecoveryDrill) -> str:
+    """Proves the SSO provider registration survived, with its domain."""
     seed = drill.seed
     with drill.client(cookie=seed.admin.cookie) as admin:
         providers = expect(admin.get("/sso/list-providers"), "/sso/list-providers")["providers"]
@@ -221,6 +225,7 @@ def sso_provider_is_listed_for_its_domain(drill: RecoveryDrill) -> str:
 
 
 def subscription_shows_for_its_customer(drill: RecoveryDrill) -> str:
+    """Proves the Stripe subscription is restored, active and tied to its customer."""
     seed = drill.seed
     with drill.client(cookie=seed.owner.cookie) as owner:
         rows = {s.get("stripeSubscriptionId"): s for s in list_subscriptions(owner)}
@@ -232,6 +237,7 @@ def subscription_shows_for_its_customer(drill: RecoveryDrill) -> str:
 
 
 def organization_keeps_members_and_invitation(drill: RecoveryDrill) -> str:
+    """Proves the organization keeps its roles and its pending invitation."""
     seed = drill.seed
     with drill.client(cookie=seed.owner.cookie) as owner:
         response = owner.get("/organization/get-full-organization", params={"organizationId": seed.organization_id})
@@ -245,6 +251,7 @@ def organization_keeps_members_and_invitation(drill: RecoveryDrill) -> str:
 
 
 def admin_is_still_admin(drill: RecoveryDrill) -> str:
+    """Proves the admin keeps admin rights and the seeded audit events are restored."""
     with drill.client(cookie=drill.seed.admin.cookie) as admin:
         expect(admin.post("/admin/list-users", {}), "admin /admin/list-users")
         events = expect(admin.http.get(f"{drill.backend.url}/admin/audit-events", params={"limit": 1000}), "audit")

@@ -91,10 +91,12 @@ def _grace_checks(report: DrillReport, grace: Backend, held: Credentials) -> str
         reissued = response.cookies.get(SESSION_COOKIE)
 
     def accepted() -> str:
+        """Proves grace: a cookie signed with the previous secret still signs in."""
         require(found == held.user.user_id, f"a cookie issued before rotation was refused during grace (got {found})")
         return "a cookie signed with the previous secret still signs its user in"
 
     def migrated() -> str:
+        """Proves the grace answer re-signs the cookie with the new secret."""
         require(reissued, "the grace-period answer did not re-issue the session cookie")
         require(reissued != held.user.cookie, "the re-issued cookie is the old one, not re-signed")
         return "the answer re-issued the session cookie signed with the new secret"
@@ -114,12 +116,14 @@ def _retirement_checks(
     user = held.user
 
     def old_cookie_refused() -> str:
+        """Proves the retired secret no longer signs anyone in."""
         with retired.client(cookie=user.cookie) as browser:
             found = session_user_id(browser)
         require(found is None, f"a cookie signed with the retired secret still signs in user {found}")
         return "a cookie signed with the retired secret is refused"
 
     def new_cookies_accepted() -> str:
+        """Proves the cookie re-signed during grace outlives retirement."""
         require(migrated, "no cookie was re-issued during grace")
         with retired.client(cookie=migrated) as browser:
             found = session_user_id(browser)
@@ -127,6 +131,7 @@ def _retirement_checks(
         return "the cookie re-issued during grace keeps its user signed in after retirement"
 
     def passwords() -> str:
+        """Proves password sign-in still works on both backends after rotation."""
         for backend in (grace, retired):
             with backend.client() as browser:
                 cookie = sign_in(browser, user.account)
@@ -135,6 +140,7 @@ def _retirement_checks(
         return "password sign-in works on both backends and their new sessions are accepted"
 
     def api_keys() -> str:
+        """Proves API keys are not tied to the rotated secret."""
         for backend in (grace, retired):
             with backend.client() as browser:
                 found = session_user_id(browser, headers={"x-api-key": held.api_key})
@@ -142,6 +148,7 @@ def _retirement_checks(
         return "the API key created before rotation authenticates on both backends"
 
     def scim_tokens() -> str:
+        """Proves SCIM tokens are not tied to the rotated secret."""
         for backend in (grace, retired):
             with backend.client() as idp:
                 listed = {u["id"] for u in scim_users(idp, held.scim_token)}

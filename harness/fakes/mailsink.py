@@ -41,6 +41,7 @@ class SinkHandler:
         self.store = store
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        """Store the accepted message with its envelope and SMTP AUTH user."""
         raw = envelope.original_content or envelope.content or b""
         username = session.auth_data if isinstance(session.auth_data, str) else ""
         self.store.add(bytes(raw), envelope.mail_from or "", list(envelope.rcpt_tos), username)
@@ -57,6 +58,7 @@ def build_app(store: MailStore) -> Starlette:
             return 0, 50
 
     async def messages(request: Request) -> Response:
+        """Mailpit's list (GET, paged) and delete (DELETE, all or by IDs) of messages."""
         if request.method == "DELETE":
             body = await request.body()
             ids = (await request.json()).get("IDs") if body else None
@@ -66,6 +68,7 @@ def build_app(store: MailStore) -> Starlette:
         return JSONResponse(store.listing(store.search(None), start, limit))
 
     async def search(request: Request) -> Response:
+        """Mailpit's search: list or delete the messages matching ``query``."""
         query = request.query_params.get("query", "")
         try:
             found = store.search(query)

@@ -42,12 +42,14 @@ def _oauth_error(error: str, description: str) -> JSONResponse:
 
 
 def build_app(issuer: str) -> Starlette:
+    """The IdP's HTTP app: MockIdP's endpoints plus the authorize/token flow and harness hooks."""
     idp = mock_idp(issuer)
     transport = idp.mock_transport()
     grants: dict[str, _Grant] = {}
     clients: dict[str, set[str]] = {}
 
     async def authorize(request: Request) -> Response:
+        """Redirect a registered client's redirect URI with a one-time code and the caller's state."""
         q = request.query_params
         missing = [k for k in ("client_id", "redirect_uri", "response_type") if not q.get(k)]
         if missing or q["response_type"] != "code":
@@ -62,6 +64,7 @@ def build_app(issuer: str) -> Starlette:
 
     async def token(request: Request) -> Response:
         # OAuth token requests are application/x-www-form-urlencoded (RFC 6749 4.1.3)
+        """Redeem a code once, for the client and redirect URI it was issued to."""
         form = dict(parse_qsl((await request.body()).decode()))
         grant = grants.pop(str(form.get("code", "")), None)
         if grant is None:
@@ -72,6 +75,7 @@ def build_app(issuer: str) -> Starlette:
         return await forward(request, transport)
 
     async def next_user(request: Request) -> Response:
+        """Queue the user the next sign-in authenticates as."""
         data = await request.json()
         email = data["email"]
         idp.create_user(
@@ -83,6 +87,7 @@ def build_app(issuer: str) -> Starlette:
         return JSONResponse({"queued": email})
 
     async def register_client(request: Request) -> Response:
+        """Register a client's redirect URIs (done by the configure_callbacks step)."""
         data = await request.json()
         uris = data.get("redirect_uris")
         if not data.get("client_id") or not isinstance(uris, list) or not uris:
@@ -91,6 +96,7 @@ def build_app(issuer: str) -> Starlette:
         return JSONResponse({"client_id": data["client_id"], "redirect_uris": sorted(clients[data["client_id"]])})
 
     async def passthrough(request: Request) -> Response:
+        """Serve MockIdP's own endpoints (discovery, JWKS, userinfo) unchanged."""
         return await forward(request, transport)
 
     return Starlette(

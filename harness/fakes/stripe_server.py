@@ -32,21 +32,25 @@ _NO_KEY = {
 
 
 def build_app() -> Starlette:
+    """The Stripe stand-in's HTTP app: MockStripe plus webhook endpoints and harness hooks."""
     stripe = mock_stripe()
     transport = stripe.mock_transport()
 
     async def api(request: Request) -> Response:
+        """Forward an authenticated Stripe API call to MockStripe; 401 without a secret key."""
         if not request.headers.get("authorization", "").startswith("Bearer sk_"):
             return JSONResponse(_NO_KEY, status_code=401)
         return await forward(request, transport)
 
     async def add_price(request: Request) -> Response:
+        """Seed a price, as a Stripe dashboard would have created it."""
         data = await request.json()
         return JSONResponse(stripe.add_price(data.pop("id"), **data))
 
     webhook_endpoints: dict[str, dict] = {}
 
     async def webhook_endpoint(request: Request) -> Response:
+        """List or register webhook endpoints, which MockStripe lacks."""
         if not request.headers.get("authorization", "").startswith("Bearer sk_"):
             return JSONResponse(_NO_KEY, status_code=401)
         if request.method == "GET":
@@ -65,6 +69,7 @@ def build_app() -> Starlette:
         return JSONResponse(webhook_endpoints[endpoint_id])
 
     async def events(_request: Request) -> Response:
+        """The Stripe calls recorded so far, for checks and readiness."""
         return JSONResponse(stripe.capture_events)
 
     return Starlette(

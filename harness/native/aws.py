@@ -113,6 +113,7 @@ def localstack_venv(ctx: RunContext) -> Path:
 
 
 def plan(ctx: RunContext) -> Launch:
+    """LocalStack when it can be installed, else moto; options['aws'] forces either."""
     choice = ctx.options.get("aws", "auto")
     if choice == "moto":
         return moto_plan(ctx, reason="forced by options['aws']='moto'")
@@ -126,6 +127,7 @@ def plan(ctx: RunContext) -> Launch:
 
 
 def localstack_plan(ctx: RunContext, python: Path) -> Launch:
+    """Launch LocalStack's S3 gateway from its own virtualenv, ready when its health lists S3."""
     home = ctx.service_dir(NAME)
     port = free_port()
     url = f"http://{LOCALHOST}:{port}"
@@ -160,6 +162,7 @@ def _localstack_ready(url: str) -> bool:
 
 
 def moto_plan(ctx: RunContext, *, reason: str) -> Launch:
+    """Launch moto's server as the S3 stand-in when LocalStack is unavailable."""
     try:
         moto_version = version("moto")
     except PackageNotFoundError:

@@ -19,6 +19,7 @@ NAME = "mail"
 
 
 def plan(ctx: RunContext) -> Launch:
+    """Mailpit when installed, else the aiosmtpd sink that serves Mailpit's API."""
     home = ctx.service_dir(NAME)
     smtp_port, http_port = free_port(), free_port()
     api = f"http://{LOCALHOST}:{http_port}"

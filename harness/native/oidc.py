@@ -15,6 +15,7 @@ NAME = "oidc"
 
 
 def plan(ctx: RunContext) -> Launch:
+    """Launch the test OIDC identity provider (MockIdP over HTTP) on a free port."""
     port = free_port()
     issuer = f"http://{LOCALHOST}:{port}"
     return Launch(

@@ -111,6 +111,7 @@ def stop_all(records: Sequence[ProcessRecord], timeout: float = 10.0) -> None:
 
 
 def remove_paths(paths: Sequence[str | Path]) -> None:
+    """Delete files and directories a run created; missing ones are ignored."""
     for path in paths:
         p = Path(path)
         if p.is_symlink() or p.is_file():

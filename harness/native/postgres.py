@@ -153,6 +153,7 @@ def _home(ctx: RunContext) -> tuple[Path, list[str]]:
 
 
 def plan(ctx: RunContext) -> Launch:
+    """initdb a fresh cluster with a random superuser password, then launch the server."""
     binaries = find_binaries(int(ctx.options.get("postgres_major", DEFAULT_MAJOR)))
     home, cleanup = _home(ctx)
     user = OS_USER if os.geteuid() == 0 else None

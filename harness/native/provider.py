@@ -24,6 +24,7 @@ class NativeProvider(Provider):
     name = "native"
 
     def up(self, run_dir: Path, progress: Progress = silent) -> StackHandle:
+        """Start every native service as a local process; remove the run directory if any fails."""
         run_dir.mkdir(parents=True, exist_ok=True)
         ctx = RunContext(run_dir=run_dir, options=dict(self.options))
         registry = Registry()
@@ -47,6 +48,7 @@ class NativeProvider(Provider):
         return StackHandle(provider=self.name, endpoints=endpoints, run_dir=run_dir, state=state)
 
     def down(self, handle: StackHandle, *, keep_data: bool = False) -> None:
+        """Stop the recorded processes and, unless ``keep_data``, delete their data."""
         stop_all([ProcessRecord.from_dict(r) for r in handle.state.get("processes", [])])
         if not keep_data:
             remove_paths([*handle.state.get("cleanup", []), handle.run_dir])

@@ -37,12 +37,14 @@ def find_server() -> tuple[Path, str]:
 
 
 def server_version(binary: Path) -> str:
+    """The server's version for the report, from ``--version``."""
     out = subprocess.run([str(binary), "--version"], capture_output=True, text=True, check=True).stdout
     match = re.search(r"v=(\S+)", out)
     return match.group(1) if match else "unknown"
 
 
 def plan(ctx: RunContext) -> Launch:
+    """Launch Redis/Valkey with a password and no persistence, from a private config file."""
     binary, implementation = find_server()
     home = ctx.service_dir(NAME)
     password = new_secret()

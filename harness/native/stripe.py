@@ -16,6 +16,7 @@ NAME = "stripe"
 
 
 def plan(ctx: RunContext) -> Launch:
+    """stripe-mock when installed, else the stateful MockStripe server."""
     port = free_port()
     base = f"http://{LOCALHOST}:{port}"
     stripe_mock = shutil.which("stripe-mock")

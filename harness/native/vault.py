@@ -41,12 +41,14 @@ def find_server() -> tuple[Path, str, str]:
 
 
 def server_version(binary: Path) -> str:
+    """The server's version for the report, from ``<binary> version``."""
     out = subprocess.run([str(binary), "version"], capture_output=True, text=True, check=True).stdout
     match = re.search(r"v(\d+\.\d+\.\d+\S*)", out)
     return match.group(1) if match else "unknown"
 
 
 def plan(ctx: RunContext) -> Launch:
+    """Launch Vault/OpenBao in dev mode with a random root token; the banner's copy is masked."""
     binary, implementation, prefix = find_server()
     home = ctx.service_dir(NAME)
     token = new_secret()

@@ -19,6 +19,7 @@ DEFAULT_PROVIDER = "native"
 
 
 def provider_class(name: str) -> type[Provider]:
+    """Import the provider class lazily, so a missing optional extra fails with an install hint."""
     try:
         target = PROVIDERS[name]
     except KeyError:
@@ -35,6 +36,7 @@ def provider_class(name: str) -> type[Provider]:
 
 
 def get_provider(name: str, project_dir: Path, options: dict[str, Any] | None = None) -> Provider:
+    """A provider instance for the name given on the command line."""
     return provider_class(name)(project_dir, options)
 
 

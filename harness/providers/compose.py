@@ -60,6 +60,10 @@ class ComposeProvider(Provider):
     name = "compose"
 
     def up(self, run_dir: Path, progress: Progress = silent) -> StackHandle:
+        """Start the project's long-running compose services on free host ports and wait for them;
+
+        on failure, report the unready services with their logs and remove what started.
+        """
         compose_file = self.project_dir / COMPOSE_FILE
         if not compose_file.is_file():
             raise ProviderError(f"{compose_file} does not exist: render the project with the Copier template first")
@@ -102,6 +106,7 @@ class ComposeProvider(Provider):
         return StackHandle(provider=self.name, endpoints=endpoints, run_dir=run_dir, state=state)
 
     def down(self, handle: StackHandle, *, keep_data: bool = False) -> None:
+        """Run `compose down` with the recorded project, files, profiles and ports."""
         state = handle.state
         cli = ComposeCLI(
             tuple(state["executable"]), state["project_name"], tuple(state["files"]), tuple(state["profiles"])
@@ -151,6 +156,7 @@ def select_services(config: Mapping[str, Any], *, with_app: bool) -> list[str]:
 
 
 def published_port(config: Mapping[str, Any], service: str, target: int) -> int:
+    """The host port compose publishes for ``service``'s container port ``target``."""
     for port in config["services"][service].get("ports", []):
         if port["target"] == target:
             return int(port["published"])

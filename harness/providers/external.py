@@ -29,6 +29,7 @@ class ExternalProvider(Provider):
     name = "external"
 
     def up(self, run_dir: Path, progress: Progress = silent) -> StackHandle:
+        """Read the services' addresses from HARNESS_* environment variables; starts nothing."""
         endpoints = endpoints_from_env(os.environ)
         for service in endpoints.services:
             progress(f"{service.name}: using {service.implementation}")
@@ -43,6 +44,7 @@ OPTIONAL = {"HARNESS_OIDC_ISSUER"}
 
 
 def endpoints_from_env(env: os._Environ[str] | dict[str, str]) -> Endpoints:
+    """Endpoints from the HARNESS_* variables; every one but the OIDC issuer is required."""
     missing = [var for var in ENV_VARS.values() if not env.get(var) and var not in OPTIONAL]
     if missing:
         raise ProviderError(

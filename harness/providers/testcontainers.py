@@ -152,6 +152,7 @@ def endpoints_for(
 
 
 def service_info(spec: ContainerSpec) -> ServiceInfo:
+    """Implementation and version for the report, from the container's image tag."""
     repository, _, tag = spec.image.rpartition(":")
     return ServiceInfo(name=spec.service, implementation=repository, version=tag, mode="testcontainers")
 
@@ -229,6 +230,7 @@ class TestcontainersProvider(Provider):
     name = "testcontainers"
 
     def up(self, run_dir: Path, progress: Progress = silent) -> StackHandle:
+        """Start one container per service on random host ports; stop the started ones if any fails."""
         credentials = Credentials.generate()
         specs = container_specs(compose_services(self.project_dir), credentials)
         self._configure_reaper()

@@ -29,6 +29,7 @@ SYSTEM_SCHEMAS = "('pg_catalog', 'information_schema')"
 
 
 def server_address(admin_url: str) -> str:
+    """``host:port`` of the server, for error messages that must not show the password."""
     params = conninfo_to_dict(admin_url)
     return f"{params.get('host', 'localhost')}:{params.get('port', 5432)}"
 
@@ -50,6 +51,7 @@ def connect(admin_url: str, database: str, *, missing_hint: str) -> Iterator[psy
 
 @contextmanager
 def admin_connection(admin_url: str) -> Iterator[psycopg.Connection]:
+    """Autocommit superuser connection; an unreachable server becomes a RecoveryError."""
     try:
         conn = psycopg.connect(admin_url, autocommit=True, connect_timeout=10)
     except psycopg.OperationalError as exc:
@@ -62,11 +64,13 @@ def admin_connection(admin_url: str) -> Iterator[psycopg.Connection]:
 
 
 def database_names(admin: psycopg.Connection) -> list[str]:
+    """The server's non-template databases, for checks and error messages."""
     rows = admin.execute("SELECT datname FROM pg_database WHERE NOT datistemplate ORDER BY 1").fetchall()
     return [row[0] for row in rows]
 
 
 def require_database(admin: psycopg.Connection, database: str, hint: str) -> None:
+    """Raise a RecoveryError naming the existing databases when ``database`` is missing."""
     names = database_names(admin)
     if database not in names:
         existing = ", ".join(names)
@@ -88,10 +92,12 @@ def role_exists(admin: psycopg.Connection, role: str) -> bool:
 
 
 def drop_database(admin: psycopg.Connection, database: str) -> None:
+    """Drop ``database`` even with open connections (restore --force replaces it)."""
     admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(database)))
 
 
 def create_database(admin: psycopg.Connection, database: str, owner: str) -> None:
+    """An empty database from template0 owned by ``owner``, ready for pg_restore."""
     admin.execute(
         sql.SQL("CREATE DATABASE {} OWNER {} TEMPLATE template0").format(
             sql.Identifier(database), sql.Identifier(owner)

@@ -159,10 +159,12 @@ def digest_database(conn: psycopg.Connection) -> DatabaseDigest:
 
 
 def list_tables(conn: psycopg.Connection) -> list[TableRef]:
+    """The user tables the manifest digests."""
     return [TableRef(*row) for row in conn.execute(_TABLES).fetchall()]
 
 
 def hash_probe(conn: psycopg.Connection) -> str:
+    """The server's hash of a fixed row: equal probes mean row hashes are comparable across servers."""
     return str(conn.execute(_HASH_PROBE).fetchone()[0])
 
 

@@ -39,6 +39,7 @@ class PgClient:
     cwd: str | None = None
 
     def command(self, tool: str, *args: str) -> list[str]:
+        """argv for ``tool`` with the launcher and connection flags in front."""
         program = os.path.join(self.tool_dir, tool) if self.tool_dir else tool
         return [*self.launcher, program, *self.connection, *args]
 
@@ -59,6 +60,7 @@ class PgClient:
         )
 
     def start(self, argv: list[str], *, stdin: Stream = None, stdout: Stream = None) -> ToolRun:
+        """Start a tool with stderr captured to a file, so a failure can quote it."""
         errors = tempfile.TemporaryFile()  # noqa: SIM115 -- ToolRun.wait closes it
         try:
             proc = subprocess.Popen(
@@ -76,6 +78,7 @@ class PgClient:
         return ToolRun(proc, errors, os.path.basename(argv[len(self.launcher)]) + where)
 
     def run(self, argv: list[str], *, stdin: Stream = None, stdout: Stream = None) -> None:
+        """Run a tool to completion; raises RecoveryError when it fails."""
         self.start(argv, stdin=stdin, stdout=stdout).wait()
 
 
@@ -88,6 +91,7 @@ class ToolRun:
     label: str
 
     def wait(self) -> None:
+        """Wait for the tool; raise a RecoveryError with its stderr's tail if it failed."""
         code = self.proc.wait()
         self.errors.seek(0)
         tail = "\n".join(self.errors.read().decode(errors="replace").strip().splitlines()[-_STDERR_TAIL:])
@@ -102,6 +106,7 @@ def _credentials(database_url: str) -> tuple[dict[str, str], str]:
 
 
 def local_client(database_url: str, tool_dir: str) -> PgClient:
+    """Client tools run from ``tool_dir`` on this host; the password goes in PGPASSWORD."""
     params, password = _credentials(database_url)
     connection = (
         f"--host={params.get('host', 'localhost')}",
@@ -160,6 +165,7 @@ def local_tool_dir(server_major: int) -> str:
 
 
 def tool_major(path: Path) -> int | None:
+    """Major version of the pg_dump at ``path``; None when it is absent."""
     if not path.exists():
         return None
     out = subprocess.run([str(path), "--version"], capture_output=True, text=True, check=False)

@@ -31,6 +31,8 @@ MAX_NAME_BYTES = 63  # PostgreSQL's identifier limit; longer names are silently 
 
 @dataclass(frozen=True)
 class RestoreResult:
+    """The restored database, its owner and migration head, and the manifest it came from."""
+
     database: str
     owner: str
     migration_head: str | None

@@ -34,6 +34,8 @@ _CHUNK = 1 << 20
 
 @dataclass(frozen=True)
 class Upload:
+    """Where a backup went in S3 and how its integrity was verified."""
+
     bucket: str
     dump_key: str
     manifest_key: str
@@ -47,6 +49,7 @@ def bucket_for(slug: str) -> str:
 
 
 def s3_client(endpoint_url: str) -> Any:
+    """boto3 S3 client for the stack's S3 endpoint with the emulator's dummy credentials."""
     return boto3.client(
         "s3",
         endpoint_url=endpoint_url,

@@ -29,6 +29,8 @@ from harness.stack import Running
 
 @dataclass(frozen=True)
 class TableDifference:
+    """One table where the database and the backup's manifest disagree."""
+
     name: str
     expected: TableDigest | None  # None: the table is not in the backup
     actual: TableDigest | None  # None: the table is missing from the database
@@ -50,6 +52,8 @@ class TableDifference:
 
 @dataclass(frozen=True)
 class VerificationResult:
+    """Outcome of comparing a database with a backup's manifest, table by table."""
+
     database: str
     differences: tuple[TableDifference, ...]
     tables: int

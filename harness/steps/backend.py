@@ -81,6 +81,7 @@ def start_backend(
 
 
 def run(ctx: Context) -> str:
+    """Step 3: start the deployed backend, pick the frontend's port, record the URLs later steps use."""
     ctx.deployment.setdefault("frontend_port", free_port())
     ctx.deployment["frontend_url"] = f"http://{HOST}:{ctx.deployment['frontend_port']}"
     record, url = start_backend(ctx)

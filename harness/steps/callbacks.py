@@ -22,6 +22,7 @@ STRIPE_EVENTS = (
 
 
 def callback_urls(auth_base_url: str) -> dict[str, str]:
+    """The Stripe webhook and OIDC redirect URLs, both under the auth base URL."""
     return {
         "stripe_webhook": f"{auth_base_url}/stripe/webhook",
         "oidc_redirect": f"{auth_base_url}/sso/oidc/callback/{SSO_PROVIDER_ID}",
@@ -69,6 +70,7 @@ def _backend_answers(urls: dict[str, str]) -> list[str]:
 
 
 def run(ctx: Context) -> str:
+    """Step 4: register both callback URLs, then fail unless they sit under KERNIA_BASE_URL and answer."""
     auth_base = ctx.deployment["auth_base_url"]
     urls = callback_urls(auth_base)
     details = [

@@ -45,6 +45,7 @@ def _check_served(frontend_url: str, auth_base_url: str, backend_url: str) -> li
 
 
 def run(ctx: Context) -> str:
+    """Step 5: start the frontend on the port step 3 chose, then check its page, config and CORS."""
     port = ctx.deployment["frontend_port"]
     url = ctx.deployment["frontend_url"]
     auth_base = ctx.deployment["auth_base_url"]

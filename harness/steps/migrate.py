@@ -8,6 +8,7 @@ from harness.sequence import Context, StepFailed
 
 
 def run(ctx: Context) -> str:
+    """Step 2: migrate to head in a subprocess; its exit code tells drift from a failed upgrade."""
     url = ctx.vault.read()["database_url"]
     result = run_command(
         [ctx.python, "-m", "harness.migrations"], cwd=ctx.project.root, env={"DATABASE_URL": url}, timeout=300

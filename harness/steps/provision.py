@@ -39,6 +39,7 @@ def _provision_database(admin_url: str, role: str, database: str, password: str)
 
 
 def run(ctx: Context) -> str:
+    """Step 1: create the app's role and database and store its secrets in Vault, keeping existing ones."""
     slug = ctx.project.slug
     role, database = f"{slug}_app", slug
     store = ctx.vault

@@ -20,6 +20,7 @@ ClientFactory = Callable[..., AuthClient]
 
 @pytest.fixture(scope="session")
 def running(pytestconfig: pytest.Config) -> stack.Running:
+    """The stack the plugin started or loaded; the suite fails without one."""
     if not (pytestconfig.getoption("--harness-provider") or pytestconfig.getoption("--harness-running")):
         raise pytest.UsageError("the rehearsal suite needs --harness-provider P or --harness-running")
     project = Project.load(Path(pytestconfig.getoption("--harness-project")))
@@ -67,6 +68,7 @@ def mail(deployed: stack.Running) -> MailpitClient:
 
 @pytest.fixture
 def new_client(auth_base_url: str, frontend_url: str) -> Iterator[ClientFactory]:
+    """Factory for AuthClients from the frontend's origin; closes them after the test."""
     clients: list[AuthClient] = []
 
     def factory(**kwargs: object) -> AuthClient:

@@ -22,6 +22,7 @@ pytestmark = pytest.mark.monitoring
 
 
 def scrape(backend_url: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    """Parse /metrics into samples keyed by name and labels; skips when metrics are off."""
     response = httpx.get(f"{backend_url}/metrics", timeout=10)
     if response.status_code == 404:
         pytest.skip("the project was rendered with observability=none: it exposes no /metrics")

@@ -24,6 +24,7 @@ pytestmark = [pytest.mark.recovery, pytest.mark.xdist_group("recovery")]
 
 @pytest.fixture(scope="module")
 def drill(deployed: stack.Running) -> Iterator[RecoveryDrill]:
+    """One backup/restore drill shared by the module's checks (it is slow)."""
     with restored_backend(deployed, Path(deployed.handle.run_dir) / "drills" / "recovery") as running_drill:
         yield running_drill
 

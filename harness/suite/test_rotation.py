@@ -21,6 +21,7 @@ pytestmark = [pytest.mark.rotation, pytest.mark.xdist_group("recovery")]
 
 @pytest.fixture(scope="module")
 def rotation(ctx: Context) -> DrillReport:
+    """One rotation drill shared by the module's checks (it is slow)."""
     return run_rotation_drill(ctx)
 
 

@@ -18,6 +18,7 @@ from harness.stripe_events import signature_header, subscription_event
 
 @pytest.fixture
 def customer(signed_in: tuple[AuthClient, Account]) -> tuple[AuthClient, str]:
+    """A signed-in client and the Stripe customer its sign-up created."""
     client, _ = signed_in
     session = client.get_session()
     assert session is not None
