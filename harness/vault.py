@@ -19,6 +19,7 @@ def generate_backend_secrets() -> dict[str, str]:
         "smtp_password": secrets.token_urlsafe(24),
         "stripe_secret_key": f"sk_test_{secrets.token_hex(24)}",
         "stripe_webhook_secret": f"whsec_{secrets.token_hex(24)}",
+        "ops_token": secrets.token_urlsafe(32),  # /metrics, /internal/routes, detailed /readyz
     }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -14,6 +15,8 @@ import yaml
 from tests.conftest import REPO_ROOT, RenderFn, render_project
 from tests.support.junit import junit_outcomes
 from tests.support.secretscan import scan_text, scan_tree
+
+SUPPORT = Path(__file__).resolve().parent / "support"
 
 OPTION_MATRIX = [
     pytest.param({}, id="defaults"),
@@ -34,8 +37,9 @@ def rendered_files(project: Path) -> list[Path]:
     return [p for p in project.rglob("*") if p.is_file() and ".git" not in p.parts]
 
 
-def run(argv: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(argv, cwd=cwd, capture_output=True, text=True, check=False, timeout=600)
+def run(argv: list[str], cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    environment = {**os.environ, **env} if env else None
+    return subprocess.run(argv, cwd=cwd, capture_output=True, text=True, check=False, timeout=600, env=environment)
 
 
 @pytest.mark.parametrize("answers", OPTION_MATRIX)
@@ -154,17 +158,20 @@ def test_image_holds_what_the_compose_services_run(render: RenderFn) -> None:
     assert "--app-dir" in compose and "frontend" in compose
 
 
-SCHEMA_TESTS = {"test_schema_fits_postgres", "test_api_key_round_trip_on_fixed_schema"}
+# Fixes that are not swappable defences: the shared schema (proven on PostgreSQL by tests/e2e/test_migrations.py)
+# and the auth base URL wiring (proven by the rehearsal's emailed-link checks).
+NOT_DEFENCES = {"test_schema_fits_postgres", "test_api_key_round_trip_on_fixed_schema", "test_magic_link_uses_auth_base_url"}
 
 
 def test_defect_tests_fail_without_the_fixes(render: RenderFn, tmp_path: Path) -> None:
-    """Negative control for the rendered project's defect tests: built with hardened=False, each must fail.
+    """Negative control for the rendered project's defect tests: with its defences replaced by Kernia's stock
+    behaviour (tests/support/unfixed_build.py), each must fail.
 
-    The schema fix is not part of ``hardened`` (the database schema is shared); tests/e2e/test_migrations.py
-    proves it on a real PostgreSQL instead.
+    The schema fix is not a defence that can be swapped out (the database schema is shared);
+    tests/e2e/test_migrations.py proves it on a real PostgreSQL instead.
     """
     project = render(with_sms=True, with_object_storage=True, with_queue=True, observability="full")
-    junit = tmp_path / "unhardened.xml"
+    junit = tmp_path / "unfixed.xml"
     run(
         [
             sys.executable,
@@ -173,13 +180,15 @@ def test_defect_tests_fail_without_the_fixes(render: RenderFn, tmp_path: Path) -
             "-q",
             "-p",
             "no:cacheprovider",
-            "--unhardened",
+            "-p",
+            "unfixed_build",
             f"--junitxml={junit}",
             "tests/test_defects.py",
         ],
         project,
+        env={"UNFIXED_PROJECT_SLUG": "demo_auth", "PYTHONPATH": f"{SUPPORT}{os.pathsep}src"},
     )
     outcomes = junit_outcomes(junit)
     assert len(outcomes) >= 15, outcomes
-    survivors = [name for name, outcome in outcomes.items() if outcome != "failed" and name not in SCHEMA_TESTS]
+    survivors = [name for name, outcome in outcomes.items() if outcome != "failed" and name not in NOT_DEFENCES]
     assert not survivors, f"defect tests that pass without their fix: {survivors}"

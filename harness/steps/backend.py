@@ -63,6 +63,7 @@ def start_backend(
     argv += ["--app-dir", str(ctx.project.source_dir), "--host", HOST, "--port", str(port), "--no-access-log"]
     # Uvicorn would otherwise believe X-Forwarded-For from 127.0.0.1 and defeat the app's trusted-proxy rule.
     argv.append("--no-proxy-headers")
+    argv.append("--no-server-header")  # the answer should not name the server software
     url = f"http://{HOST}:{port}"
     process = ManagedProcess(
         name,

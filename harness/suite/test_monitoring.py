@@ -21,9 +21,14 @@ from .conftest import ClientFactory
 pytestmark = pytest.mark.monitoring
 
 
-def scrape(backend_url: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+def operator(backend_secrets: dict[str, str]) -> dict[str, str]:
+    """The operator's bearer token: /metrics and detailed /readyz answer nobody else."""
+    return {"Authorization": f"Bearer {backend_secrets['ops_token']}"}
+
+
+def scrape(backend_url: str, headers: dict[str, str]) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
     """Parse /metrics into samples keyed by name and labels; skips when metrics are off."""
-    response = httpx.get(f"{backend_url}/metrics", timeout=10)
+    response = httpx.get(f"{backend_url}/metrics", headers=headers, timeout=10)
     if response.status_code == 404:
         pytest.skip("the project was rendered with observability=none: it exposes no /metrics")
     response.raise_for_status()
@@ -48,8 +53,8 @@ def backend_url(deployed: stack.Running) -> str:
     return deployed.deployment["backend_url"]
 
 
-def test_readyz_reports_database_redis_and_migration_head(backend_url: str) -> None:
-    response = httpx.get(f"{backend_url}/readyz", timeout=10)
+def test_readyz_reports_database_redis_and_migration_head(backend_url: str, backend_secrets: dict[str, str]) -> None:
+    response = httpx.get(f"{backend_url}/readyz", headers=operator(backend_secrets), timeout=10)
     assert response.status_code == 200, response.text
     body = json.dumps(response.json()).lower()
     for signal in ("database", "redis", "migration"):
@@ -57,14 +62,14 @@ def test_readyz_reports_database_redis_and_migration_head(backend_url: str) -> N
 
 
 def test_metrics_count_auth_errors_sign_in_latency_and_webhook_signature_failures(
-    backend_url: str, new_client: ClientFactory
+    backend_url: str, new_client: ClientFactory, backend_secrets: dict[str, str]
 ) -> None:
-    before = scrape(backend_url)
+    before = scrape(backend_url, operator(backend_secrets))
     client = new_client()
     assert client.sign_in(Account(unique_email("metrics"), password="wrong-password-1")).status_code == 401
     bad = client.http.post(client.url("/stripe/webhook"), content=b"{}", headers={"stripe-signature": "t=1,v1=0"})
     assert bad.status_code == 400
-    after = scrape(backend_url)
+    after = scrape(backend_url, operator(backend_secrets))
     grew = {
         "webhook_signature_failures_total": total(after, "webhook_signature_failures_total")
         > total(before, "webhook_signature_failures_total"),

@@ -1,7 +1,7 @@
 """Request id, client address and the trusted-proxy rule for X-Forwarded-For.
 
 Kernia 0.1.0 keys rate limits on the first X-Forwarded-For entry, so any client can pick its own bucket.
-Hardened, this middleware rewrites the header Kernia sees to exactly one address: the socket peer, or, when
+This middleware rewrites the header Kernia sees to exactly one address: the socket peer, or, when
 the peer is a TRUSTED_PROXIES member, the right-most X-Forwarded-For hop that is not a trusted proxy.
 """
 
@@ -55,7 +55,7 @@ class RequestContextMiddleware(HttpMiddleware):
     """Binds ``request_context`` for every request and echoes ``X-Request-ID``.
 
     ``trusted_proxies`` returns the networks (read lazily: settings load at startup); ``None`` keeps Kernia's
-    own header handling (the unhardened build).
+    own header handling (what ``security.trusted_proxies`` replaces).
     """
 
     def __init__(self, app: ASGIApp, trusted_proxies: Callable[[], Sequence[IPNetwork]] | None) -> None:

@@ -7,13 +7,13 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import FastAPI, Query
+from fastapi import FastAPI, Query, Request
 from fastapi.responses import JSONResponse, RedirectResponse
 from kernia.auth import Kernia
 
-from . import admin_api
+from . import admin_api, security
 from .audit import AuditWriter
 from .auth import build_auth
 from .client_ip import RequestContextMiddleware
@@ -21,13 +21,16 @@ from .cors import FrontendCORS
 from .database import migration_head
 from .emails import EmailDelivery, EmailLinks
 from .errors import unhandled_exception_handler
-from .gateway import LazyMount, build_auth_app
 from .health import check_database, check_migrations, check_redis, readiness
+from .mount import LazyMount, build_auth_app
 from .password_reset import reset_redirect_target
 from .project import AUTH_PATH, OBSERVABILITY, PROJECT_NAME
 from .resources import Resources, ResourcesFactory, open_resources
 from .rotation import CookieRotationShim
 from .secret_store import Secrets, load_secrets
+from .security import SecurityDeps
+from .security.callers import Caller, CallerResolver
+from .security.policy import RouteTable
 from .settings import Settings
 from .telemetry import Telemetry
 from .webhooks import StripeEventLog
@@ -39,7 +42,6 @@ log = logging.getLogger(__name__)
 class Runtime:
     """Everything built at startup; ``None`` until the lifespan has run."""
 
-    hardened: bool
     resources_factory: ResourcesFactory
     telemetry: Telemetry
     settings: Settings | None = None
@@ -62,29 +64,18 @@ class Runtime:
             telemetry=self.telemetry,
             retry=resources.email_retry,
         )
-        self.kernia = build_auth(
-            settings,
-            secrets,
-            resources,
-            delivery=delivery,
-            audit=self.audit,
-            telemetry=self.telemetry,
-            hardened=self.hardened,
-        )
+        deps = SecurityDeps(settings, delivery, self.audit, self.telemetry, resources.redis)
+        self.kernia = build_auth(settings, secrets, resources, deps)
         await self.kernia.context.ensure_initialized()
         self.migration_head = migration_head()
         self.mount.app = build_auth_app(
             self.kernia,
             mount_path=AUTH_PATH,
-            audit=self.audit,
-            telemetry=self.telemetry,
+            deps=deps,
             stripe_events=StripeEventLog(resources.engine),
             webhook_secret=secrets.stripe_webhook_secret.get_secret_value(),
-            hardened=self.hardened,
         )
-        log.info(
-            "%s started (hardened=%s, auth base %s)", PROJECT_NAME, self.hardened, settings.kernia_base_url
-        )
+        log.info("%s started (auth base %s)", PROJECT_NAME, settings.kernia_base_url)
 
     async def stop(self) -> None:
         self.mount.app = None
@@ -95,6 +86,22 @@ class Runtime:
         if self.secrets is None:
             return ()
         return tuple(s.get_secret_value() for s in self.secrets.previous_kernia_secrets)
+
+    def signing_secrets(self) -> tuple[str, ...]:
+        if self.secrets is None:
+            return ()
+        return (self.secrets.kernia_secret.get_secret_value(), *self.previous_secrets())
+
+    def operator_token(self) -> str | None:
+        token = self.secrets.ops_token if self.secrets else None
+        return token.get_secret_value() if token else None
+
+    def auth_routes(self) -> list[tuple[str, str]]:
+        """(method, path) of every route Kernia serves under the mount."""
+        if self.kernia is None:
+            return []
+        router = self.kernia.router
+        return [*router._endpoints, *((m, "/" + "/".join(parts)) for m, parts, _ in router._dynamic)]
 
 
 def _configure_logging(level: str) -> None:
@@ -114,33 +121,48 @@ def _telemetry() -> Telemetry:
 def create_app(
     settings: Settings | None = None,
     *,
-    hardened: bool = True,
     resources: ResourcesFactory | None = None,
     secrets: Secrets | None = None,
 ) -> FastAPI:
-    """Build the app. ``hardened=False`` omits the Kernia 0.1.0 security fixes (for intrusion-check proofs
-    only; no environment variable selects it). ``resources`` and ``secrets`` replace the production
-    connections and the Vault/environment secrets (unit tests)."""
+    """Build the app. ``resources`` and ``secrets`` replace the production connections and the
+    Vault/environment secrets (unit tests)."""
     runtime = Runtime(
-        hardened=hardened,
         resources_factory=resources or open_resources,
         telemetry=_telemetry(),
         settings=settings,
         secrets=secrets,
     )
+    table = RouteTable.build(AUTH_PATH)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await runtime.start()
         try:
+            unlisted = table.unlisted(runtime.auth_routes(), _app_routes(app))
+            if unlisted:
+                raise RuntimeError(
+                    "refusing to start: routes without an access policy in security/policy.py: "
+                    + ", ".join(unlisted)
+                )
             yield
         finally:
             await runtime.stop()
 
     app = FastAPI(title=PROJECT_NAME, lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
     app.state.runtime = runtime
-    _add_routes(app, runtime)
+    _add_routes(app, runtime, table)
     app.mount(AUTH_PATH, runtime.mount)
+    app.add_middleware(
+        security.gateway_layer,  # type: ignore[arg-type]
+        auth_path=AUTH_PATH,
+        kernia_router=lambda: runtime.kernia.router if runtime.kernia and runtime.mount.app else None,
+        app_routes=lambda: app.router.routes,
+        resolver=CallerResolver(
+            adapter=lambda: runtime.kernia.context.adapter if runtime.kernia else None,
+            secrets=runtime.signing_secrets,
+            operator_token=runtime.operator_token,
+        ),
+    )
     app.add_middleware(
         CookieRotationShim,
         auth_context=lambda: runtime.kernia.context if runtime.kernia else None,
@@ -151,22 +173,36 @@ def create_app(
     )
     app.add_middleware(
         RequestContextMiddleware,
-        trusted_proxies=(lambda: runtime.settings.trusted_proxy_networks if runtime.settings else ())
-        if hardened
-        else None,
+        trusted_proxies=security.trusted_proxies(
+            lambda: runtime.settings.trusted_proxy_networks if runtime.settings else ()
+        ),
     )
-    if hardened:
-        app.add_exception_handler(Exception, unhandled_exception_handler)
+    app.add_exception_handler(Exception, unhandled_exception_handler)
     return app
 
 
-def _add_routes(app: FastAPI, runtime: Runtime) -> None:
+def _app_routes(app: FastAPI) -> list[tuple[str, str]]:
+    """(method, path) of every route the app serves outside the Kernia mount."""
+    return [
+        (method, route.path)
+        for route in app.router.routes
+        for method in sorted(getattr(route, "methods", None) or ())
+        if method != "HEAD"
+    ]
+
+
+def _caller(request: Request) -> Caller | None:
+    return request.scope.get("state", {}).get("caller")
+
+
+def _add_routes(app: FastAPI, runtime: Runtime, table: RouteTable) -> None:
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
     @app.get("/readyz")
-    async def readyz() -> JSONResponse:
+    async def readyz(request: Request) -> JSONResponse:
+        """Status for everyone; which dependency failed and why only for the operator token."""
         assert runtime.resources is not None
         engine = runtime.resources.engine
         checks = [
@@ -175,7 +211,15 @@ def _add_routes(app: FastAPI, runtime: Runtime) -> None:
             await check_migrations(engine, runtime.migration_head),
         ]
         status, body = readiness(checks)
+        caller = _caller(request)
+        if caller is None or caller.kind != "operator":
+            body = {"status": body["status"]}
         return JSONResponse(body, status_code=status)
+
+    @app.get("/internal/routes")
+    async def internal_routes() -> dict[str, Any]:
+        """The served routes and their access policies (the operator token only): what the rehearsal proves."""
+        return {"routes": table.rows(AUTH_PATH, runtime.auth_routes(), _app_routes(app))}
 
     @app.get(AUTH_PATH + "/reset-password/{token}")
     async def reset_password_link(

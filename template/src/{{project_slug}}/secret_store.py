@@ -34,6 +34,7 @@ class Secrets:
     smtp_password: SecretStr | None = None
     stripe_secret_key: SecretStr = field(default_factory=lambda: SecretStr(""))
     stripe_webhook_secret: SecretStr = field(default_factory=lambda: SecretStr(""))
+    ops_token: SecretStr | None = None  # bearer token for /metrics, /internal/routes and detailed /readyz
     source: str = "environment"
     version: int | None = None
 
@@ -67,6 +68,7 @@ def _from_environment(settings: Settings) -> Secrets:
         smtp_password=settings.smtp_password,
         stripe_secret_key=settings.stripe_secret_key or SecretStr(""),
         stripe_webhook_secret=settings.stripe_webhook_secret or SecretStr(""),
+        ops_token=settings.ops_token,
     )
 
 
@@ -94,6 +96,7 @@ def _from_vault(settings: Settings, factory: Callable[..., Any]) -> Secrets:
         smtp_password=SecretStr(data["smtp_password"]) if data.get("smtp_password") else None,
         stripe_secret_key=SecretStr(str(data.get("stripe_secret_key") or "")),
         stripe_webhook_secret=SecretStr(str(data.get("stripe_webhook_secret") or "")),
+        ops_token=SecretStr(data["ops_token"]) if data.get("ops_token") else None,
         source=f"vault {where}",
         version=version,
     )

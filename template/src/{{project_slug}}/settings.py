@@ -64,6 +64,7 @@ class Settings(BaseSettings):
     smtp_password: SecretStr | None = None
     stripe_secret_key: SecretStr | None = None
     stripe_webhook_secret: SecretStr | None = None
+    ops_token: SecretStr | None = None
 
     @field_validator("database_url")
     @classmethod

@@ -1,7 +1,8 @@
 """Stripe webhook ingress: signature failures are counted and audited; replayed events are not applied twice.
 
 Kernia 0.1.0 verifies the signature but keeps no processed-event log, so a captured webhook can be replayed
-within the 300 s tolerance. This ASGI guard, in front of ``POST <mount>/stripe/webhook``, verifies first,
+within the 300 s tolerance, and lets a malformed signature header escape as a 500. This ASGI guard, in front
+of ``POST <mount>/stripe/webhook``, verifies first (any failure is a 400 and a counted signature failure),
 then claims the event id in ``stripe_event`` (primary key = atomic claim). A duplicate is answered 200
 without reaching Kernia; a claim whose processing fails is released so Stripe's retry can succeed.
 """
@@ -11,7 +12,6 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from kernia.error import APIError
@@ -20,7 +20,7 @@ from sqlalchemy import delete, insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from .asgi import ASGIApp, HttpMiddleware, Receive, Scope, Send, StatusRecorder
+from .asgi import ASGIApp, HttpMiddleware, Receive, Scope, Send, StatusRecorder, read_body, replay, send_json
 from .audit import AuditWriter
 from .schema import STRIPE_EVENT
 from .telemetry import Telemetry
@@ -72,21 +72,20 @@ class StripeWebhookGuard(HttpMiddleware):
         if scope["method"] != "POST" or scope["path"] != self.path:
             await self.app(scope, receive, send)
             return
-        body = await _read_body(receive)
-        replay = _replay_receive(body)
+        body = await read_body(receive)
+        again = replay(body)
         signature = dict(scope.get("headers", [])).get(b"stripe-signature", b"").decode("latin-1")
         try:
             verify_signature(body, signature, self.webhook_secret)
-        except APIError as exc:
+        except Exception as exc:  # APIError, or what 0.1.0 lets escape (e.g. a non-ASCII timestamp)
+            reason = exc.message if isinstance(exc, APIError) else "malformed Stripe-Signature header"
             self.telemetry.webhook_signature_failed("stripe")
-            await self.audit.record(
-                "webhook.signature_failed", metadata={"provider": "stripe", "reason": exc.message}
-            )
-            await self.app(scope, replay, send)  # Kernia answers 400 INVALID_SIGNATURE
+            await self.audit.record("webhook.signature_failed", metadata={"provider": "stripe", "reason": reason})
+            await send_json(send, 400, {"code": "INVALID_SIGNATURE", "message": f"Stripe signature refused: {reason}."})
             return
         event_id, event_type = _event_identity(body)
         if event_id is None:
-            await self.app(scope, replay, send)
+            await self.app(scope, again, send)
             return
         events = self.events
         if not await events.claim(event_id, event_type):
@@ -94,11 +93,11 @@ class StripeWebhookGuard(HttpMiddleware):
             await self.audit.record(
                 "stripe.webhook_replayed", subject_type="stripe_event", subject_id=event_id
             )
-            await _send_json(send, 200, {"received": True, "duplicate": True})
+            await send_json(send, 200, {"received": True, "duplicate": True})
             return
         recorder = StatusRecorder(send)
         try:
-            await self.app(scope, replay, recorder)
+            await self.app(scope, again, recorder)
         finally:
             if recorder.status >= 300:
                 await events.release(event_id)
@@ -112,35 +111,3 @@ def _event_identity(body: bytes) -> tuple[str | None, str]:
     if not isinstance(event, dict) or not isinstance(event.get("id"), str):
         return None, ""
     return event["id"], str(event.get("type", ""))
-
-
-async def _read_body(receive: Callable[..., Any]) -> bytes:
-    chunks: list[bytes] = []
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":
-            break
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body", False):
-            break
-    return b"".join(chunks)
-
-
-def _replay_receive(body: bytes) -> Callable[[], Awaitable[dict[str, Any]]]:
-    sent = False
-
-    async def receive() -> dict[str, Any]:
-        nonlocal sent
-        if sent:
-            return {"type": "http.disconnect"}
-        sent = True
-        return {"type": "http.request", "body": body, "more_body": False}
-
-    return receive
-
-
-async def _send_json(send: Callable[..., Any], status: int, payload: dict[str, Any]) -> None:
-    body = json.dumps(payload).encode()
-    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})

@@ -1,7 +1,7 @@
-"""Endpoint hooks closing Kernia 0.1.0's security defects (see kernia-0.1.0-notes, "Security defects").
+"""Endpoint hooks closing Kernia 0.1.0's defects in API-key minting, OIDC sign-in and session refresh.
 
-Each hook is small and named after the defect it closes; ``create_app(hardened=False)`` omits this plugin
-so the harness can prove the defects are real without it.
+Each hook is small and named after the defect it closes. (Kernia's server-only OTP helpers are closed by the
+policy table, not here.)
 """
 
 from __future__ import annotations
@@ -17,17 +17,11 @@ from kernia.types.context import EndpointContext
 from kernia.types.hooks import AfterHook, BeforeHook
 from kernia.types.plugin import KerniaPlugin
 
-from .plugin import hooks_plugin
+from ..plugin import hooks_plugin
 
-# Server-only helpers that Kernia exposes over HTTP without authentication: they hand out valid OTPs.
-SERVER_ONLY_ROUTES = ("/email-otp/create-verification-otp", "/email-otp/get-verification-otp")
 SSO_CALLBACK = "/sso/oidc/callback/*"
 
 _callback_started: ContextVar[int] = ContextVar("sso_callback_started", default=0)
-
-
-async def close_server_only_routes(ctx: EndpointContext) -> None:
-    raise APIError(404, "NOT_FOUND")
 
 
 async def api_key_only_for_own_session(ctx: EndpointContext) -> None:
@@ -96,11 +90,10 @@ async def extend_session_on_refresh(ctx: EndpointContext, result: object) -> obj
     return None
 
 
-def hardening_plugin() -> KerniaPlugin:
+def plugin() -> KerniaPlugin:
     return hooks_plugin(
         "project-hardening",
         before=(
-            *(BeforeHook(match=path, handler=close_server_only_routes) for path in SERVER_ONLY_ROUTES),
             BeforeHook(match="/api-key/create", handler=api_key_only_for_own_session),
             BeforeHook(match=SSO_CALLBACK, handler=mark_sso_callback_start),
         ),

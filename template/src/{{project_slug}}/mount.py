@@ -1,4 +1,4 @@
-"""The Kernia mount: the project's ASGI layers around Kernia's router.
+"""The Kernia mount: the project's ASGI layers around Kernia's router (the policy gateway sits in front).
 
 Kernia is built at startup (it needs secrets and connections), so ``create_app`` mounts a ``LazyMount``
 and the lifespan installs the composed stack built by ``build_auth_app``.
@@ -6,18 +6,18 @@ and the lifespan installs the composed stack built by ``build_auth_app``.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
 from typing import Any
 
 from kernia.auth import Kernia
 
-from .asgi import ASGIApp, HttpMiddleware, Receive, Scope, Send, StatusRecorder
+from .asgi import ASGIApp, HttpMiddleware, Receive, Scope, Send, StatusRecorder, send_json
 from .audit import AuditWriter
-from .errors import InternalErrorScrubber
+from . import security
+from .security import SecurityDeps
 from .telemetry import Telemetry
-from .webhooks import WEBHOOK_ROUTE, StripeEventLog, StripeWebhookGuard
+from .webhooks import StripeEventLog
 
 SIGN_IN_PREFIX = "/sign-in/"
 CALLBACK_PREFIXES = ("/callback/", "/sso/oidc/callback/", "/sso/saml/acs/", "/oauth2/callback/")
@@ -35,10 +35,7 @@ class LazyMount:
         if self.app is not None:
             await self.app(scope, receive, send)
             return
-        body = json.dumps({"error": "not_ready"}).encode()
-        headers = [(b"content-type", b"application/json")]
-        await send({"type": "http.response.start", "status": 503, "headers": headers})
-        await send({"type": "http.response.body", "body": body})
+        await send_json(send, 503, {"error": "not_ready"})
 
 
 class StripMountPath:
@@ -89,25 +86,10 @@ class AuthObserver(HttpMiddleware):
 
 
 def build_auth_app(
-    kernia: Kernia,
-    *,
-    mount_path: str,
-    audit: AuditWriter,
-    telemetry: Telemetry,
-    stripe_events: StripeEventLog,
-    webhook_secret: str,
-    hardened: bool,
+    kernia: Kernia, *, mount_path: str, deps: SecurityDeps, stripe_events: StripeEventLog, webhook_secret: str
 ) -> ASGIApp:
-    app: ASGIApp = kernia.router.mount()
-    if hardened:
-        app = StripeWebhookGuard(
-            app,
-            path=WEBHOOK_ROUTE,
-            webhook_secret=webhook_secret,
-            events=stripe_events,
-            audit=audit,
-            telemetry=telemetry,
-        )
-        app = InternalErrorScrubber(app)
-    app = AuthObserver(app, kernia=kernia, audit=audit, telemetry=telemetry)
+    app = security.mount_layers(
+        kernia.router.mount(), deps, stripe_events=stripe_events, webhook_secret=webhook_secret
+    )
+    app = AuthObserver(app, kernia=kernia, audit=deps.audit, telemetry=deps.telemetry)
     return StripMountPath(app, mount_path)

@@ -1,0 +1,179 @@
+"""The policy gateway: one ASGI layer in front of the whole app that enforces ``policy`` for every request.
+
+For each request it finds the served route (an app route, else a Kernia route under the auth mount), refuses
+routes without a policy entry and server-only routes, bounds and checks the body, identifies the caller and
+admits or refuses them by the route's ``Access``. Kernia and the app only ever see admitted requests with a
+well-formed body. The caller is left in ``scope["state"]["caller"]`` for the routes that need it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qs
+
+from kernia.cookies import parse_cookie_header
+from starlette.routing import BaseRoute, Match, Mount
+
+from ..asgi import ASGIApp, BodyTooLarge, HttpMiddleware, Receive, Scope, Send, read_body, replay, send_json
+from .bodies import BodyError, conform, parse_form, parse_json, validation_problems
+from .callers import ANONYMOUS, Caller, CallerResolver
+from .policy import ADMITS, ORG_ACCESS_RANK, ORG_ROLE_RANK, Access, Route, RouteTable
+
+log = logging.getLogger(__name__)
+
+FORM = "application/x-www-form-urlencoded"
+
+
+@dataclass(frozen=True)
+class Refusal(Exception):
+    status: int
+    code: str
+    message: str
+
+
+@dataclass(frozen=True)
+class Served:
+    """A request matched to a served route: its policy entry (None when unlisted) and Kernia body type."""
+
+    label: str
+    route: Route | None
+    body_type: type | None = None
+
+
+class PolicyGateway(HttpMiddleware):
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        table: RouteTable,
+        auth_path: str,
+        kernia_router: Callable[[], Any],
+        app_routes: Callable[[], Sequence[BaseRoute]],
+        resolver: CallerResolver,
+    ) -> None:
+        super().__init__(app)
+        self.table = table
+        self.auth_path = auth_path
+        self.kernia_router = kernia_router
+        self.app_routes = app_routes
+        self.resolver = resolver
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            served = self._served(scope)
+            if served is None:  # nothing serves this path: the app's own 404, nothing runs
+                await self.app(scope, receive, send)
+                return
+            scope, receive = await self._admit(scope, receive, served)
+        except Refusal as refusal:
+            await send_json(send, refusal.status, {"code": refusal.code, "message": refusal.message})
+            return
+        await self.app(scope, receive, send)
+
+    def _served(self, scope: Scope) -> Served | None:
+        method, path = scope["method"], scope["path"]
+        for route in self.app_routes():
+            if isinstance(route, Mount):
+                continue
+            match, _ = route.matches(scope)
+            if match is Match.FULL:
+                template = getattr(route, "path", path)
+                return Served(f"{method} {template}", self.table.app.get((method, template)))
+        if path != self.auth_path and not path.startswith(self.auth_path + "/"):
+            return None
+        router = self.kernia_router()
+        if router is None:
+            raise Refusal(503, "NOT_READY", "The backend is starting; retry in a moment.")
+        matched = router.match(method, path[len(self.auth_path) :] or "/")
+        if matched is None:
+            return None
+        endpoint = matched[0]
+        return Served(
+            f"{method} {self.auth_path}{endpoint.path}",
+            self.table.auth.get((method, endpoint.path)),
+            endpoint.options.body,
+        )
+
+    async def _admit(self, scope: Scope, receive: Receive, served: Served) -> tuple[Scope, Receive]:
+        route = served.route
+        if route is None:
+            log.error("refused %s: the route has no entry in the policy table", served.label)
+            raise Refusal(403, "NO_POLICY", "This route has no access policy and is refused.")
+        if route.access is Access.SERVER_ONLY:
+            raise Refusal(404, "NOT_FOUND", "Not found.")
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+        try:
+            body = await read_body(receive, limit=route.body_limit, declared=headers.get("content-length", ""))
+        except BodyTooLarge as exc:
+            raise Refusal(413, "BODY_TOO_LARGE", f"The body exceeds {exc.limit} bytes for this route.") from None
+        document, problem = _decode(body, headers, route)
+        decoded = document
+        caller = ANONYMOUS
+        # Public routes skip the lookups, except a bearer token (operator details on /readyz; no database).
+        if route.access is not Access.PUBLIC or "authorization" in headers:
+            cookies = parse_cookie_header(headers.get("cookie", "")) if route.access is not Access.PUBLIC else {}
+            caller = await self.resolver.resolve(headers, cookies)
+            await self._authorize(route.access, caller, _organization_id(scope, document))
+        if problem is None and document is not None:
+            try:
+                document = conform(served.body_type, document)
+            except BodyError as exc:
+                problem = str(exc)
+            else:
+                problems = validation_problems(served.body_type, document)
+                problem = ("invalid fields: " + "; ".join(problems)) if problems else None
+        if problem is not None:
+            raise Refusal(400, "INVALID_REQUEST", problem)
+        if document is not decoded or (route.form and _is_form(headers)):  # re-encode only what changed
+            body = json.dumps(document).encode()
+            kept = [(k, v) for k, v in scope["headers"] if k.lower() not in (b"content-length", b"content-type")]
+            kept += [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+            scope = {**scope, "headers": kept}
+        scope = {**scope, "state": {**scope.get("state", {}), "caller": caller}}
+        return scope, replay(body)
+
+    async def _authorize(self, access: Access, caller: Caller, organization_id: str | None) -> None:
+        if caller.banned:
+            raise Refusal(403, "USER_BANNED", "This account is banned.")
+        if access in ORG_ACCESS_RANK:
+            if caller.kind in ("user", "admin"):
+                rank = await self.resolver.org_role_rank(caller, organization_id, ORG_ROLE_RANK)
+                if rank >= ORG_ACCESS_RANK[access]:
+                    return
+            admitted = False
+        else:
+            admitted = access in ADMITS[caller.kind]
+        if admitted:
+            return
+        if not caller.presented:
+            raise Refusal(401, "UNAUTHORIZED", f"Sign in first: this route requires {access.value}.")
+        raise Refusal(403, "FORBIDDEN", f"This route requires {access.value}.")
+
+
+def _decode(body: bytes, headers: dict[str, str], route: Route) -> tuple[Any, str | None]:
+    """The body as a JSON document (None when empty) and the problem with it, if any."""
+    if not body:
+        return None, None
+    try:
+        if route.form and _is_form(headers):
+            return parse_form(body), None
+        return parse_json(body), None
+    except BodyError as exc:
+        return None, str(exc)
+
+
+def _is_form(headers: dict[str, str]) -> bool:
+    return headers.get("content-type", "").split(";")[0].strip().lower() == FORM
+
+
+def _organization_id(scope: Scope, document: Any) -> str | None:
+    if isinstance(document, dict):
+        value = document.get("organizationId", document.get("organization_id"))
+        if isinstance(value, str) and value:
+            return value
+    query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+    return (query.get("organizationId") or [None])[0]
