@@ -23,7 +23,7 @@ from ..errors import InternalErrorScrubber, log_unhandled_errors
 from ..roles import is_admin_user
 from ..settings import IPNetwork
 from ..webhooks import WEBHOOK_ROUTE, StripeWebhookGuard
-from . import kernia_defects
+from . import abuse, accounts, kernia_defects, tenancy
 from .callers import CallerResolver
 from .deps import SecurityDeps
 from .gateway import PolicyGateway
@@ -34,7 +34,7 @@ __all__ = ["SecurityDeps"]
 
 def kernia_plugins(deps: SecurityDeps) -> list[KerniaPlugin]:
     """Hook plugins that run before Kernia's own (their before-hooks veto, their after-hooks undo)."""
-    return [kernia_defects.plugin()]
+    return [kernia_defects.plugin(), accounts.plugin(deps), tenancy.plugin(deps), abuse.plugin(deps)]
 
 
 def email_password_options() -> EmailPasswordOptions:
@@ -44,11 +44,11 @@ def email_password_options() -> EmailPasswordOptions:
 
 def sso_callbacks() -> dict[str, Any]:
     # Without is_admin any signed-in user may register an identity provider.
-    return {"is_admin": is_admin_user}
+    return {"is_admin": is_admin_user, **tenancy.sso_callbacks()}
 
 
 def scim_options() -> SCIMOptions:
-    return SCIMOptions(store_scim_token="hashed")
+    return tenancy.scim_options()
 
 
 def email_otp_callbacks() -> dict[str, Any]:
