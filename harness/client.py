@@ -53,7 +53,10 @@ class AuthClient:
         self.local_address = local_address or next_loopback_address()
         self.http = httpx.Client(
             transport=httpx.HTTPTransport(local_address=self.local_address),
-            headers={"Origin": origin},
+            # The client's true address, as a proxy would forward it: a backend that ignores untrusted
+            # X-Forwarded-For (the project's rule) sees the same address from the socket; one that trusts it
+            # (Kernia's stock behaviour, the negative control) still keys each client's rate limits apart.
+            headers={"Origin": origin, "X-Forwarded-For": self.local_address},
             timeout=20,
         )
 

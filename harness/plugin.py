@@ -91,6 +91,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "recovery: backup, restore and verification drill")
     config.addinivalue_line("markers", "rotation: secret rotation drill")
     config.addinivalue_line("markers", "monitoring: the monitoring signals a production deployment alerts on")
+    config.addinivalue_line("markers", "authorization: the route x caller matrix against the declared policies")
     if not _active(config) or _is_worker(config):
         return
     project = Project.load(Path(config.getoption("--harness-project")))
@@ -153,6 +154,9 @@ class CheckRecorder:
         detail = report.longreprtext.strip().splitlines()[-1] if not report.passed and report.longreprtext else ""
         name = check_name(report.nodeid)
         self.report.checks.append(CheckResult(name, status, round(report.duration, 3), detail))
+        for key, value in report.user_properties:
+            if key == "authorization":
+                self.report.authorization.extend(value)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

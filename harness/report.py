@@ -35,6 +35,7 @@ class Report:
     steps: list[dict[str, Any]] = field(default_factory=list)
     checks: list[CheckResult] = field(default_factory=list)
     stack_seconds: float = 0.0
+    authorization: list[dict[str, Any]] = field(default_factory=list)  # route x caller rows (harness/authz.py)
 
     @property
     def status(self) -> str:
@@ -57,6 +58,7 @@ class Report:
             "services": self.services,
             "steps": self.steps,
             "checks": [asdict(c) for c in self.checks],
+            "authorization": self.authorization,
         }
 
     def write(self, path: Path) -> None:
@@ -81,8 +83,26 @@ class Report:
             style = STATUS_STYLE.get(status, "")
             results.add_row(kind, escape(name), f"[{style}]{status}[/]", f"{seconds:.2f}", escape(first_line))
         console.print(results)
+        if self.authorization:
+            self._render_authorization(console)
         style = "green" if self.status == "passed" else "red"
         console.print(
             f"[{style}]rehearsal {self.status}[/] in {self.seconds:.1f} s "
             f"(stack ready in {self.stack_seconds:.1f} s) on provider {self.provider}"
         )
+
+    def _render_authorization(self, console: Console) -> None:
+        """Per caller: how many routes admitted and refused it, and how many answers differ from the policy."""
+        table = Table(title="Authorization matrix (route x caller)", show_edge=False)
+        for column in ("caller", "admitted", "refused", "differs from policy"):
+            table.add_column(column)
+        callers: dict[str, list[int]] = {}
+        for row in self.authorization:
+            counts = callers.setdefault(row["caller"], [0, 0, 0])
+            counts[0 if row["got"] == "admitted" else 1] += 1
+            counts[2] += not row["ok"]
+        for caller, (admitted, refused, wrong) in callers.items():
+            table.add_row(escape(caller), str(admitted), str(refused), f"[{'red' if wrong else 'green'}]{wrong}[/]")
+        console.print(table)
+        routes = {(row["method"], row["route"]) for row in self.authorization}
+        console.print(f"{len(routes)} routes x {len(callers)} callers = {len(self.authorization)} answers checked")

@@ -160,7 +160,11 @@ def test_image_holds_what_the_compose_services_run(render: RenderFn) -> None:
 
 # Fixes that are not swappable defences: the shared schema (proven on PostgreSQL by tests/e2e/test_migrations.py)
 # and the auth base URL wiring (proven by the rehearsal's emailed-link checks).
-NOT_DEFENCES = {"test_schema_fits_postgres", "test_api_key_round_trip_on_fixed_schema", "test_magic_link_uses_auth_base_url"}
+NOT_DEFENCES = {
+    "test_schema_fits_postgres",
+    "test_api_key_round_trip_on_fixed_schema",
+    "test_magic_link_uses_auth_base_url",
+}
 
 
 def test_defect_tests_fail_without_the_fixes(render: RenderFn, tmp_path: Path) -> None:

@@ -2,7 +2,7 @@
 
 Two providers call the backend back: Stripe (webhook endpoint) and the OIDC identity provider (redirect URI).
 Both URLs are derived from KERNIA_BASE_URL; the step registers them, then proves the backend really answers
-at each (a route that exists and refuses an unsigned or codeless request, rather than a 404).
+at each (a route that exists and refuses a badly signed or codeless request, rather than a 404).
 """
 
 from __future__ import annotations
@@ -60,9 +60,13 @@ def _register_oidc_redirect(ctx: Context, url: str) -> str:
 def _backend_answers(urls: dict[str, str]) -> list[str]:
     """Each callback URL must reach a backend route that rejects a bare request, not a 404."""
     problems = []
-    webhook = httpx.post(urls["stripe_webhook"], content=b"{}", timeout=10)
+    # A signature that cannot verify must reach the verifier (400), not the policy gateway's 401 or a 404.
+    forged = {"Stripe-Signature": "t=0,v1=00"}
+    webhook = httpx.post(urls["stripe_webhook"], content=b"{}", headers=forged, timeout=10)
     if webhook.status_code != 400:
-        problems.append(f"unsigned POST {urls['stripe_webhook']} answered {webhook.status_code}, expected 400")
+        problems.append(
+            f"POST {urls['stripe_webhook']} with a bad signature answered {webhook.status_code}, expected 400"
+        )
     redirect = httpx.get(urls["oidc_redirect"], timeout=10, follow_redirects=False)
     if redirect.status_code == 404 or redirect.status_code >= 500:
         problems.append(f"GET {urls['oidc_redirect']} answered {redirect.status_code}: no SSO callback route there")

@@ -52,6 +52,13 @@ def auth_base_url(deployed: stack.Running, pytestconfig: pytest.Config) -> str:
 
 
 @pytest.fixture(scope="session")
+def backend_url(deployed: stack.Running, pytestconfig: pytest.Config) -> str:
+    """The backend under check: the deployed one, or ``--harness-target`` (e.g. a canary or a negative control)."""
+    target = pytestconfig.getoption("--harness-target")
+    return target.rstrip("/") if target else deployed.deployment["backend_url"]
+
+
+@pytest.fixture(scope="session")
 def frontend_url(deployed: stack.Running) -> str:
     return deployed.deployment["frontend_url"]
 
@@ -100,14 +107,21 @@ def verified_account(new_client: ClientFactory, mail: MailpitClient) -> Callable
 
 
 @pytest.fixture(scope="session")
-def admin_client(auth_base_url: str, frontend_url: str, mail: MailpitClient, ctx: Context) -> Iterator[AuthClient]:
-    """A signed-in admin, promoted with the project's own bootstrap command; one per worker (promotion costs a
-    process start), shared by the checks that only act as an admin."""
+def admin_account(auth_base_url: str, frontend_url: str, mail: MailpitClient, ctx: Context) -> Account:
+    """An instance admin, promoted with the project's own bootstrap command; one per worker (promotion costs a
+    process start)."""
     with AuthClient(auth_base_url, frontend_url) as setup:
         account = sign_up_verified(setup, mail, Account(unique_email("admin")))
     run_manage(ctx, "promote-admin", account.email)
+    return account
+
+
+@pytest.fixture(scope="session")
+def admin_client(auth_base_url: str, frontend_url: str, admin_account: Account) -> Iterator[AuthClient]:
+    """A signed-in admin shared by the checks that only act as an admin (checks that may end the session sign
+    the admin in on their own client)."""
     client = AuthClient(auth_base_url, frontend_url)
-    response = client.sign_in(account)
+    response = client.sign_in(admin_account)
     assert response.status_code == 200, f"admin sign-in failed: {response.status_code} {response.text}"
     yield client
     client.close()

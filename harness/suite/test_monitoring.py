@@ -48,11 +48,6 @@ def total(samples: dict, name: str, **labels: str) -> float:
     )
 
 
-@pytest.fixture
-def backend_url(deployed: stack.Running) -> str:
-    return deployed.deployment["backend_url"]
-
-
 def test_readyz_reports_database_redis_and_migration_head(backend_url: str, backend_secrets: dict[str, str]) -> None:
     response = httpx.get(f"{backend_url}/readyz", headers=operator(backend_secrets), timeout=10)
     assert response.status_code == 200, response.text

@@ -1,13 +1,15 @@
 """Who is calling: the credential a request presents, resolved against the database the way Kernia would.
 
 The gateway needs the caller before Kernia runs (Kernia resolves API keys only after its ban check, which is
-how a banned user's key kept working), so the lookups are done here once: the session cookie (signed with
-the current or a grace-period secret), else an ``x-api-key``, else a bearer token (operator or SCIM), else a
-Stripe signature. A banned user is recognised as banned whatever credential they present.
+how a banned user's key kept working), so the lookups are done here once. Which credential counts depends on
+the route: machine routes look at the bearer token (operator or SCIM) or the Stripe signature; routes for
+people at the session cookie (signed with the current or a grace-period secret), else an ``x-api-key``. A
+banned user is recognised as banned whatever credential they present.
 """
 
 from __future__ import annotations
 
+import base64
 import hmac
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -60,24 +62,28 @@ class CallerResolver:
     secrets: Callable[[], Sequence[str]]  # current signing secret first, then grace-period secrets
     operator_token: Callable[[], str | None]
 
-    async def resolve(self, headers: Mapping[str, str], cookies: Mapping[str, str]) -> Caller:
-        cookie = cookies.get(SESSION_COOKIE)
-        if cookie:
-            caller = await self._from_cookie(cookie)
-            if caller is not None:
-                return caller
-        key = headers.get(API_KEY_HEADER)
-        if key:
-            return await self._from_api_key(key)
+    async def resolve(self, headers: Mapping[str, str], cookies: Mapping[str, str], *, user: bool) -> Caller:
+        """The caller by the credential that counts: a bearer token (operator or SCIM) or a Stripe signature
+        first, then, when ``user`` is set (routes for people), the session cookie or an ``x-api-key``."""
         bearer = _bearer(headers.get("authorization", ""))
         if bearer is not None:
             expected = self.operator_token()
             if expected and hmac.compare_digest(bearer.encode(), expected.encode()):
                 return Caller("operator", presented=True)
-            return Caller("scim", presented=True)  # Kernia's SCIM plugin verifies the token itself
-        if headers.get("stripe-signature"):
+            if not user:  # Kernia's SCIM plugin verifies the token; a garbled one would reach SQL and answer 500
+                return Caller("scim" if _plausible_scim_token(bearer) else "anonymous", presented=True)
+        if headers.get("stripe-signature") and not user:
             return Caller("stripe", presented=True)  # StripeWebhookGuard verifies the signature
-        return Caller("anonymous", presented=bool(cookie))
+        cookie = cookies.get(SESSION_COOKIE)
+        if user and cookie:
+            caller = await self._from_cookie(cookie)
+            if caller is not None:
+                return caller
+        key = headers.get(API_KEY_HEADER)
+        if user and key:
+            return await self._from_api_key(key)
+        presented = bool(cookie or key or bearer or headers.get("stripe-signature"))
+        return Caller("anonymous", presented=presented)
 
     async def _from_cookie(self, cookie: str) -> Caller | None:
         token = next((t for secret in self.secrets() if (t := verify(cookie, secret=secret))), None)
@@ -122,6 +128,15 @@ class CallerResolver:
         )
         roles = str(member.get("role") or "").split(",") if member else []
         return max((ranks.get(role.strip(), 0) for role in roles), default=0)
+
+
+def _plausible_scim_token(token: str) -> bool:
+    """Kernia's SCIM token shape: base64url of ``secret:providerId[:organizationId]``, printable text."""
+    try:
+        decoded = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode("utf-8")
+    except (ValueError, UnicodeDecodeError):
+        return False
+    return ":" in decoded and decoded.isprintable()
 
 
 def _bearer(value: str) -> str | None:

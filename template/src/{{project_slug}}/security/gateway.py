@@ -26,6 +26,7 @@ from .policy import ADMITS, ORG_ACCESS_RANK, ORG_ROLE_RANK, Access, Route, Route
 log = logging.getLogger(__name__)
 
 FORM = "application/x-www-form-urlencoded"
+PEOPLE = frozenset({Access.USER, Access.ADMIN, *ORG_ACCESS_RANK})  # routes whose caller is a person
 
 
 @dataclass(frozen=True)
@@ -116,7 +117,7 @@ class PolicyGateway(HttpMiddleware):
         # Public routes skip the lookups, except a bearer token (operator details on /readyz; no database).
         if route.access is not Access.PUBLIC or "authorization" in headers:
             cookies = parse_cookie_header(headers.get("cookie", "")) if route.access is not Access.PUBLIC else {}
-            caller = await self.resolver.resolve(headers, cookies)
+            caller = await self.resolver.resolve(headers, cookies, user=route.access in PEOPLE)
             await self._authorize(route.access, caller, _organization_id(scope, document))
         if problem is None and document is not None:
             try:
