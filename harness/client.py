@@ -11,6 +11,7 @@ import os
 import re
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -100,6 +101,15 @@ class AuthClient:
 
     def sign_out(self) -> httpx.Response:
         return self.post("/sign-out")
+
+
+def session_expiry(session: dict[str, Any]) -> datetime:
+    """``expiresAt`` of a get-session answer as Kernia serialises it: epoch seconds or ms, or ISO-8601."""
+    value = session["session"]["expiresAt"]
+    if isinstance(value, int | float) or str(value).isdigit():
+        seconds = float(value)
+        return datetime.fromtimestamp(seconds / 1000 if seconds > 1e11 else seconds, tz=UTC)
+    return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
 
 
 LINK = re.compile(r"https?://[^\s\"'<>)]+")

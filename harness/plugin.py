@@ -135,6 +135,15 @@ def check_name(nodeid: str) -> str:
     return name[:at] if at > name.rfind("]") else name
 
 
+def failure_message(report: pytest.TestReport) -> str:
+    """What went wrong, in the check's own words (its assertion message), not a file and line."""
+    crash = getattr(report.longrepr, "reprcrash", None)
+    if crash is not None and crash.message:
+        return str(crash.message)
+    lines = report.longreprtext.strip().splitlines()
+    return lines[-1] if lines else ""
+
+
 class CheckRecorder:
     """Registered on the controller only: collects every check's outcome (xdist forwards workers' reports)."""
 
@@ -151,7 +160,7 @@ class CheckRecorder:
             status = "skipped" if report.skipped else "error"
         else:
             return
-        detail = report.longreprtext.strip().splitlines()[-1] if not report.passed and report.longreprtext else ""
+        detail = "" if report.passed else failure_message(report)
         name = check_name(report.nodeid)
         self.report.checks.append(CheckResult(name, status, round(report.duration, 3), detail))
         for key, value in report.user_properties:

@@ -196,3 +196,13 @@ def test_defect_tests_fail_without_the_fixes(render: RenderFn, tmp_path: Path) -
     assert len(outcomes) >= 15, outcomes
     survivors = [name for name, outcome in outcomes.items() if outcome != "failed" and name not in NOT_DEFENCES]
     assert not survivors, f"defect tests that pass without their fix: {survivors}"
+
+
+def test_security_page_names_only_checks_that_exist(render: RenderFn) -> None:
+    """SECURITY.md cites a check for each defect it closes; every cited check must exist (harness or project)."""
+    project = render()
+    cited = set(re.findall(r"`(test_[a-z0-9_]+)`", (project / "SECURITY.md").read_text()))
+    sources = [*(REPO_ROOT / "harness" / "suite").glob("test_*.py"), *(project / "tests").glob("test_*.py")]
+    defined = {name for path in sources for name in re.findall(r"def (test_[a-z0-9_]+)", path.read_text())}
+    assert len(cited) >= 15, cited
+    assert cited <= defined, f"SECURITY.md cites checks that do not exist: {sorted(cited - defined)}"

@@ -36,6 +36,11 @@ def client_for(auth_base_url: str, origin: str, *, cookie: str | None = None) ->
     return client
 
 
+def create_organization(owner: AuthClient, name: str, slug: str) -> str:
+    """A new organization owned by the signed-in ``owner``; returns its id."""
+    return str(expect(owner.post("/organization/create", {"name": name, "slug": slug}), f"organization {slug}")["id"])
+
+
 def sign_up_verified(client: AuthClient, mail: MailpitClient, account: Account) -> Account:
     """Sign up, ask for the verification email, and follow its link: a user with a verified address."""
     expect(client.sign_up(account), f"sign-up of {account.email}")

@@ -17,7 +17,7 @@ from contextlib import ExitStack, closing
 from dataclasses import dataclass, field
 
 from harness.client import SESSION_COOKIE
-from harness.drills.actions import client_for, expect, scim_users, session_user_id, sign_in
+from harness.drills.actions import client_for, create_organization, expect, scim_users, session_user_id, sign_in
 from harness.drills.backends import Backend, own_backend
 from harness.drills.lock import vault_secret_lock
 from harness.drills.results import DrillReport, require
@@ -79,7 +79,8 @@ def _credentials(ctx: Context, tag: str) -> Credentials:
     ):
         user = signed_in_user(client, mail, f"rotation-{tag}@example.com")
         key = expect(client.post("/api-key/create", {"name": f"rotation-{tag}"}), "API key creation")["key"]
-        token, scim_ids = provision_scim(client, f"rotation-scim-{tag}", tag, users=1)
+        organization_id = create_organization(client, f"Rotation {tag}", f"rotation-{tag}")
+        token, scim_ids = provision_scim(client, f"rotation-scim-{tag}", tag, organization_id=organization_id, users=1)
     return Credentials(user, scim_ids, key, token)
 
 

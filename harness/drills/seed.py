@@ -17,6 +17,7 @@ from harness.client import Account, AuthClient
 from harness.drills.actions import (
     PRICE_ID,
     client_for,
+    create_organization,
     deliver_stripe_event,
     expect,
     list_subscriptions,
@@ -117,7 +118,7 @@ def seed_through_api(ctx: Context) -> Seed:
         member_client, member = user("member")
 
         key = expect(owner_client.post("/api-key/create", {"name": f"drill-{tag}"}), "API key creation")
-        org = expect(owner_client.post("/organization/create", {"name": f"Drill {tag}", "slug": f"drill-{tag}"}), "org")
+        org = {"id": create_organization(owner_client, f"Drill {tag}", f"drill-{tag}")}
         member_invitation = _invite(owner_client, org["id"], member.email)
         expect(member_client.post("/organization/accept-invitation", {"invitationId": member_invitation}), "accept")
         pending_email = f"drill-invitee-{tag}@example.com"
@@ -182,9 +183,9 @@ def _subscribe(ctx: Context, owner: AuthClient, tag: str) -> tuple[str, str]:
 
 
 def provision_scim(
-    owner: AuthClient, provider_id: str, tag: str, *, organization_id: str | None = None, users: int = 2
+    owner: AuthClient, provider_id: str, tag: str, *, organization_id: str, users: int = 2
 ) -> tuple[str, tuple[str, ...]]:
-    """A SCIM token (for the organization, if given), then ``users`` created with it as an identity provider would."""
+    """A SCIM token for the owner's organization, then ``users`` created with it as an identity provider would."""
     body = {"providerId": provider_id, "organizationId": organization_id}
     token = str(expect(owner.post("/scim/generate-token", body), "SCIM token generation")["scimToken"])
     user_ids = []

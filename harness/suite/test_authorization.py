@@ -13,7 +13,7 @@ import pytest
 
 from harness import authz
 from harness.client import SESSION_COOKIE, Account, AuthClient, unique_email
-from harness.drills.actions import expect, sign_up_verified
+from harness.drills.actions import create_organization, expect, sign_up_verified
 from harness.mailpit import MailpitClient
 
 pytestmark = [pytest.mark.intrusion, pytest.mark.authorization]
@@ -42,11 +42,6 @@ def cookie_caller(name: str, client: AuthClient, **headers: str) -> authz.Caller
     cookie = client.session_cookie
     assert cookie, f"the {name} has no session cookie"
     return authz.Caller(name, headers={"Origin": client.origin, **headers}, cookies={SESSION_COOKIE: cookie})
-
-
-def create_organization(owner: AuthClient, label: str) -> str:
-    slug = f"authz-{label}-{uuid.uuid4().hex[:8]}"
-    return expect(owner.post("/organization/create", {"name": f"Authz {label}", "slug": slug}), "organization")["id"]
 
 
 def join(owner: AuthClient, member: AuthClient, account: Account, organization_id: str, role: str) -> None:
@@ -78,7 +73,7 @@ def callers(
         people.clients.append(admin_client)
         expect(admin_client.sign_in(admin_account), "the admin's sign-in")
         owner, _ = people.signed_in("org-owner")
-        organization_id = create_organization(owner, "home")
+        organization_id = create_organization(owner, "Authz home", f"authz-home-{uuid.uuid4().hex[:8]}")
         roles = {}
         for role in ("admin", "member"):
             client, account = people.signed_in(f"org-{role}")
@@ -91,7 +86,7 @@ def callers(
         banned_id = expect(banned.get("/get-session"), "session of the banned user")["user"]["id"]
         expect(admin_client.post("/admin/ban-user", {"userId": banned_id}), f"ban of {banned_account.email}")
         stranger, _ = people.signed_in("other-org-owner")
-        other_org = create_organization(stranger, "other")
+        other_org = create_organization(stranger, "Authz other", f"authz-other-{uuid.uuid4().hex[:8]}")
         scim = expect(
             stranger.post(
                 "/scim/generate-token",

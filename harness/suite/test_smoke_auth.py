@@ -4,21 +4,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
 
-from harness.client import SESSION_COOKIE, Account, AuthClient, links_in, unique_email
+from harness.client import SESSION_COOKIE, Account, AuthClient, links_in, session_expiry, unique_email
 from harness.mailpit import MailpitClient
 
 from .conftest import ClientFactory, verification_link
-
-
-def _expiry(session: dict) -> datetime:
-    """``expiresAt`` as Kernia serialises it: epoch seconds or milliseconds, or an ISO-8601 string."""
-    value = session["session"]["expiresAt"]
-    if isinstance(value, int | float) or str(value).isdigit():
-        seconds = float(value)
-        return datetime.fromtimestamp(seconds / 1000 if seconds > 1e11 else seconds, tz=UTC)
-    return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
 
 
 def test_sign_up_sends_verification_link_under_auth_base_url(
@@ -59,7 +49,7 @@ def test_session_refresh_moves_expiry_forward(signed_in: tuple[AuthClient, Accou
     assert refreshed.status_code == 200
     after = client.get_session()
     assert after is not None
-    assert _expiry(after) > _expiry(before), (
+    assert session_expiry(after) > session_expiry(before), (
         f"session expiry did not move on refresh: {before['session']['expiresAt']} -> {after['session']['expiresAt']}"
     )
 

@@ -24,10 +24,12 @@ from harness.client import Account, AuthClient, unique_email
 from harness.process import stop_record
 from harness.project import Project
 from harness.recovery.artifacts import manifest_path_for
+from harness.sequence import StepFailed
 from harness.state import StackState
 from harness.steps.backend import start_backend
 from tests.conftest import render_project
 from tests.support.junit import junit_outcomes
+from tests.support.unfixed_build import UNLISTED_ROUTE
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("native-stack")]
 SUPPORT = Path(__file__).resolve().parent.parent / "support"
@@ -137,6 +139,18 @@ def test_intrusion_checks_fail_against_the_unfixed_build(deployed_project: Path,
         assert not survivors, f"intrusion checks that did not fail against the unfixed build: {survivors}"
     finally:
         stop_record(record)
+
+
+def test_deploy_fails_naming_a_route_without_a_policy(deployed_project: Path) -> None:
+    """Deny by default reaches deployment: a served route missing from the policy table stops the backend from
+    starting, and the step's failure names the route."""
+    ctx = stack.load(Project.load(deployed_project)).context()
+    env = {"UNFIXED_PROJECT_SLUG": ctx.project.slug, "PYTHONPATH": str(SUPPORT)}
+    with pytest.raises(StepFailed) as failure:
+        start_backend(
+            ctx, name="unlisted", app="unfixed_build:create_app_missing_a_policy", factory=True, extra_env=env
+        )
+    assert UNLISTED_ROUTE in str(failure.value), str(failure.value)
 
 
 def test_rehearse_one_shot_leaves_nothing_behind(tmp_path: Path) -> None:

@@ -59,7 +59,9 @@ def build_auth(settings: Settings, secrets: Secrets, resources: Resources, deps:
     return auth
 
 
-def _plugins(settings: Settings, secrets: Secrets, resources: Resources, deps: SecurityDeps) -> list[KerniaPlugin]:
+def _plugins(
+    settings: Settings, secrets: Secrets, resources: Resources, deps: SecurityDeps
+) -> list[KerniaPlugin]:
     stripe_client = StripeClient(
         api_key=secrets.stripe_secret_key.get_secret_value(),
         base_url=settings.stripe_api_base,

@@ -169,6 +169,10 @@ def create_app(
         previous=runtime.previous_secrets,
     )
     app.add_middleware(
+        security.cookie_layer,  # type: ignore[arg-type]
+        secure=lambda: bool(runtime.settings and runtime.settings.kernia_base_url.startswith("https://")),
+    )
+    app.add_middleware(
         FrontendCORS, origin=lambda: runtime.settings.frontend_url if runtime.settings else None
     )
     app.add_middleware(
@@ -218,7 +222,7 @@ def _add_routes(app: FastAPI, runtime: Runtime, table: RouteTable) -> None:
 
     @app.get("/internal/routes")
     async def internal_routes() -> dict[str, Any]:
-        """The served routes and their access policies (the operator token only): what the rehearsal proves."""
+        """Served routes and their access policies (operator token only): what the rehearsal proves."""
         return {"routes": table.rows(AUTH_PATH, runtime.auth_routes(), _app_routes(app))}
 
     @app.get(AUTH_PATH + "/reset-password/{token}")

@@ -32,6 +32,9 @@ class Settings(BaseSettings):
     trusted_proxies: str = ""
     log_level: str = "INFO"
     session_expires_in: int = Field(default=7 * 24 * 3600, gt=0, description="session lifetime, seconds")
+    session_unremembered_expires_in: int = Field(
+        default=24 * 3600, gt=0, description='lifetime of a "don\'t remember me" session, seconds'
+    )
     session_update_age: int = Field(
         default=24 * 3600, ge=0, description="refresh a session (move its expiry) once this old, seconds"
     )

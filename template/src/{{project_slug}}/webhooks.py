@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import logging
 import time
-from typing import Any
 
 from kernia.error import APIError
 from kernia_stripe import verify_signature
@@ -80,8 +79,12 @@ class StripeWebhookGuard(HttpMiddleware):
         except Exception as exc:  # APIError, or what 0.1.0 lets escape (e.g. a non-ASCII timestamp)
             reason = exc.message if isinstance(exc, APIError) else "malformed Stripe-Signature header"
             self.telemetry.webhook_signature_failed("stripe")
-            await self.audit.record("webhook.signature_failed", metadata={"provider": "stripe", "reason": reason})
-            await send_json(send, 400, {"code": "INVALID_SIGNATURE", "message": f"Stripe signature refused: {reason}."})
+            await self.audit.record(
+                "webhook.signature_failed", metadata={"provider": "stripe", "reason": reason}
+            )
+            await send_json(
+                send, 400, {"code": "INVALID_SIGNATURE", "message": f"Stripe signature refused: {reason}."}
+            )
             return
         event_id, event_type = _event_identity(body)
         if event_id is None:

@@ -23,8 +23,9 @@ from ..errors import InternalErrorScrubber, log_unhandled_errors
 from ..roles import is_admin_user
 from ..settings import IPNetwork
 from ..webhooks import WEBHOOK_ROUTE, StripeWebhookGuard
-from . import abuse, accounts, kernia_defects, tenancy
+from . import abuse, accounts, kernia_defects, sessions, tenancy
 from .callers import CallerResolver
+from .cookie_prefix import HostPrefixedCookies
 from .deps import SecurityDeps
 from .gateway import PolicyGateway
 from .policy import RouteTable
@@ -34,7 +35,13 @@ __all__ = ["SecurityDeps"]
 
 def kernia_plugins(deps: SecurityDeps) -> list[KerniaPlugin]:
     """Hook plugins that run before Kernia's own (their before-hooks veto, their after-hooks undo)."""
-    return [kernia_defects.plugin(), accounts.plugin(deps), tenancy.plugin(deps), abuse.plugin(deps)]
+    return [
+        kernia_defects.plugin(),
+        sessions.plugin(deps),
+        accounts.plugin(deps),
+        tenancy.plugin(deps),
+        abuse.plugin(deps),
+    ]
 
 
 def email_password_options() -> EmailPasswordOptions:
@@ -95,3 +102,8 @@ def gateway_layer(
         app_routes=app_routes,
         resolver=resolver,
     )
+
+
+def cookie_layer(app: ASGIApp, *, secure: Callable[[], bool]) -> ASGIApp:
+    """``__Host-`` session cookies whenever the backend is served over https."""
+    return HostPrefixedCookies(app, secure=secure)

@@ -36,7 +36,9 @@ def parse_json(raw: bytes) -> Any:
     except RecursionError:
         raise BodyError(f"the JSON document nests deeper than {MAX_DEPTH} levels") from None
     except ValueError as exc:
-        raise BodyError(f"the body is not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})") from None
+        raise BodyError(
+            f"the body is not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})"
+        ) from None
     if _depth(value) > MAX_DEPTH:
         raise BodyError(f"the JSON document nests deeper than {MAX_DEPTH} levels")
     return value
@@ -83,8 +85,10 @@ def conform(body_type: type | None, value: Any) -> Any:
         return value
     if not isinstance(value, dict):
         raise BodyError(f"the body must be a JSON object, not {_json_type(value)}")
-    renamed = {(snake(k) if k not in fields and snake(k) in fields and snake(k) not in value else k): v
-               for k, v in value.items()}
+    renamed = {
+        (snake(k) if k not in fields and snake(k) in fields and snake(k) not in value else k): v
+        for k, v in value.items()
+    }
     problems = [
         f"{name} must be {_describe(expected)}, not {_json_type(renamed[name])}"
         for name, expected in fields.items()
@@ -141,7 +145,9 @@ def _matches(value: Any, expected: Any) -> bool:
     if origin is typing.Literal:
         return value in typing.get_args(expected)
     if expected in _SCALARS:
-        return isinstance(value, _SCALARS[expected]) and not (expected is not bool and isinstance(value, bool))
+        return isinstance(value, _SCALARS[expected]) and not (
+            expected is not bool and isinstance(value, bool)
+        )
     if origin in (list, tuple, set, frozenset) or expected in (list, tuple):
         return isinstance(value, list)
     if origin in (dict, typing.Mapping) or expected is dict:
@@ -164,8 +170,14 @@ def _describe(expected: Any) -> str:
 
 
 def _json_type(value: Any) -> str:
-    for kind, name in ((bool, "true/false"), (str, "a string"), (int, "a number"), (float, "a number"),
-                       (list, "an array"), (dict, "an object")):
+    for kind, name in (
+        (bool, "true/false"),
+        (str, "a string"),
+        (int, "a number"),
+        (float, "a number"),
+        (list, "an array"),
+        (dict, "an object"),
+    ):
         if isinstance(value, kind):
             return name
     return "null"

@@ -45,7 +45,7 @@ ANONYMOUS = Caller("anonymous")
 
 
 def is_banned(user: Mapping[str, Any], now: float | None = None) -> bool:
-    """Kernia's admin plugin semantics: ``banned`` until ``banExpires`` (epoch seconds or ms) if one is set."""
+    """Kernia's admin plugin semantics: ``banned`` until ``banExpires`` (epoch s or ms), if set."""
     if not user.get("banned"):
         return False
     expires = user.get("banExpires")
@@ -70,7 +70,9 @@ class CallerResolver:
             expected = self.operator_token()
             if expected and hmac.compare_digest(bearer.encode(), expected.encode()):
                 return Caller("operator", presented=True)
-            if not user:  # Kernia's SCIM plugin verifies the token; a garbled one would reach SQL and answer 500
+            if (
+                not user
+            ):  # Kernia's SCIM plugin verifies the token; a garbled one would reach SQL and answer 500
                 return Caller("scim" if _plausible_scim_token(bearer) else "anonymous", presented=True)
         if headers.get("stripe-signature") and not user:
             return Caller("stripe", presented=True)  # StripeWebhookGuard verifies the signature
@@ -100,7 +102,11 @@ class CallerResolver:
             model="apikey", where=(Where(field="key", value=default_key_hasher(key)),)
         )
         now_ms = time.time() * 1000
-        if not row or row.get("enabled") is False or (row.get("expiresAt") and int(row["expiresAt"]) < now_ms):
+        if (
+            not row
+            or row.get("enabled") is False
+            or (row.get("expiresAt") and int(row["expiresAt"]) < now_ms)
+        ):
             return Caller("anonymous", presented=True)
         caller = await self._user_caller(row["referenceId"], None, via_key=True)
         return caller or Caller("anonymous", presented=True)
@@ -112,7 +118,9 @@ class CallerResolver:
         kind = "api_key" if via_key else "admin" if is_admin_user(user) else "user"
         return Caller(kind, user=user, session=session, banned=is_banned(user), presented=True)
 
-    async def org_role_rank(self, caller: Caller, organization_id: str | None, ranks: Mapping[str, int]) -> int:
+    async def org_role_rank(
+        self, caller: Caller, organization_id: str | None, ranks: Mapping[str, int]
+    ) -> int:
         """The caller's highest role rank in the organization (0 when not a member or none is named)."""
         if caller.session is None or caller.user is None:
             return 0

@@ -108,15 +108,21 @@ class PolicyGateway(HttpMiddleware):
             raise Refusal(404, "NOT_FOUND", "Not found.")
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
         try:
-            body = await read_body(receive, limit=route.body_limit, declared=headers.get("content-length", ""))
+            body = await read_body(
+                receive, limit=route.body_limit, declared=headers.get("content-length", "")
+            )
         except BodyTooLarge as exc:
-            raise Refusal(413, "BODY_TOO_LARGE", f"The body exceeds {exc.limit} bytes for this route.") from None
+            raise Refusal(
+                413, "BODY_TOO_LARGE", f"The body exceeds {exc.limit} bytes for this route."
+            ) from None
         document, problem = _decode(body, headers, route)
         decoded = document
         caller = ANONYMOUS
         # Public routes skip the lookups, except a bearer token (operator details on /readyz; no database).
         if route.access is not Access.PUBLIC or "authorization" in headers:
-            cookies = parse_cookie_header(headers.get("cookie", "")) if route.access is not Access.PUBLIC else {}
+            cookies = (
+                parse_cookie_header(headers.get("cookie", "")) if route.access is not Access.PUBLIC else {}
+            )
             caller = await self.resolver.resolve(headers, cookies, user=route.access in PEOPLE)
             await self._authorize(route.access, caller, _organization_id(scope, document))
         if problem is None and document is not None:
@@ -131,7 +137,9 @@ class PolicyGateway(HttpMiddleware):
             raise Refusal(400, "INVALID_REQUEST", problem)
         if document is not decoded or (route.form and _is_form(headers)):  # re-encode only what changed
             body = json.dumps(document).encode()
-            kept = [(k, v) for k, v in scope["headers"] if k.lower() not in (b"content-length", b"content-type")]
+            kept = [
+                (k, v) for k, v in scope["headers"] if k.lower() not in (b"content-length", b"content-type")
+            ]
             kept += [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
             scope = {**scope, "headers": kept}
         scope = {**scope, "state": {**scope.get("state", {}), "caller": caller}}

@@ -1,4 +1,4 @@
-"""Endpoint hooks closing Kernia 0.1.0's defects in API-key minting, OIDC sign-in and session refresh.
+"""Endpoint hooks closing Kernia 0.1.0's defects in API-key minting and OIDC sign-in.
 
 Each hook is small and named after the defect it closes. (Kernia's server-only OTP helpers are closed by the
 policy table, not here.)
@@ -10,7 +10,7 @@ import time
 from contextvars import ContextVar
 from typing import Any
 
-from kernia.context import SESSION_TOKEN_COOKIE, revoke_session, should_refresh_session
+from kernia.context import SESSION_TOKEN_COOKIE, revoke_session
 from kernia.error import APIError
 from kernia.types.adapter import Where
 from kernia.types.context import EndpointContext
@@ -75,21 +75,6 @@ async def _undo_sign_in(ctx: EndpointContext, user: dict[str, Any]) -> None:
         await ctx.auth.adapter.delete_many(model="user", where=(Where(field="id", value=user["id"]),))
 
 
-async def extend_session_on_refresh(ctx: EndpointContext, result: object) -> object:
-    """Move ``expiresAt`` forward when get-session refreshes the cookie (0.1.0 only re-sends the cookie)."""
-    if ctx.session is None or str(ctx.request.query.get("disableRefresh", "")).lower() in ("1", "true"):
-        return None
-    if not should_refresh_session(ctx.auth, ctx.session):
-        return None
-    expires_at = int(time.time()) + ctx.auth.options.session.expires_in
-    await ctx.auth.adapter.update(
-        model="session", where=(Where(field="id", value=ctx.session.id),), update={"expiresAt": expires_at}
-    )
-    if isinstance(result, dict) and isinstance(result.get("session"), dict):
-        return {**result, "session": {**result["session"], "expiresAt": expires_at}}
-    return None
-
-
 def plugin() -> KerniaPlugin:
     return hooks_plugin(
         "project-hardening",
@@ -97,8 +82,5 @@ def plugin() -> KerniaPlugin:
             BeforeHook(match="/api-key/create", handler=api_key_only_for_own_session),
             BeforeHook(match=SSO_CALLBACK, handler=mark_sso_callback_start),
         ),
-        after=(
-            AfterHook(match=SSO_CALLBACK, handler=sso_email_in_verified_domain),
-            AfterHook(match="/get-session", handler=extend_session_on_refresh),
-        ),
+        after=(AfterHook(match=SSO_CALLBACK, handler=sso_email_in_verified_domain),),
     )

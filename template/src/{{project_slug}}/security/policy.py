@@ -30,6 +30,7 @@ class Access(StrEnum):
     OPERATOR = "the operator token"  # Authorization: Bearer <ops_token from the secret manager>
     SERVER_ONLY = "no HTTP caller"  # in-process only: answers 404
 
+
 # Caller kinds the gateway recognises, and the access levels each one satisfies.
 ADMITS: Mapping[str, frozenset[Access]] = {
     "anonymous": frozenset({Access.PUBLIC}),
