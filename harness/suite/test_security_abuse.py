@@ -14,7 +14,6 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from harness import stack
 from harness.client import SESSION_COOKIE, Account, AuthClient, links_in, next_loopback_address, unique_email
 from harness.mailpit import MailpitClient
 
@@ -23,12 +22,6 @@ from .conftest import ClientFactory
 pytestmark = pytest.mark.intrusion
 
 WRONG = "wrong-password-x"
-
-
-@pytest.fixture
-def backend_root(auth_base_url: str, deployed: stack.Running) -> str:
-    """The backend's origin (the target's, with --harness-target): auth base URL without the mount path."""
-    return auth_base_url.removesuffix(deployed.project.auth_path)
 
 
 def magic_link_session(client: AuthClient, mail: MailpitClient, email: str) -> str:
@@ -108,7 +101,7 @@ def test_mail_rate_limit_per_recipient_and_per_client(
     assert 429 in spread, f"POST /sign-in/magic-link to 8 recipients from one address answered {spread}"
 
 
-def test_password_hashing_does_not_stall_other_requests(new_client: ClientFactory, backend_root: str) -> None:
+def test_password_hashing_does_not_stall_other_requests(new_client: ClientFactory, backend_url: str) -> None:
     """F19: /healthz on a warm keep-alive connection, polled while one wrong-password sign-in runs."""
     account = Account(unique_email("f19"))
     signed_up = new_client().sign_up(account)
@@ -118,9 +111,9 @@ def test_password_hashing_does_not_stall_other_requests(new_client: ClientFactor
     tries: list[tuple[int, float, float]] = []
     transport = httpx.HTTPTransport(local_address=next_loopback_address())
     with httpx.Client(transport=transport, timeout=20) as probe:
-        probe.get(f"{backend_root}/healthz").raise_for_status()
+        probe.get(f"{backend_url}/healthz").raise_for_status()
         for _ in range(3):
-            tries.append(_probe_during_sign_in(signer, account.email, probe, f"{backend_root}/healthz"))
+            tries.append(_probe_during_sign_in(signer, account.email, probe, f"{backend_url}/healthz"))
             status, sign_in, worst = tries[-1]
             if status == 401 and worst < sign_in / 2:
                 break
@@ -153,9 +146,9 @@ def _probe_during_sign_in(signer: AuthClient, email: str, probe: httpx.Client, u
     return int(result.get("status", 0)), result.get("seconds", 1.0), worst
 
 
-def webhook_failures_counted(backend_root: str, token: str) -> float | None:
+def webhook_failures_counted(backend_url: str, token: str) -> float | None:
     """webhook_signature_failures_total from /metrics; None when the project has no metrics."""
-    response = httpx.get(f"{backend_root}/metrics", headers={"Authorization": f"Bearer {token}"}, timeout=10)
+    response = httpx.get(f"{backend_url}/metrics", headers={"Authorization": f"Bearer {token}"}, timeout=10)
     if response.status_code == 404:
         return None
     response.raise_for_status()
@@ -168,10 +161,10 @@ def webhook_failures_counted(backend_root: str, token: str) -> float | None:
 
 
 def test_junk_webhooks_are_counted_not_each_audited(
-    new_client: ClientFactory, admin_client: AuthClient, backend_root: str, backend_secrets: dict[str, str]
+    new_client: ClientFactory, admin_client: AuthClient, backend_url: str, backend_secrets: dict[str, str]
 ) -> None:
     """F22: 30 anonymous webhooks with a junk signature from one address."""
-    before = webhook_failures_counted(backend_root, backend_secrets["ops_token"])
+    before = webhook_failures_counted(backend_url, backend_secrets["ops_token"])
     junk = new_client()
     headers = {"stripe-signature": "t=1,v1=00", "content-type": "application/json"}
     statuses = [
@@ -179,7 +172,7 @@ def test_junk_webhooks_are_counted_not_each_audited(
     ]
     assert set(statuses) == {400}, f"junk-signed POST /stripe/webhook answered {sorted(set(statuses))}, not 400"
     listed = admin_client.http.get(
-        f"{backend_root}/admin/audit-events", params={"event": "webhook.signature_failed", "limit": 1000}
+        f"{backend_url}/admin/audit-events", params={"event": "webhook.signature_failed", "limit": 1000}
     )
     assert listed.status_code == 200, f"GET /admin/audit-events answered {listed.status_code}: {listed.text[:200]}"
     rows = [row for row in listed.json()["events"] if row.get("ip_address") == junk.local_address]
@@ -187,6 +180,6 @@ def test_junk_webhooks_are_counted_not_each_audited(
         f"30 junk webhooks from {junk.local_address} left {len(rows)} webhook.signature_failed audit rows: "
         "the flood must be audited, but sampled (at most one row a minute per client)"
     )
-    after = webhook_failures_counted(backend_root, backend_secrets["ops_token"])
+    after = webhook_failures_counted(backend_url, backend_secrets["ops_token"])
     if before is not None and after is not None:
         assert after - before >= 30, f"webhook_signature_failures_total grew by {after - before} for 30 junk webhooks"
