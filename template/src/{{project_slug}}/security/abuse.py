@@ -16,6 +16,7 @@ the verification in a worker thread and the names Kernia's route modules call re
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import importlib
 import re
@@ -86,6 +87,7 @@ def _route(spec: str, *purposes: Purpose, **options: Any) -> RouteLimit:
     return RouteLimit(method, path, frozenset(purposes), **options)
 
 
+@functools.cache
 def _template(path: str) -> re.Pattern[str]:
     return re.compile(re.sub(r":[A-Za-z_]+", "[^/]+", re.escape(path).replace(r"\:", ":")))
 
