@@ -12,10 +12,10 @@ from typing import Any
 
 from kernia.auth import Kernia
 
+from . import security
 from .asgi import ASGIApp, HttpMiddleware, Receive, Scope, Send, StatusRecorder, send_json
 from .audit import AuditWriter
 from .audit_sampling import SampledAudit
-from . import security
 from .security import SecurityDeps
 from .telemetry import Telemetry
 from .webhooks import StripeEventLog

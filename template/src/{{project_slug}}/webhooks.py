@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import logging
 import time
-from typing import Any
 
 from kernia.error import APIError
 from kernia_stripe import verify_signature
@@ -85,7 +84,9 @@ class StripeWebhookGuard(HttpMiddleware):
             await self.failures.record(
                 "webhook.signature_failed", route=self.path, metadata={"provider": "stripe", "reason": reason}
             )
-            await send_json(send, 400, {"code": "INVALID_SIGNATURE", "message": f"Stripe signature refused: {reason}."})
+            await send_json(
+                send, 400, {"code": "INVALID_SIGNATURE", "message": f"Stripe signature refused: {reason}."}
+            )
             return
         event_id, event_type = _event_identity(body)
         if event_id is None:
