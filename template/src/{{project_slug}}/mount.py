@@ -15,6 +15,7 @@ from kernia.auth import Kernia
 from . import security
 from .asgi import ASGIApp, HttpMiddleware, Receive, Scope, Send, StatusRecorder, send_json
 from .audit import AuditWriter
+from .audit_sampling import SampledAudit
 from .security import SecurityDeps
 from .telemetry import Telemetry
 from .webhooks import StripeEventLog
@@ -62,6 +63,7 @@ class AuthObserver(HttpMiddleware):
         self.kernia = kernia
         self.audit = audit
         self.telemetry = telemetry
+        self.blocked = SampledAudit(audit)  # every 429 is counted; audited once a minute per route and client
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = time.perf_counter()
@@ -82,7 +84,9 @@ class AuthObserver(HttpMiddleware):
             self.telemetry.oauth_callback_failed(route)
         if status == 429:
             self.telemetry.rate_limited(route)
-            await self.audit.record("rate_limit.blocked", metadata={"route": route, "method": method})
+            await self.blocked.record(
+                "rate_limit.blocked", route=route, metadata={"route": route, "method": method}
+            )
 
 
 def build_auth_app(

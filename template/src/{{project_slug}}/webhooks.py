@@ -1,4 +1,4 @@
-"""Stripe webhook ingress: signature failures are counted and audited; replayed events are not applied twice.
+"""Stripe webhook ingress: bad signatures are counted, audited sampled; replays are not applied twice.
 
 Kernia 0.1.0 verifies the signature but keeps no processed-event log, so a captured webhook can be replayed
 within the 300 s tolerance, and lets a malformed signature header escape as a 500. This ASGI guard, in front
@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from .asgi import ASGIApp, HttpMiddleware, Receive, Scope, Send, StatusRecorder, read_body, replay, send_json
 from .audit import AuditWriter
+from .audit_sampling import SampledAudit
 from .schema import STRIPE_EVENT
 from .telemetry import Telemetry
 
@@ -66,6 +67,7 @@ class StripeWebhookGuard(HttpMiddleware):
         self.events = events
         self.audit = audit
         self.telemetry = telemetry
+        self.failures = SampledAudit(audit)  # anyone can send junk: one row a minute per client, not one each
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["method"] != "POST" or scope["path"] != self.path:
@@ -79,8 +81,8 @@ class StripeWebhookGuard(HttpMiddleware):
         except Exception as exc:  # APIError, or what 0.1.0 lets escape (e.g. a non-ASCII timestamp)
             reason = exc.message if isinstance(exc, APIError) else "malformed Stripe-Signature header"
             self.telemetry.webhook_signature_failed("stripe")
-            await self.audit.record(
-                "webhook.signature_failed", metadata={"provider": "stripe", "reason": reason}
+            await self.failures.record(
+                "webhook.signature_failed", route=self.path, metadata={"provider": "stripe", "reason": reason}
             )
             await send_json(
                 send, 400, {"code": "INVALID_SIGNATURE", "message": f"Stripe signature refused: {reason}."}
