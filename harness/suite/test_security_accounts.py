@@ -82,6 +82,11 @@ def test_password_reset_evicts_a_stolen_session(new_client: ClientFactory, mail:
     email = unique_email("reset-evicts")
     thief, owner = new_client(), new_client()
     user_id = _magic_sign_in(thief, mail, email)
+    minted = thief.post("/api-key/create", {"name": "thief"})
+    assert minted.status_code == 200, f"the thief's /api-key/create answered {_answer(minted)}"
+    key = minted.json()["key"]
+    before = new_client().get("/get-session", headers={"x-api-key": key})
+    assert ((before.json() or {}).get("user") or {}).get("id") == user_id, f"the new API key fails: {_answer(before)}"
     asked = owner.post("/forget-password", {"email": email, "redirectTo": "/reset"})
     assert asked.status_code == 200, f"/forget-password answered {_answer(asked)}"
     message = mail.wait_for(to=email, subject="reset")
@@ -91,6 +96,10 @@ def test_password_reset_evicts_a_stolen_session(new_client: ClientFactory, mail:
     assert reset.status_code == 200, f"POST /reset-password with the mailed token answered {_answer(reset)}"
     assert _user_id(thief) is None, (
         f"after POST /reset-password answered 200, the thief's session still signs in as {user_id}"
+    )
+    probe = new_client().get("/get-session", headers={"x-api-key": key})
+    assert not (probe.content and (probe.json() or {}).get("user")), (
+        f"after the password reset, the thief's API key still authenticates: GET /get-session answered {_answer(probe)}"
     )
     thief.post("/sign-in/email-otp", {"email": email})
     signed = thief.post("/email-otp/verify", {"email": email, "otp": _otp(mail, email, "sign-in code")})
