@@ -264,7 +264,10 @@ class AccountDefences:
             _unverified_user.set(str(user["id"]))
 
     async def drop_unverified_password(self, ctx: EndpointContext, result: object) -> None:
-        """The owner just proved the mailbox without a password: a password set before that is not theirs."""
+        """The owner just proved the mailbox without a password: a password set before that is not theirs.
+
+        The verification link (/verify-email) keeps the password: it confirms the sign-up that chose it.
+        """
         user_id = _unverified_user.get()
         _unverified_user.set(None)
         if user_id is None:
