@@ -35,12 +35,14 @@ __all__ = ["SecurityDeps"]
 
 def kernia_plugins(deps: SecurityDeps) -> list[KerniaPlugin]:
     """Hook plugins that run before Kernia's own (their before-hooks veto, their after-hooks undo)."""
+    # Limits first (a refused caller costs nothing, not even a hash), then address normalisation and the
+    # account, tenancy and session rules.
     return [
+        abuse.plugin(deps),
         kernia_defects.plugin(),
-        sessions.plugin(deps),
         accounts.plugin(deps),
         tenancy.plugin(deps),
-        abuse.plugin(deps),
+        sessions.plugin(deps),
     ]
 
 
