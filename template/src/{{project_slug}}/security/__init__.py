@@ -35,14 +35,15 @@ __all__ = ["SecurityDeps"]
 
 def kernia_plugins(deps: SecurityDeps) -> list[KerniaPlugin]:
     """Hook plugins that run before Kernia's own (their before-hooks veto, their after-hooks undo)."""
-    # Limits first (a refused caller costs nothing, not even a hash), then address normalisation and the
-    # account, tenancy and session rules.
+    account_inputs, account_rules = accounts.plugins(deps)
     return [
-        abuse.plugin(deps),
+        account_inputs,  # normalised, single addresses and on-site callback URLs: no secret involved yet
+        abuse.limits_plugin(deps),  # per client and per target; a refused caller costs nothing further
         kernia_defects.plugin(),
-        accounts.plugin(deps),
+        account_rules,  # flow tokens, pre-hijack, reset eviction, deletion, equal timing
         tenancy.plugin(deps),
         sessions.plugin(deps),
+        abuse.hashing_plugin(),  # argon2 for what passed, off the event loop
     ]
 
 

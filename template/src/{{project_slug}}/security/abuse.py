@@ -472,18 +472,27 @@ NEW_PASSWORD_ROUTES = (
 # --------------------------------------------------------------------------- plugin
 
 
-def plugin(deps: SecurityDeps) -> KerniaPlugin:
-    install_offloaded_hashing()
+def limits_plugin(deps: SecurityDeps) -> KerniaPlugin:
+    """The limiter: per client address and per target, before any hook that looks up a secret."""
     limiter = Limiter(Counters(deps.redis))
-    before: list[BeforeHook] = [
-        BeforeHook(match=_limited, handler=limiter.before),
-        BeforeHook(match="/sign-in/email", handler=prehash_sign_in),
-        BeforeHook(match="/change-password", handler=prehash_change_password),
-        *(BeforeHook(match=path, handler=prehash_new_password) for path in NEW_PASSWORD_ROUTES),
-    ]
     return hooks_plugin(
-        "project-abuse", before=before, after=(AfterHook(match=_limited, handler=limiter.after),)
+        "project-limits",
+        before=(BeforeHook(match=_limited, handler=limiter.before),),
+        after=(AfterHook(match=_limited, handler=limiter.after),),
     )
 
 
-__all__ = ["LIMITS", "Purpose", "RouteLimit", "Window", "limit_for", "plugin"]
+def hashing_plugin() -> KerniaPlugin:
+    """Argon2 for what passed every check, computed off the event loop (last, so refused calls cost none)."""
+    install_offloaded_hashing()
+    return hooks_plugin(
+        "project-hashing",
+        before=(
+            BeforeHook(match="/sign-in/email", handler=prehash_sign_in),
+            BeforeHook(match="/change-password", handler=prehash_change_password),
+            *(BeforeHook(match=path, handler=prehash_new_password) for path in NEW_PASSWORD_ROUTES),
+        ),
+    )
+
+
+__all__ = ["LIMITS", "Purpose", "RouteLimit", "Window", "hashing_plugin", "limit_for", "limits_plugin"]

@@ -414,14 +414,21 @@ class AccountDefences:
             log.warning("the existing-account notice could not be sent", exc_info=True)
 
 
-def plugin(deps: SecurityDeps) -> KerniaPlugin:
+def plugins(deps: SecurityDeps) -> tuple[KerniaPlugin, KerniaPlugin]:
+    """Two plugins around the rate limiter: input checks that involve no secret run before it (a malformed
+    request spends no one's mail budget), the rules that look up tokens or hash passwords after it."""
     d = AccountDefences(deps)
-    return hooks_plugin(
-        "project-accounts",
+    inputs = hooks_plugin(
+        "project-account-inputs",
         before=(
             # Addresses first: every later hook (ours and other plugins') sees the normalised one.
             BeforeHook(match=lambda ctx: ctx.request.path in EMAIL_FIELDS, handler=d.normalize_emails),
             BeforeHook(match=lambda ctx: ctx.request.path in CALLBACK_ROUTES, handler=d.check_callbacks),
+        ),
+    )
+    rules = hooks_plugin(
+        "project-accounts",
+        before=(
             BeforeHook(match="/magic-link/verify", handler=d.check_magic_link),
             BeforeHook(match="/email-otp/verify", handler=d.check_otp_sign_in),
             BeforeHook(match="/reset-password", handler=d.check_reset_token),
@@ -438,3 +445,4 @@ def plugin(deps: SecurityDeps) -> KerniaPlugin:
             AfterHook(match="/email-otp/reset-password", handler=d.revoke_after_reset),
         ),
     )
+    return inputs, rules
