@@ -222,8 +222,10 @@ def _add_routes(app: FastAPI, runtime: Runtime, table: RouteTable) -> None:
 
     @app.get("/internal/routes")
     async def internal_routes() -> dict[str, Any]:
-        """Served routes and their access policies (operator token only): what the rehearsal proves."""
-        return {"routes": table.rows(AUTH_PATH, runtime.auth_routes(), _app_routes(app))}
+        """Served routes with their access policies and rate limits (operator token only): what the
+        rehearsal proves."""
+        rows = table.rows(AUTH_PATH, runtime.auth_routes(), _app_routes(app), security.route_limit)
+        return {"routes": rows}
 
     @app.get(AUTH_PATH + "/reset-password/{token}")
     async def reset_password_link(

@@ -110,3 +110,8 @@ def gateway_layer(
 def cookie_layer(app: ASGIApp, *, secure: Callable[[], bool]) -> ASGIApp:
     """``__Host-`` session cookies whenever the backend is served over https."""
     return HostPrefixedCookies(app, secure=secure)
+
+
+def route_limit(method: str, path: str) -> dict[str, Any] | None:
+    """The rate limit of an auth route as /internal/routes reports it (a description, not a defence)."""
+    return abuse.describe(method, path)

@@ -237,6 +237,23 @@ def limit_for(method: str, path: str) -> RouteLimit | None:
     return next((limit for limit in LIMITS if limit.matches(method, path)), None)
 
 
+def _window(window: Window | None) -> list[int] | None:
+    return [window.max, window.seconds] if window else None
+
+
+def describe(method: str, path: str) -> dict[str, Any] | None:
+    """A route's limits for /internal/routes: windows as [max, seconds], the body field naming the target."""
+    limit = limit_for(method, path)
+    if limit is None or limit.per_client is None:
+        return None
+    return {
+        "per_client": _window(limit.per_client),
+        "per_target": _window(limit.per_target),
+        "target": limit.target if limit.per_target else None,
+        "purposes": sorted(limit.purposes),
+    }
+
+
 # --------------------------------------------------------------------------- counters
 
 
@@ -495,4 +512,13 @@ def hashing_plugin() -> KerniaPlugin:
     )
 
 
-__all__ = ["LIMITS", "Purpose", "RouteLimit", "Window", "hashing_plugin", "limit_for", "limits_plugin"]
+__all__ = [
+    "LIMITS",
+    "Purpose",
+    "RouteLimit",
+    "Window",
+    "describe",
+    "hashing_plugin",
+    "limit_for",
+    "limits_plugin",
+]
