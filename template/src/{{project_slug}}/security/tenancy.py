@@ -1,23 +1,405 @@
-"""(filled by the tenancy work in progress)"""
+"""Tenant boundaries Kernia 0.1.0 leaves open: SCIM tokens and provisioning, SAML sign-in, org invitations.
+
+- SCIM (review F02, F04): a token is always bound to an organization, and a provider id belongs to the first
+  organization that claims it, so nobody re-mints another tenant's token. Provisioning only creates *new*
+  users: Kernia links any existing user whose email matches ``userName`` (an admin included), after which the
+  token could rewrite that user's email and take the account over. Edits never touch instance admins and
+  never move an email onto an address another user holds.
+- SAML (F03, F10): the ACS gets the verified-domain veto the OIDC callback has, only answers a response to an
+  AuthnRequest this backend issued for that provider, and accepts each signed assertion once (its ID is kept
+  until the assertion expires). Provider configs never leave the backend with their secrets.
+- Organizations (F08): nobody invites or assigns a role above their own, so only owners make owners.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import base64
+import binascii
+import json
+import time
+from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 
+from kernia.error import APIError
+from kernia.types.adapter import Where
+from kernia.types.context import EndpointContext
+from kernia.types.hooks import AfterHook, BeforeHook
 from kernia.types.plugin import KerniaPlugin
 from kernia_scim import SCIMOptions
+from kernia_scim.mappings import get_user_primary_email
+from kernia_scim.patch_operations import build_user_patch
+from kernia_scim.plugin import _authenticate as scim_authenticate
+from kernia_scim.scim_error import SCIMAPIError
+from lxml import etree
 
-from ..plugin import hooks_plugin
+from ..plugin import body_dict, hooks_plugin
+from ..roles import is_admin_user
 from .deps import SecurityDeps
+from .kernia_defects import mark_sso_callback_start, sso_email_in_verified_domain
 
+SAML_ACS = "/sso/saml/acs/*"
+ORG_ROLE_RANK: Mapping[str, int] = {"member": 1, "admin": 2, "owner": 3}
+UNKNOWN_ROLE_RANK = 3  # a custom role may carry any permission: only owners grant it
+SAML_CLOCK_SKEW = 300  # seconds an assertion's ID outlives its NotOnOrAfter in the replay store
+SAML_MAX_TTL = 24 * 3600
+SAML_DEFAULT_TTL = 3600  # assertions without NotOnOrAfter
+SECRET_KEYS = frozenset({"clientsecret", "privatekey", "decryptionpvk", "secret", "password"})
 
-def plugin(deps: SecurityDeps) -> KerniaPlugin:
-    return hooks_plugin("project-tenancy")
+_NS = {
+    "samlp": "urn:oasis:names:tc:SAML:2.0:protocol",
+    "saml": "urn:oasis:names:tc:SAML:2.0:assertion",
+}
 
 
 def scim_options() -> SCIMOptions:
+    """Hashed tokens at rest. Provider ownership is enforced by ``scim_token_bound_to_organization`` (every
+    token names its organization, and a provider id stays with the organization that first claimed it):
+    Kernia's ``provider_ownership`` would need a ``scimProvider.userId`` column the schema does not have."""
     return SCIMOptions(store_scim_token="hashed")
 
 
 def sso_callbacks() -> dict[str, Any]:
     return {}
+
+
+# --- SCIM -----------------------------------------------------------------------------------------
+
+
+async def scim_token_bound_to_organization(ctx: EndpointContext) -> None:
+    """``/scim/generate-token`` must name an organization, and the provider id must not be another's.
+
+    Without ``organizationId`` Kernia issues an unscoped token (provisioning outside any tenant) and replaces
+    the existing provider row of that id whoever owns it (F04). The caller's role in the named organization is
+    checked by the gateway and again by Kernia.
+    """
+    body = await _json_object(ctx)
+    organization_id = body.get("organizationId")
+    provider_id = body.get("providerId")
+    if not isinstance(organization_id, str) or not organization_id.strip():
+        raise APIError(400, "ORGANIZATION_REQUIRED", message="SCIM tokens must name their organizationId.")
+    if not isinstance(provider_id, str) or not provider_id:
+        return  # Kernia answers 400 providerId is required
+    adapter = ctx.auth.adapter
+    rows = await adapter.find_many(
+        model="scimProvider", where=(Where(field="providerId", value=provider_id),)
+    )
+    if any(row.get("organizationId") != organization_id for row in rows):
+        raise APIError(403, "SCIM_PROVIDER_TAKEN", message="This SCIM provider id belongs to another tenant.")
+    if not rows:
+        used = await adapter.find_one(model="account", where=(Where(field="providerId", value=provider_id),))
+        if used is not None:
+            raise APIError(
+                409,
+                "PROVIDER_ID_IN_USE",
+                message="This provider id already names sign-in accounts.",
+            )
+
+
+async def _scim_provider(ctx: EndpointContext) -> dict[str, Any] | None:
+    """The provider row behind the request's SCIM token (None when invalid: Kernia's handler answers 401)."""
+    try:
+        provider = await scim_authenticate(ctx, scim_options())
+    except APIError:
+        return None
+    if not provider.get("organizationId"):
+        raise SCIMAPIError(
+            "FORBIDDEN",
+            detail="This SCIM token is not bound to an organization; generate a new one.",
+        )
+    return provider
+
+
+async def scim_create_never_links(ctx: EndpointContext) -> None:
+    """``POST /scim/v2/Users`` only creates new users: Kernia links an existing user with that email (F02)."""
+    if await _scim_provider(ctx) is None or ctx.request.method != "POST":
+        return
+    body = await _json_object(ctx)
+    email = get_user_primary_email(body.get("userName"), body.get("emails"))  # type: ignore[arg-type]
+    if isinstance(email, str) and await _user_with_email(ctx, email) is not None:
+        raise SCIMAPIError(
+            "CONFLICT",
+            detail="A user with this email already exists outside SCIM.",
+            scimType="uniqueness",
+        )
+
+
+async def scim_edits_stay_in_tenant(ctx: EndpointContext) -> None:
+    """PUT/PATCH/DELETE of ``/scim/v2/Users/:id`` never touch an instance admin nor take another's email.
+
+    Kernia already limits the target to users with an account of the token's provider in its organization.
+    """
+    if await _scim_provider(ctx) is None or ctx.request.method not in ("PUT", "PATCH", "DELETE"):
+        return
+    user_id = ctx.path_params.get("userId", "")
+    user = await ctx.auth.adapter.find_one(model="user", where=(Where(field="id", value=user_id),))
+    if user is None:
+        return  # Kernia answers 404
+    if is_admin_user(user):
+        raise SCIMAPIError("FORBIDDEN", detail="SCIM cannot change an instance administrator.")
+    if ctx.request.method == "DELETE":
+        return
+    body = await _json_object(ctx)
+    if ctx.request.method == "PUT":
+        email = get_user_primary_email(body.get("userName"), body.get("emails"))  # type: ignore[arg-type]
+    else:
+        ops = [op for op in body.get("Operations") or [] if isinstance(op, Mapping)]
+        normalized = [
+            {
+                "op": str(o.get("op", "replace")).lower(),
+                "path": o.get("path"),
+                "value": o.get("value"),
+            }
+            for o in ops
+        ]
+        try:
+            email = build_user_patch(user, normalized)["user"].get("email")
+        except Exception:  # malformed operations: Kernia's handler answers them
+            return
+    if isinstance(email, str) and email.lower() != str(user.get("email") or "").lower():
+        holder = await _user_with_email(ctx, email)
+        if holder is not None and holder.get("id") != user_id:
+            raise SCIMAPIError(
+                "CONFLICT", detail="Another user already has this email.", scimType="uniqueness"
+            )
+
+
+async def _user_with_email(ctx: EndpointContext, email: str) -> dict[str, Any] | None:
+    for candidate in dict.fromkeys((email, email.strip(), email.strip().lower())):
+        user = await ctx.auth.adapter.find_one(model="user", where=(Where(field="email", value=candidate),))
+        if user is not None:
+            return user
+    return None
+
+
+async def _json_object(ctx: EndpointContext) -> dict[str, Any]:
+    if ctx.body is not None:
+        return body_dict(ctx.body)
+    try:
+        document = await ctx.request.json()
+    except Exception:
+        return {}
+    return document if isinstance(document, dict) else {}
+
+
+# --- SAML -----------------------------------------------------------------------------------------
+
+
+class ReplayStore:
+    """Assertion IDs already consumed, kept until they expire: Redis ``SET NX`` when configured, else the
+    ``verification`` table (guarded by a process lock; a single-process deployment)."""
+
+    def __init__(self, redis: Any | None) -> None:
+        self.redis = redis
+        self._lock = asyncio.Lock()
+
+    async def claim(self, ctx: EndpointContext, key: str, ttl: int) -> bool:
+        """True the first time ``key`` is claimed before it expires."""
+        if self.redis is not None:
+            return bool(await self.redis.set(f"tenancy:saml-assertion:{key}", "1", nx=True, ex=max(ttl, 1)))
+        identifier = f"tenancy:saml-assertion:{key}"
+        now = int(time.time())
+        async with self._lock:
+            where = (Where(field="identifier", value=identifier),)
+            row = await ctx.auth.adapter.find_one(model="verification", where=where)
+            if row is not None and int(row.get("expiresAt") or 0) > now:
+                return False
+            if row is not None:
+                await ctx.auth.adapter.delete_many(model="verification", where=where)
+            await ctx.auth.adapter.create(
+                model="verification",
+                data={
+                    "identifier": identifier,
+                    "value": "consumed",
+                    "expiresAt": now + ttl,
+                    "createdAt": now,
+                    "updatedAt": now,
+                },
+            )
+            return True
+
+
+def saml_acs_guard(store: ReplayStore) -> Any:
+    async def guard(ctx: EndpointContext) -> None:
+        """Refuse an unsolicited or replayed SAML response before Kernia signs anyone in (F10).
+
+        The response must answer an AuthnRequest this backend issued for this provider (Kernia ignores a
+        missing or unknown ``InResponseTo``), and its signed assertion's ID is claimed once, until the
+        assertion expires. Kernia's signature check still decides whether the response is genuine.
+        """
+        await mark_sso_callback_start(ctx)
+        body = await _json_object(ctx)
+        raw = body.get("SAMLResponse") or body.get("saml_response")
+        if not raw:  # Kernia falls back to the query string
+            query = ctx.request.query.get("SAMLResponse")
+            raw = query[0] if isinstance(query, list) and query else query
+        if not isinstance(raw, str) or not raw:
+            return  # Kernia answers 400 missing SAMLResponse
+        response = _parse_saml_response(raw)
+        assertion = response.find("saml:Assertion", _NS)
+        if assertion is None or not assertion.get("ID"):
+            raise APIError(400, "SSO_SAML_RESPONSE_INVALID", message="The response carries no assertion.")
+        answered = {response.get("InResponseTo")} | {
+            node.get("InResponseTo") for node in assertion.iterfind(".//saml:SubjectConfirmationData", _NS)
+        }
+        answered.discard(None)
+        if len(answered) != 1:
+            raise APIError(400, "SSO_SAML_UNSOLICITED", message="Only responses to this backend's requests.")
+        request_id = answered.pop()
+        rec = await ctx.auth.adapter.find_one(
+            model="verification",
+            where=(Where(field="identifier", value=f"sso:saml-request:{request_id}"),),
+        )
+        provider_id = ctx.path_params.get("provider_id", "")
+        if (
+            rec is None
+            or int(rec.get("expiresAt") or 0) < int(time.time())
+            or _stored_provider(rec) != provider_id
+        ):
+            raise APIError(400, "SSO_SAML_UNSOLICITED", message="The response answers no pending request.")
+        if not await store.claim(ctx, f"{provider_id}:{assertion.get('ID')}", _assertion_ttl(assertion)):
+            raise APIError(400, "SSO_SAML_REPLAYED", message="This SAML assertion was already used.")
+
+    return guard
+
+
+def _parse_saml_response(raw: str) -> Any:
+    try:
+        document = base64.b64decode(raw, validate=False)
+        parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
+        root = etree.fromstring(document, parser=parser)
+    except (binascii.Error, ValueError, etree.XMLSyntaxError):
+        raise APIError(
+            400, "SSO_SAML_RESPONSE_INVALID", message="SAMLResponse is not a SAML document."
+        ) from None
+    if root.getroottree().docinfo.doctype or root.tag != f"{{{_NS['samlp']}}}Response":
+        raise APIError(400, "SSO_SAML_RESPONSE_INVALID", message="SAMLResponse is not a SAML Response.")
+    return root
+
+
+def _stored_provider(rec: Mapping[str, Any]) -> str | None:
+    try:
+        return str(json.loads(rec.get("value") or "{}").get("provider_id"))
+    except (ValueError, AttributeError):
+        return None
+
+
+def _assertion_ttl(assertion: Any) -> int:
+    expiries = [
+        node.get("NotOnOrAfter")
+        for node in (
+            assertion.find("saml:Conditions", _NS),
+            *assertion.iterfind(".//saml:SubjectConfirmationData", _NS),
+        )
+        if node is not None and node.get("NotOnOrAfter")
+    ]
+    if not expiries:
+        return SAML_DEFAULT_TTL
+    try:
+        latest = max(datetime.fromisoformat(value.replace("Z", "+00:00")) for value in expiries)
+    except ValueError:
+        return SAML_DEFAULT_TTL
+    if latest.tzinfo is None:
+        latest = latest.replace(tzinfo=UTC)
+    remaining = int(latest.timestamp() - time.time()) + SAML_CLOCK_SKEW
+    return min(max(remaining, SAML_CLOCK_SKEW), SAML_MAX_TTL)
+
+
+async def strip_provider_secrets(ctx: EndpointContext, result: object) -> object:
+    """Provider configs in answers lose client secrets and private keys (list-providers gave them, F03)."""
+    if not isinstance(result, dict):
+        return None
+    return _redact(result)
+
+
+def _redact(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _redact(v) for k, v in value.items() if str(k).lower() not in SECRET_KEYS}
+    if isinstance(value, list):
+        return [_redact(v) for v in value]
+    return value
+
+
+# --- Organizations --------------------------------------------------------------------------------
+
+
+def _rank(roles: object, *, unknown: int = UNKNOWN_ROLE_RANK) -> int:
+    """The highest rank among comma-separated roles; ``unknown`` for a role outside ``ORG_ROLE_RANK``
+    (granting one needs an owner; holding one counts for nothing)."""
+    names = [r.strip() for r in str(roles or "").split(",") if r.strip()]
+    return max((ORG_ROLE_RANK.get(name, unknown) for name in names), default=0)
+
+
+async def _caller_rank(ctx: EndpointContext, organization_id: object) -> int:
+    if ctx.session is None or not isinstance(organization_id, str):
+        return 0
+    member = await ctx.auth.adapter.find_one(
+        model="member",
+        where=(
+            Where(field="organizationId", value=organization_id),
+            Where(field="userId", value=ctx.session.user_id),
+        ),
+    )
+    return _rank(member.get("role") if member else "", unknown=0)
+
+
+async def role_within_caller(ctx: EndpointContext) -> None:
+    """Invitations and role changes grant at most the caller's own role: only owners make owners (F08)."""
+    body = body_dict(ctx.body)
+    if _rank(body.get("role") or "member") > await _caller_rank(ctx, body.get("organizationId")):
+        raise APIError(403, "ROLE_ABOVE_YOUR_OWN", message="You cannot grant a role above your own.")
+
+
+async def invitation_still_grantable(ctx: EndpointContext) -> None:
+    """An invitation whose role outranks its inviter's current role is not honoured (made before this check,
+    or the inviter was demoted since)."""
+    body = body_dict(ctx.body)
+    invitation = await ctx.auth.adapter.find_one(
+        model="invitation", where=(Where(field="id", value=str(body.get("invitationId") or "")),)
+    )
+    if invitation is None:
+        return
+    inviter = await ctx.auth.adapter.find_one(
+        model="member",
+        where=(
+            Where(field="organizationId", value=invitation.get("organizationId")),
+            Where(field="userId", value=invitation.get("inviterId")),
+        ),
+    )
+    if _rank(invitation.get("role") or "member") > _rank(inviter.get("role") if inviter else "", unknown=0):
+        raise APIError(
+            403, "ROLE_ABOVE_INVITER", message="This invitation grants more than its inviter holds."
+        )
+
+
+def _scim_user_path(ctx: EndpointContext) -> bool:
+    return ctx.request.path.startswith("/scim/v2/Users/")
+
+
+def plugin(deps: SecurityDeps) -> KerniaPlugin:
+    replay = ReplayStore(deps.redis)
+    return hooks_plugin(
+        "project-tenancy",
+        before=(
+            BeforeHook(match="/scim/generate-token", handler=scim_token_bound_to_organization),
+            BeforeHook(match="/scim/v2/Users", handler=scim_create_never_links),
+            BeforeHook(match=_scim_user_path, handler=scim_edits_stay_in_tenant),
+            BeforeHook(match=SAML_ACS, handler=saml_acs_guard(replay)),
+            BeforeHook(match="/organization/invite-member", handler=role_within_caller),
+            BeforeHook(match="/organization/update-member-role", handler=role_within_caller),
+            BeforeHook(match="/organization/accept-invitation", handler=invitation_still_grantable),
+        ),
+        after=(
+            AfterHook(match=SAML_ACS, handler=sso_email_in_verified_domain),
+            *(
+                AfterHook(match=path, handler=strip_provider_secrets)
+                for path in (
+                    "/sso/list-providers",
+                    "/sso/register-provider",
+                    "/sso/update-provider",
+                    "/sso/get-provider",
+                )
+            ),
+        ),
+    )
