@@ -1,6 +1,6 @@
 """Step 6, tenancy: SCIM tokens and provisioning, SAML sign-in and organization roles stay inside their tenant.
 
-Each intrusion check replays a request of the security review (F02, F03, F04, F08, F10) and must be refused.
+Each intrusion check replays a request of the security review (F02, F03, F04, F08, F10, F17) and must be refused.
 Every client here also sends its own address as X-Forwarded-For: the deployed backend replaces that header
 with the socket peer anyway, while the undefended build keys its rate limits on it, so its shared sign-up
 bucket does not turn these checks into errors instead of failures.
@@ -8,6 +8,8 @@ bucket does not turn these checks into errors instead of failures.
 
 from __future__ import annotations
 
+import socket
+import threading
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -280,3 +282,70 @@ def test_org_admin_cannot_invite_an_owner(new_client: ClientFactory, mail: Mailp
     )
     allowed = founder.post("/organization/invite-member", body)
     assert allowed.status_code == 200, f"the founder could not invite an owner: {allowed.status_code} {allowed.text}"
+
+
+# --- OIDC fetches (F17) ---------------------------------------------------------------------------------------
+
+
+class Listener:
+    """An internal HTTP service on a loopback port the deployment did not list: counts the connections it gets."""
+
+    def __init__(self) -> None:
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(8)
+        self.sock.settimeout(0.2)
+        self.port = self.sock.getsockname()[1]
+        self.connections = 0
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        while not self.stopped.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                continue
+            self.connections += 1
+            with conn:
+                conn.sendall(b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
+
+    def close(self) -> None:
+        self.stopped.set()
+        self.thread.join(timeout=2)
+        self.sock.close()
+
+
+@pytest.fixture
+def internal_listener() -> Iterator[Listener]:
+    listener = Listener()
+    yield listener
+    listener.close()
+
+
+@pytest.mark.intrusion
+def test_oidc_sign_in_fetches_nothing_outside_the_allowed_issuers(
+    admin_client: AuthClient, new_client: ClientFactory, internal_listener: Listener
+) -> None:
+    """F17: a provider whose issuer is an internal loopback service makes the backend fetch nothing from it,
+    neither at registration nor on an anonymous sign-in."""
+    issuer = f"http://127.0.0.1:{internal_listener.port}/internal-admin"
+    registration = admin_client.post(
+        "/sso/register-provider",
+        {
+            "issuer": f"https://internal-{uuid.uuid4().hex[:8]}.example",
+            "kind": "oidc",
+            "domains": [f"internal-{uuid.uuid4().hex[:8]}.example"],
+            "oidcConfig": {"issuer": issuer, "clientId": "internal", "clientSecret": "internal-secret"},
+        },
+    )
+    answer = None
+    if registration.status_code == 200:
+        provider_id = registration.json()["provider"]["id"]
+        answer = new_client().get(f"/sso/oidc/sign-in/{provider_id}", follow_redirects=False)
+    assert internal_listener.connections == 0, (
+        f"the backend connected to {issuer} (registration {registration.status_code}, "
+        f"sign-in {answer.status_code if answer is not None else '-'})"
+    )
+    assert registration.status_code == 400, f"registering issuer {issuer} answered {registration.status_code}"

@@ -9,6 +9,9 @@
   AuthnRequest this backend issued for that provider, and accepts each signed assertion once (its ID is kept
   until the assertion expires). Provider configs never leave the backend with their secrets.
 - Organizations (F08): nobody invites or assigns a role above their own, so only owners make owners.
+- OIDC fetches (F17): discovery, token, key and userinfo requests go only to the issuer origins the
+  deployment lists in SSO_ALLOWED_ISSUERS (without a list: https hosts with public addresses only); anything
+  else is refused before a connection is made.
 """
 
 from __future__ import annotations
@@ -16,12 +19,16 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import ipaddress
 import json
+import socket
 import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar
+from urllib.parse import urlsplit
 
+import httpx
 from kernia.error import APIError
 from kernia.types.adapter import Where
 from kernia.types.context import EndpointContext
@@ -61,7 +68,8 @@ def scim_options() -> SCIMOptions:
 
 
 def sso_callbacks() -> dict[str, Any]:
-    return {}
+    """Kernia's SSO plugin makes its server-side OIDC requests through this transport (the allow-list)."""
+    return {"http_transport": GuardedTransport(FETCH_POLICY)}
 
 
 # --- SCIM -----------------------------------------------------------------------------------------
@@ -321,6 +329,124 @@ def _redact(value: Any) -> Any:
     return value
 
 
+# --- OIDC fetches ------------------------------------------------------------------------------------
+
+
+class FetchPolicy:
+    """Where server-side OIDC requests may go (F17): the deployment's issuer origins, when it lists any;
+    otherwise https origins whose host is public (no loopback, private, link-local or reserved address).
+
+    Configured by ``plugin(deps)`` from ``SSO_ALLOWED_ISSUERS``; ``sso_callbacks`` has no settings to read.
+    """
+
+    def __init__(self) -> None:
+        self.origins: frozenset[str] = frozenset()
+
+    def configure(self, allowed: str) -> None:
+        self.origins = frozenset(_origin(item) for item in allowed.split(",") if item.strip())
+
+    def allows(self, url: str) -> bool:
+        """The check without DNS: a listed origin, or (no list) https to a host that is no private literal."""
+        try:
+            parts = urlsplit(url)
+            origin = _origin(url)
+        except ValueError:
+            return False
+        if self.origins:
+            return origin in self.origins
+        host = (parts.hostname or "").rstrip(".").lower()
+        if parts.scheme != "https" or not host or host == "localhost" or host.endswith(".localhost"):
+            return False
+        try:
+            return _public(ipaddress.ip_address(host))
+        except ValueError:
+            return True  # a name: the transport checks what it resolves to
+
+    async def permits(self, url: str) -> bool:
+        """``allows``, and (no list) every address the host resolves to is public."""
+        if not self.allows(url):
+            return False
+        if self.origins:
+            return True
+        host, port = urlsplit(url).hostname or "", urlsplit(url).port or 443
+        try:
+            infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except OSError:
+            return False
+        return bool(infos) and all(_public(ipaddress.ip_address(info[4][0])) for info in infos)
+
+
+def _public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    return address.is_global and not address.is_multicast
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url.strip())
+    scheme = parts.scheme.lower()
+    port = parts.port or {"http": 80, "https": 443}.get(scheme, 0)
+    return f"{scheme}://{(parts.hostname or '').lower()}:{port}"
+
+
+FETCH_POLICY = FetchPolicy()
+
+
+class GuardedTransport(httpx.AsyncBaseTransport):
+    """Kernia's SSO HTTP client transport: refuses requests the policy does not permit, before connecting,
+    and bounds every request's time (Kernia's client waits 30 s per anonymous sign-in otherwise)."""
+
+    TIMEOUT: ClassVar[dict[str, float]] = {"connect": 5.0, "read": 10.0, "write": 10.0, "pool": 5.0}
+
+    def __init__(self, policy: FetchPolicy) -> None:
+        self.policy = policy
+        self._inner: httpx.AsyncHTTPTransport | None = None
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if not await self.policy.permits(str(request.url)):
+            raise httpx.ConnectError(f"SSO fetch to {request.url.host} is not allowed", request=request)
+        request.extensions["timeout"] = dict(self.TIMEOUT)
+        if self._inner is None:
+            self._inner = httpx.AsyncHTTPTransport()
+        return await self._inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        """Kernia closes its client after every flow; the connection pool outlives it."""
+
+
+_OIDC_URL_KEYS = ("issuer", "discoveryEndpoint", "tokenEndpoint", "userInfoEndpoint", "jwksEndpoint")
+
+
+def _refused_oidc_urls(config: Mapping[str, Any] | None) -> list[str]:
+    urls = [str(config[key]) for key in _OIDC_URL_KEYS if config and config.get(key)]
+    return [url for url in urls if not FETCH_POLICY.allows(url)]
+
+
+async def oidc_provider_fetches_allowed(ctx: EndpointContext) -> None:
+    """Refuse an OIDC sign-in or callback whose provider would make the backend fetch outside the
+    allow-list, before any request (the transport is the backstop for URLs found in discovery)."""
+    provider = await ctx.auth.adapter.find_one(
+        model="ssoProvider", where=(Where(field="id", value=ctx.path_params.get("provider_id", "")),)
+    )
+    if provider is None or not provider.get("oidcConfig"):
+        return
+    try:
+        config = json.loads(provider["oidcConfig"])
+    except (TypeError, ValueError):
+        return
+    if not isinstance(config, dict) or _refused_oidc_urls(config) or not config.get("issuer"):
+        raise APIError(403, "SSO_ISSUER_NOT_ALLOWED", message="This identity provider is not allowed.")
+
+
+async def registered_issuer_allowed(ctx: EndpointContext) -> None:
+    """Registering or updating an OIDC provider only with issuer and endpoints the allow-list permits."""
+    body = body_dict(ctx.body)
+    config = body.get("oidc_config") or body.get("oidcConfig")
+    refused = _refused_oidc_urls(config if isinstance(config, Mapping) else None)
+    if refused:
+        raise APIError(
+            400, "SSO_ISSUER_NOT_ALLOWED", message=f"Not an allowed identity provider: {refused[0]}"
+        )
+
+
 # --- Organizations --------------------------------------------------------------------------------
 
 
@@ -378,6 +504,7 @@ def _scim_user_path(ctx: EndpointContext) -> bool:
 
 
 def plugin(deps: SecurityDeps) -> KerniaPlugin:
+    FETCH_POLICY.configure(deps.settings.sso_allowed_issuers)
     replay = ReplayStore(deps.redis)
     return hooks_plugin(
         "project-tenancy",
@@ -386,6 +513,10 @@ def plugin(deps: SecurityDeps) -> KerniaPlugin:
             BeforeHook(match="/scim/v2/Users", handler=scim_create_never_links),
             BeforeHook(match=_scim_user_path, handler=scim_edits_stay_in_tenant),
             BeforeHook(match=SAML_ACS, handler=saml_acs_guard(replay)),
+            BeforeHook(match="/sso/oidc/sign-in/*", handler=oidc_provider_fetches_allowed),
+            BeforeHook(match="/sso/oidc/callback/*", handler=oidc_provider_fetches_allowed),
+            BeforeHook(match="/sso/register-provider", handler=registered_issuer_allowed),
+            BeforeHook(match="/sso/update-provider", handler=registered_issuer_allowed),
             BeforeHook(match="/organization/invite-member", handler=role_within_caller),
             BeforeHook(match="/organization/update-member-role", handler=role_within_caller),
             BeforeHook(match="/organization/accept-invitation", handler=invitation_still_grantable),
