@@ -1,6 +1,6 @@
 """Step 6, tenancy: SCIM tokens and provisioning, SAML sign-in and organization roles stay inside their tenant.
 
-Each intrusion check replays a request of the security review (F02, F03, F04, F08, F10, F17) and must be refused.
+Each intrusion check replays a request of the security review (F02-F04, F08-F10, F17) and must be refused.
 Every client here also sends its own address as X-Forwarded-For: the deployed backend replaces that header
 with the socket peer anyway, while the undefended build keys its rate limits on it, so its shared sign-up
 bucket does not turn these checks into errors instead of failures.
@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from harness.client import Account, AuthClient, unique_email
 from harness.drills.actions import sign_up_verified
+from harness.fakes.dns_server import control_url, publish_txt
 from harness.fakes.saml_idp import authn_request_id, mock_saml_idp, signed_response
 from harness.mailpit import MailpitClient
 from harness.sequence import Context
@@ -146,7 +147,7 @@ def test_scim_provisioning_cannot_take_over_an_existing_account(new_client: Clie
 class SAMLTenant:
     """A SAML provider for a verified domain of its own, registered by an admin, and its IdP."""
 
-    def __init__(self, admin: AuthClient) -> None:
+    def __init__(self, admin: AuthClient, ctx: Context) -> None:
         tag = uuid.uuid4().hex[:8]
         self.domain = f"tenant-{tag}.example"
         self.idp = mock_saml_idp(f"https://saml-{tag}.example/idp", f"https://saml-{tag}.example/sso")
@@ -170,7 +171,9 @@ class SAMLTenant:
         self.provider_id = str(self.registration.json()["provider"]["id"])
         domain = admin.post("/sso/register-domain", {"ssoProviderId": self.provider_id, "domain": self.domain})
         assert domain.status_code == 200, f"/sso/register-domain failed: {domain.text}"
-        verified = admin.post("/sso/verify-domain", {"domain": self.domain, "token": domain.json()["token"]})
+        token = domain.json()["token"]
+        publish_txt(control_url(ctx.endpoints), f"_better-auth-token.{self.domain}", token)  # the owner's proof
+        verified = admin.post("/sso/verify-domain", {"domain": self.domain, "token": token})
         assert verified.status_code == 200, f"/sso/verify-domain failed: {verified.text}"
 
     def start(self, client: AuthClient) -> str:
@@ -187,8 +190,8 @@ class SAMLTenant:
 
 
 @pytest.fixture
-def saml(admin_client: AuthClient) -> SAMLTenant:
-    return SAMLTenant(admin_client)
+def saml(admin_client: AuthClient, ctx: Context) -> SAMLTenant:
+    return SAMLTenant(admin_client, ctx)
 
 
 def leaks_provider_secrets(text: str) -> bool:
@@ -282,6 +285,29 @@ def test_org_admin_cannot_invite_an_owner(new_client: ClientFactory, mail: Mailp
     )
     allowed = founder.post("/organization/invite-member", body)
     assert allowed.status_code == 200, f"the founder could not invite an owner: {allowed.status_code} {allowed.text}"
+
+
+# --- SSO domain verification (F09) ----------------------------------------------------------------------------
+
+
+@pytest.mark.intrusion
+def test_sso_domain_verification_needs_dns_proof(admin_client: AuthClient, ctx: Context) -> None:
+    """F09: sending back the token /sso/register-domain just gave out does not verify the domain; only the DNS
+    TXT record _better-auth-token.<domain> holding it does (no such record exists for this domain)."""
+    domain = f"boardroom-{uuid.uuid4().hex[:8]}.example"
+    oidc = {"issuer": ctx.endpoints.oidc_issuer, "clientId": "boardroom", "clientSecret": "boardroom-secret"}
+    issuer = f"{ctx.endpoints.oidc_issuer}/tenants/{uuid.uuid4().hex[:8]}"
+    created = admin_client.post(
+        "/sso/register-provider", {"issuer": issuer, "kind": "oidc", "domains": [domain], "oidcConfig": oidc}
+    )
+    assert created.status_code == 200, f"SSO provider registration failed: {created.status_code} {created.text}"
+    body = {"ssoProviderId": created.json()["provider"]["id"], "domain": domain}
+    registered = admin_client.post("/sso/register-domain", body)
+    assert registered.status_code == 200, f"/sso/register-domain failed: {registered.text}"
+    echoed = admin_client.post("/sso/verify-domain", {"domain": domain, "token": registered.json()["token"]})
+    assert echoed.status_code == 400, (
+        f"/sso/verify-domain accepted the echoed token for {domain} without a DNS record ({echoed.status_code})"
+    )
 
 
 # --- OIDC fetches (F17) ---------------------------------------------------------------------------------------

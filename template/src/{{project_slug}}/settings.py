@@ -71,6 +71,10 @@ class Settings(BaseSettings):
         description="origins (scheme://host[:port], comma-separated) the backend may fetch OIDC discovery, "
         "tokens and keys from; empty: public https hosts only",
     )
+    sso_dns_resolver: str = Field(
+        default="",
+        description="host[:port] of the DNS server SSO domain proofs are looked up at; empty: none verify",
+    )
 
     @field_validator("database_url")
     @classmethod

@@ -9,6 +9,9 @@
   AuthnRequest this backend issued for that provider, and accepts each signed assertion once (its ID is kept
   until the assertion expires). Provider configs never leave the backend with their secrets.
 - Organizations (F08): nobody invites or assigns a role above their own, so only owners make owners.
+- SSO domains (F09): verification needs the DNS TXT record ``_better-auth-token.<domain>`` holding the
+  token, looked up at the resolver SSO_DNS_RESOLVER names (unset: no domain verifies), not the caller
+  echoing the token it was just given; a domain verified for one provider is not re-registered for another.
 - OIDC fetches (F17): discovery, token, key and userinfo requests go only to the issuer origins the
   deployment lists in SSO_ALLOWED_ISSUERS (without a list: https hosts with public addresses only); anything
   else is refused before a connection is made.
@@ -19,9 +22,13 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import hmac
 import ipaddress
 import json
+import re
+import secrets
 import socket
+import struct
 import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -447,6 +454,126 @@ async def registered_issuer_allowed(ctx: EndpointContext) -> None:
         )
 
 
+# --- SSO domain verification -------------------------------------------------------------------------
+
+TXT_PREFIX = "_better-auth-token."
+DNS_TIMEOUT = 3.0
+_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+
+
+def dns_resolver(configured: str) -> tuple[str, int] | None:
+    """The (host, port) verification queries go to (SSO_DNS_RESOLVER; port 53 by default); None when unset,
+    and then no domain can be verified: the deployment names the resolver it trusts."""
+    value = configured.strip()
+    if not value:
+        return None
+    host, sep, port = value.rpartition(":")
+    return (host.strip("[]"), int(port)) if sep and host and port.isdigit() else (value.strip("[]"), 53)
+
+
+def _qname(name: str) -> bytes:
+    labels = name.rstrip(".").split(".")
+    if not all(_LABEL.match(label) for label in labels[1:]) or labels[0] != TXT_PREFIX[:-1]:
+        raise ValueError(f"not a domain name: {name!r}")
+    return b"".join(bytes([len(label)]) + label.encode("ascii") for label in labels) + b"\0"
+
+
+async def txt_records(name: str, resolver: tuple[str, int], timeout: float = DNS_TIMEOUT) -> list[str]:
+    """The TXT strings of ``name`` (one per record, its character-strings joined), over UDP; [] when none."""
+    query_id = secrets.randbits(16)
+    query = struct.pack("!HHHHHH", query_id, 0x0100, 1, 0, 0, 0) + _qname(name) + struct.pack("!HH", 16, 1)
+    loop = asyncio.get_running_loop()
+    answer: asyncio.Future[bytes] = loop.create_future()
+
+    class Client(asyncio.DatagramProtocol):
+        def datagram_received(self, data: bytes, addr: Any) -> None:
+            if not answer.done() and len(data) >= 12 and struct.unpack("!H", data[:2])[0] == query_id:
+                answer.set_result(data)
+
+        def error_received(self, exc: Exception) -> None:
+            if not answer.done():
+                answer.set_exception(exc)
+
+    transport, _ = await loop.create_datagram_endpoint(Client, remote_addr=resolver)
+    try:
+        transport.sendto(query)
+        data = await asyncio.wait_for(answer, timeout)
+    finally:
+        transport.close()
+    return _parse_txt_answer(data)
+
+
+def _parse_txt_answer(data: bytes) -> list[str]:
+    flags, questions, answers = struct.unpack("!HHH", data[2:8])
+    if not flags & 0x8000 or flags & 0x000F:  # not a response, or an error (NXDOMAIN...)
+        return []
+    offset = 12
+    for _ in range(questions):
+        offset = _skip_name(data, offset) + 4
+    records = []
+    for _ in range(answers):
+        offset = _skip_name(data, offset)
+        rtype, _class, _ttl, length = struct.unpack("!HHIH", data[offset : offset + 10])
+        offset += 10
+        rdata, offset = data[offset : offset + length], offset + length
+        if rtype == 16:
+            strings, i = [], 0
+            while i < len(rdata):
+                strings.append(rdata[i + 1 : i + 1 + rdata[i]])
+                i += 1 + rdata[i]
+            records.append(b"".join(strings).decode("utf-8", "replace"))
+    return records
+
+
+def _skip_name(data: bytes, offset: int) -> int:
+    while True:
+        length = data[offset]
+        if length & 0xC0 == 0xC0:  # compression pointer: the name ends here
+            return offset + 2
+        if length == 0:
+            return offset + 1
+        offset += 1 + length
+
+
+def domain_proven_by_dns(resolver: tuple[str, int] | None) -> Any:
+    async def guard(ctx: EndpointContext) -> None:
+        """``/sso/verify-domain`` succeeds only when DNS publishes the domain's token (F09).
+
+        Kernia compares the token in the body with the one it just handed the same caller, which proves
+        nothing about the domain. This looks up ``_better-auth-token.<domain>`` and requires the token there.
+        """
+        body = body_dict(ctx.body)
+        domain = str(body.get("domain") or "").strip().lower().rstrip(".")
+        row = await ctx.auth.adapter.find_one(model="ssoDomain", where=(Where(field="domain", value=domain),))
+        if row is None:
+            return  # Kernia answers 404
+        token = str(row.get("verificationToken") or "")
+        try:
+            if resolver is None:
+                raise OSError("SSO_DNS_RESOLVER is not set")
+            records = await txt_records(f"{TXT_PREFIX}{domain}", resolver)
+        except (OSError, TimeoutError, ValueError, struct.error, IndexError):
+            records = []
+        if not token or not any(hmac.compare_digest(record.encode(), token.encode()) for record in records):
+            raise APIError(
+                400,
+                "SSO_DOMAIN_NOT_PROVEN",
+                message=f"Publish a DNS TXT record {TXT_PREFIX}{domain} holding the token, then retry.",
+            )
+
+    return guard
+
+
+async def domain_not_verified_elsewhere(ctx: EndpointContext) -> None:
+    """Re-registering a domain verified for another provider would move it (and its sign-ins) there."""
+    body = body_dict(ctx.body)
+    domain = str(body.get("domain") or "").strip().lower()
+    provider_id = body.get("provider_id") or body.get("ssoProviderId")
+    row = await ctx.auth.adapter.find_one(model="ssoDomain", where=(Where(field="domain", value=domain),))
+    if row is not None and row.get("verified") and row.get("ssoProviderId") != provider_id:
+        raise APIError(409, "SSO_DOMAIN_TAKEN", message="This domain is verified for another provider.")
+
+
 # --- Organizations --------------------------------------------------------------------------------
 
 
@@ -506,6 +633,7 @@ def _scim_user_path(ctx: EndpointContext) -> bool:
 def plugin(deps: SecurityDeps) -> KerniaPlugin:
     FETCH_POLICY.configure(deps.settings.sso_allowed_issuers)
     replay = ReplayStore(deps.redis)
+    resolver = dns_resolver(deps.settings.sso_dns_resolver)
     return hooks_plugin(
         "project-tenancy",
         before=(
@@ -516,6 +644,8 @@ def plugin(deps: SecurityDeps) -> KerniaPlugin:
             BeforeHook(match="/sso/oidc/sign-in/*", handler=oidc_provider_fetches_allowed),
             BeforeHook(match="/sso/oidc/callback/*", handler=oidc_provider_fetches_allowed),
             BeforeHook(match="/sso/register-provider", handler=registered_issuer_allowed),
+            BeforeHook(match="/sso/verify-domain", handler=domain_proven_by_dns(resolver)),
+            BeforeHook(match="/sso/register-domain", handler=domain_not_verified_elsewhere),
             BeforeHook(match="/sso/update-provider", handler=registered_issuer_allowed),
             BeforeHook(match="/organization/invite-member", handler=role_within_caller),
             BeforeHook(match="/organization/update-member-role", handler=role_within_caller),
