@@ -1,6 +1,7 @@
 """Services the harness runs beside a container stack, because the stack has no equivalent it can rehearse with.
 
 - The OIDC identity provider: the compose stack has none; every provider's SSO checks use the harness's test IdP.
+- The DNS stand-in: SSO domains are proven by a TXT record the backend looks up at SSO_DNS_RESOLVER.
 - Stripe: stripe-mock is stateless (every customer gets the same fixture id, nothing is stored), so billing state
   cannot be rehearsed against it; the harness's stateful stand-in serves the backend instead, unless the provider
   option ``stripe=stack`` keeps the stack's stripe-mock.
@@ -15,7 +16,7 @@ from dataclasses import replace
 from types import ModuleType
 from typing import Any
 
-from harness.native import oidc, stripe
+from harness.native import dns, oidc, stripe
 from harness.native.orchestrate import Registry, remove_paths, start_all, stop_all
 from harness.native.service import RunContext
 from harness.process import ProcessRecord
@@ -29,6 +30,8 @@ def needed(handle: StackHandle, options: dict[str, Any]) -> list[ModuleType]:
     modules: list[ModuleType] = []
     if not handle.endpoints.oidc_issuer:
         modules.append(oidc)
+    if not handle.endpoints.dns_url:
+        modules.append(dns)
     if handle.provider in CONTAINER_PROVIDERS and str(options.get("stripe", "fake")) != "stack":
         modules.append(stripe)
     return modules

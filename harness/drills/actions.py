@@ -13,6 +13,7 @@ import httpx
 
 from harness.client import SESSION_COOKIE, Account, AuthClient, links_in
 from harness.drills.results import DrillError, require
+from harness.fakes.dns_server import control_url, publish_txt
 from harness.mailpit import MailpitClient
 from harness.sequence import Context
 from harness.steps.backend import run_manage
@@ -87,6 +88,7 @@ def register_sso_provider(admin: AuthClient, ctx: Context, domain: str) -> str:
     )
     provider_id = str(expect(response, "admin SSO provider registration")["provider"]["id"])
     token = expect(admin.post("/sso/register-domain", {"ssoProviderId": provider_id, "domain": domain}), "domain")
+    publish_txt(control_url(ctx.endpoints), f"_better-auth-token.{domain}", token["token"])  # the owner's proof
     expect(admin.post("/sso/verify-domain", {"domain": domain, "token": token["token"]}), "domain verification")
     redirect = f"{admin.auth_base_url}/sso/oidc/callback/{provider_id}"
     registered = httpx.post(

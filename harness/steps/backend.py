@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from harness.ports import free_port
 from harness.process import ManagedProcess, ProcessRecord, ServiceStartError
@@ -38,6 +39,10 @@ def backend_env(ctx: Context, *, port: int, database_url: str, vault_token: str)
         "VAULT_SECRET_PATH": ctx.vault.path,
         # Rehearsal setting: refresh sessions older than one second so "refresh moves the expiry" is observable.
         "SESSION_UPDATE_AGE": "1",
+        # SSO: the test IdP is the only issuer the backend may fetch from (F17); domain proofs are looked up at
+        # the stack's DNS stand-in (F09; endpoints.dns_url serves DNS on UDP at the same host:port).
+        "SSO_ALLOWED_ISSUERS": endpoints.oidc_issuer,
+        "SSO_DNS_RESOLVER": urlsplit(endpoints.dns_url).netloc,
         "LOG_LEVEL": "INFO",
     }
     return env
