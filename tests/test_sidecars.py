@@ -10,7 +10,7 @@ import psutil
 import pytest
 
 from harness import sidecars, stack
-from harness.native import oidc, stripe
+from harness.native import dns, oidc, stripe
 from harness.project import Project
 from harness.providers.base import StackHandle
 from harness.providers.external import ENV_VARS
@@ -24,11 +24,12 @@ def handle(provider: str, **fields: str) -> StackHandle:
 @pytest.mark.parametrize(
     ("provider", "fields", "options", "expected"),
     [
-        ("native", {}, {}, []),
-        ("external", {"oidc_issuer": ""}, {}, [oidc]),
-        ("compose", {"oidc_issuer": ""}, {}, [oidc, stripe]),
-        ("compose", {"oidc_issuer": ""}, {"stripe": "stack"}, [oidc]),
-        ("testcontainers", {}, {}, [stripe]),
+        ("native", {"dns_url": "http://127.0.0.1:1"}, {}, []),
+        ("native", {}, {}, [dns]),  # no stack serves DNS: the stand-in for SSO domain proofs runs beside it
+        ("external", {"oidc_issuer": ""}, {}, [oidc, dns]),
+        ("compose", {"oidc_issuer": ""}, {}, [oidc, dns, stripe]),
+        ("compose", {"oidc_issuer": ""}, {"stripe": "stack"}, [oidc, dns]),
+        ("testcontainers", {}, {}, [dns, stripe]),
     ],
 )
 def test_which_sidecars_a_stack_needs(provider: str, fields: dict, options: dict, expected: list) -> None:
