@@ -50,7 +50,9 @@ def chromium(pytestconfig: pytest.Config) -> Iterator[Any]:
     reason = missing_browser_reason()
     if reason is not None:
         if pytestconfig.getoption("--harness-require-browser"):
-            pytest.fail(f"browser required (--harness-require-browser) but {reason.removeprefix('not run: ')}")
+            pytest.fail(
+                f"browser required (--harness-require-browser) but {reason.removeprefix('not run: ')}", pytrace=False
+            )
         pytest.skip(reason)
     from playwright.sync_api import sync_playwright
 
