@@ -20,7 +20,7 @@ import psutil
 import psycopg
 import pytest
 
-from harness import stack
+from harness import browser, stack
 from harness.client import Account, AuthClient, unique_email
 from harness.process import stop_record
 from harness.project import Project
@@ -135,6 +135,30 @@ def test_browser_checks_without_chromium_say_not_run_and_fail_when_required(
     required = harness(deployed_project, "smoke", "--require-browser", "--", "-k", "browser", env=no_browser)
     assert required.returncode != 0, describe(required)
     assert "browser required" in required.stdout + required.stderr, describe(required)
+
+
+def test_a_failing_browser_check_fails_and_leaves_its_evidence(deployed_project: Path, tmp_path: Path) -> None:
+    """Negative control: a browser that cannot reach the deployment (every request sent to a dead proxy) fails the
+    check, and the failing step leaves its screenshot, console log, network requests and error beside the report."""
+    chromium = browser.find_chromium()
+    if chromium is None:
+        pytest.skip(browser.missing_browser_reason() or "no Chromium")
+    wrapper = tmp_path / "chromium-behind-a-dead-proxy"
+    dead_proxy = "--proxy-server=http://127.0.0.1:9 --proxy-bypass-list='<-loopback>'"
+    wrapper.write_text(f'#!/bin/sh\nexec {chromium} {dead_proxy} "$@"\n')
+    wrapper.chmod(0o755)
+    report_path = tmp_path / "report.json"
+    check = "test_browser_session_survives_a_reload"
+    args = ("smoke", "--report", str(report_path), "--", "-k", check)
+    result = harness(deployed_project, *args, env={"HARNESS_CHROMIUM": str(wrapper)})
+    assert result.returncode != 0, describe(result)
+    report = json.loads(report_path.read_text())
+    assert [c["status"] for c in report["checks"] if c["name"] == check] == ["failed"], report["checks"]
+    failed = [e for e in report["evidence"] if e["check"] == check and "FAILED" in e["path"]]
+    assert {e["kind"] for e in failed} == {"screenshot", "console", "network", "error"}, report["evidence"]
+    for item in failed:
+        assert (report_path.parent / item["path"]).stat().st_size > 0, item
+    assert "FAILED" in result.stderr, describe(result)  # the terminal names the evidence files
 
 
 def intrusion_checks(project: Path) -> set[str]:
