@@ -19,6 +19,7 @@ from .auth import build_auth
 from .client_ip import RequestContextMiddleware
 from .cors import FrontendCORS
 from .database import migration_head
+from .email_links import EmailLinkLanding
 from .emails import EmailDelivery, EmailLinks
 from .errors import unhandled_exception_handler
 from .health import check_database, check_migrations, check_redis, readiness
@@ -68,12 +69,16 @@ class Runtime:
         self.kernia = build_auth(settings, secrets, resources, deps)
         await self.kernia.context.ensure_initialized()
         self.migration_head = migration_head()
-        self.mount.app = build_auth_app(
-            self.kernia,
+        self.mount.app = EmailLinkLanding(
+            build_auth_app(
+                self.kernia,
+                mount_path=AUTH_PATH,
+                deps=deps,
+                stripe_events=StripeEventLog(resources.engine),
+                webhook_secret=secrets.stripe_webhook_secret.get_secret_value(),
+            ),
             mount_path=AUTH_PATH,
-            deps=deps,
-            stripe_events=StripeEventLog(resources.engine),
-            webhook_secret=secrets.stripe_webhook_secret.get_secret_value(),
+            frontend_url=settings.frontend_url,
         )
         log.info("%s started (auth base %s)", PROJECT_NAME, settings.kernia_base_url)
 
