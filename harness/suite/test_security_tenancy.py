@@ -263,6 +263,28 @@ def test_unsolicited_saml_response_is_refused(saml: SAMLTenant, new_client: Clie
         assert answer.status_code == 400, f"the unsolicited SAML response answered {answer.status_code}"
 
 
+@pytest.mark.intrusion
+def test_saml_form_post_from_the_idp_origin_is_accepted(saml: SAMLTenant, new_client: ClientFactory) -> None:
+    """F30: SAML's HTTP-POST binding works as an IdP's page sends it (form-encoded, from the IdP's origin), and
+    the same post from any other origin is still refused."""
+    idp_origin = "/".join(saml.idp.sso_url.split("/", 3)[:3])
+    outcomes = {}
+    for origin in (idp_origin, "https://evil.example"):
+        client = browser(new_client)
+        email = unique_email("saml-form", saml.domain)
+        signed = saml.response(client, email, saml.start(client))
+        answer = client.http.post(
+            client.url(f"/sso/saml/acs/{saml.provider_id}"),
+            data={"SAMLResponse": signed, "RelayState": "/"},
+            headers={"Origin": origin},
+            follow_redirects=False,
+        )
+        session = client.get_session()
+        outcomes[origin] = (answer.status_code, (session or {}).get("user", {}).get("email") == email)
+    assert outcomes[idp_origin][1], f"a form post of a signed response from the IdP's origin answered {outcomes}"
+    assert outcomes["https://evil.example"] == (403, False), f"a form post from a foreign origin answered {outcomes}"
+
+
 # --- Organizations (F08) --------------------------------------------------------------------------------------
 
 

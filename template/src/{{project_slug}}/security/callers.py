@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import base64
 import hmac
+import json
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from kernia.cookies import verify
 from kernia.types.adapter import Where
@@ -118,6 +120,18 @@ class CallerResolver:
         kind = "api_key" if via_key else "admin" if is_admin_user(user) else "user"
         return Caller(kind, user=user, session=session, banned=is_banned(user), presented=True)
 
+    async def saml_idp_origin(self, provider_id: str) -> str | None:
+        """The origin of a SAML provider's IdP (its ``ssoUrl``): the one site that posts to its ACS."""
+        row = await self.adapter().find_one(
+            model="ssoProvider", where=(Where(field="id", value=provider_id),)
+        )
+        try:
+            config = json.loads((row or {}).get("samlConfig") or "{}")
+        except ValueError:
+            return None
+        sso_url = ((config.get("idp") or {}) if isinstance(config, dict) else {}).get("ssoUrl")
+        return origin_of(sso_url) if isinstance(sso_url, str) else None
+
     async def org_role_rank(
         self, caller: Caller, organization_id: str | None, ranks: Mapping[str, int]
     ) -> int:
@@ -136,6 +150,11 @@ class CallerResolver:
         )
         roles = str(member.get("role") or "").split(",") if member else []
         return max((ranks.get(role.strip(), 0) for role in roles), default=0)
+
+
+def origin_of(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme.lower()}://{parts.netloc.lower()}" if parts.scheme and parts.netloc else ""
 
 
 def _plausible_scim_token(token: str) -> bool:

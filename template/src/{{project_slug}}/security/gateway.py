@@ -20,7 +20,7 @@ from starlette.routing import BaseRoute, Match, Mount
 
 from ..asgi import ASGIApp, BodyTooLarge, HttpMiddleware, Receive, Scope, Send, read_body, replay, send_json
 from .bodies import BodyError, conform, parse_form, parse_json, validation_problems
-from .callers import ANONYMOUS, Caller, CallerResolver
+from .callers import ANONYMOUS, Caller, CallerResolver, origin_of
 from .policy import ADMITS, ORG_ACCESS_RANK, ORG_ROLE_RANK, Access, Route, RouteTable
 
 log = logging.getLogger(__name__)
@@ -139,6 +139,8 @@ class PolicyGateway(HttpMiddleware):
                 problem = ("invalid fields: " + "; ".join(problems)) if problems else None
         if problem is not None:
             raise Refusal(400, "INVALID_REQUEST", problem)
+        if route.form and _is_form(headers) and headers.get("origin"):
+            scope = await self._trust_idp_origin(scope, headers["origin"])
         if document is not decoded or (route.form and _is_form(headers)):  # re-encode only what changed
             body = json.dumps(document).encode()
             kept = [
@@ -148,6 +150,16 @@ class PolicyGateway(HttpMiddleware):
             scope = {**scope, "headers": kept}
         scope = {**scope, "state": {**scope.get("state", {}), "caller": caller}}
         return scope, replay(body)
+
+    async def _trust_idp_origin(self, scope: Scope, origin: str) -> Scope:
+        """SAML's HTTP-POST binding: the IdP's page posts the signed response to the ACS from the IdP's
+        origin, which Kernia's CSRF check would refuse. When the Origin is that provider's own IdP, the
+        origin headers are dropped before Kernia (the signed, solicited, single-use response is the proof)."""
+        provider_id = scope["path"].rstrip("/").rsplit("/", 1)[-1]
+        if origin_of(origin) != await self.resolver.saml_idp_origin(provider_id):
+            return scope
+        kept = [(k, v) for k, v in scope["headers"] if k.lower() not in (b"origin", b"referer")]
+        return {**scope, "headers": kept}
 
     async def _authorize(self, access: Access, caller: Caller, organization_id: str | None) -> None:
         if caller.banned:
