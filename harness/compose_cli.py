@@ -18,15 +18,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-# Host-port variable of compose.yaml (as named in .env.example) -> (service, container port).
+from harness.services.catalog import CONTAINER_SERVICES
+
+# Host-port variable of compose.yaml (as named in .env.example) -> (service, container port): the catalog's
+# services, then the app's own.
 PORT_VARIABLES: dict[str, tuple[str, int]] = {
-    "POSTGRES_PORT": ("postgres", 5432),
-    "REDIS_PORT": ("redis", 6379),
-    "MAILPIT_SMTP_PORT": ("mailpit", 1025),
-    "MAILPIT_UI_PORT": ("mailpit", 8025),
-    "LOCALSTACK_PORT": ("localstack", 4566),
-    "STRIPE_MOCK_PORT": ("stripe-mock", 12111),
-    "VAULT_PORT": ("vault", 8200),
+    **{port.variable: (str(s.compose_name), port.container) for s in CONTAINER_SERVICES for port in s.ports},
     "BACKEND_PORT": ("backend", 8000),
     "FRONTEND_PORT": ("frontend", 3000),
     "PROMETHEUS_PORT": ("prometheus", 9090),
@@ -165,7 +162,7 @@ def unique_project_name(base: str, token: str | None = None) -> str:
 
 
 def port_environment(ports: Mapping[str, int]) -> dict[str, str]:
-    """Environment for compose's interpolation of `${POSTGRES_PORT:-5432}` and friends."""
+    """Environment for compose's interpolation of `${POSTGRES_PORT:-…}` and friends."""
     unknown = sorted(set(ports) - set(PORT_VARIABLES))
     if unknown:
         raise ValueError(f"not a port variable of compose.yaml: {', '.join(unknown)}")

@@ -12,7 +12,7 @@ from typing import Any
 from harness.endpoints import Endpoints
 from harness.project import Project
 from harness.providers.base import Progress, silent
-from harness.vault import VaultStore
+from harness.services.vault.store import VaultStore
 
 
 class StepFailed(RuntimeError):

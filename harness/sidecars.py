@@ -12,35 +12,34 @@ stopped with the native provider's machinery and reported as sidecars.
 from __future__ import annotations
 
 from dataclasses import replace
-from types import ModuleType
 from typing import Any
 
-from harness.native import oidc, stripe
 from harness.native.orchestrate import Registry, remove_paths, start_all, stop_all
-from harness.native.service import RunContext
 from harness.process import ProcessRecord
 from harness.providers.base import Progress, StackHandle, silent
+from harness.services import Service, oidc, stripe
+from harness.services.launch import RunContext
 
 CONTAINER_PROVIDERS = ("compose", "testcontainers")
 
 
-def needed(handle: StackHandle, options: dict[str, Any]) -> list[ModuleType]:
-    """Sidecar modules this stack lacks: a test IdP without an issuer, the Stripe fake for containers."""
-    modules: list[ModuleType] = []
+def needed(handle: StackHandle, options: dict[str, Any]) -> list[Service]:
+    """Sidecar services this stack lacks: a test IdP without an issuer, the Stripe fake for containers."""
+    services: list[Service] = []
     if not handle.endpoints.oidc_issuer:
-        modules.append(oidc)
+        services.append(oidc.SERVICE)
     if handle.provider in CONTAINER_PROVIDERS and str(options.get("stripe", "fake")) != "stack":
-        modules.append(stripe)
-    return modules
+        services.append(stripe.SERVICE)
+    return services
 
 
 def start(handle: StackHandle, options: dict[str, Any], progress: Progress = silent) -> StackHandle:
     """Start the sidecars ``handle`` needs and return it with their endpoints and processes recorded."""
-    modules = needed(handle, options)
-    if not modules:
+    services = needed(handle, options)
+    if not services:
         return handle
     registry = Registry()
-    started = start_all(RunContext(run_dir=handle.run_dir / "sidecars"), registry, progress, services=modules)
+    started = start_all(RunContext(run_dir=handle.run_dir / "sidecars"), registry, progress, services=services)
     fields: dict[str, Any] = {}
     for service in started:
         fields.update(service.launch.endpoints)

@@ -10,10 +10,10 @@ import psutil
 import pytest
 
 from harness import sidecars, stack
-from harness.native import oidc, stripe
 from harness.project import Project
 from harness.providers.base import StackHandle
 from harness.providers.external import ENV_VARS
+from harness.services import oidc, stripe
 from tests.test_harness_core import ENDPOINTS, write_answers
 
 
@@ -25,10 +25,10 @@ def handle(provider: str, **fields: str) -> StackHandle:
     ("provider", "fields", "options", "expected"),
     [
         ("native", {}, {}, []),
-        ("external", {"oidc_issuer": ""}, {}, [oidc]),
-        ("compose", {"oidc_issuer": ""}, {}, [oidc, stripe]),
-        ("compose", {"oidc_issuer": ""}, {"stripe": "stack"}, [oidc]),
-        ("testcontainers", {}, {}, [stripe]),
+        ("external", {"oidc_issuer": ""}, {}, [oidc.SERVICE]),
+        ("compose", {"oidc_issuer": ""}, {}, [oidc.SERVICE, stripe.SERVICE]),
+        ("compose", {"oidc_issuer": ""}, {"stripe": "stack"}, [oidc.SERVICE]),
+        ("testcontainers", {}, {}, [stripe.SERVICE]),
     ],
 )
 def test_which_sidecars_a_stack_needs(provider: str, fields: dict, options: dict, expected: list) -> None:

@@ -13,8 +13,8 @@ import httpx
 
 from harness.client import SESSION_COOKIE, Account, AuthClient, links_in
 from harness.drills.results import DrillError, require
-from harness.mailpit import MailpitClient
 from harness.sequence import Context
+from harness.services.mail.client import MailpitClient
 from harness.steps.backend import run_manage
 
 SSO_CLIENT_ID = "kernia-rehearsal"

@@ -22,8 +22,8 @@ from harness.drills.backends import Backend, own_backend
 from harness.drills.lock import vault_secret_lock
 from harness.drills.results import DrillReport, require
 from harness.drills.seed import SeededUser, provision_scim, signed_in_user
-from harness.mailpit import MailpitClient
 from harness.sequence import Context
+from harness.services.mail.client import MailpitClient
 
 
 @dataclass(frozen=True)

@@ -10,14 +10,13 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed, wait
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import ModuleType
 
-from harness.native import aws, mail, oidc, postgres, redis, stripe, vault
-from harness.native.service import Launch, RunContext
 from harness.process import ManagedProcess, ProcessRecord, ServiceStartError, stop_record
 from harness.providers.base import Progress
+from harness.services import Service
+from harness.services.catalog import SERVICES
+from harness.services.launch import Launch, RunContext
 
-SERVICES: tuple[ModuleType, ...] = (postgres, redis, vault, aws, mail, stripe, oidc)
 PORT_RACE_ATTEMPTS = 3
 
 
@@ -51,11 +50,11 @@ class Registry:
             self.cleanup.extend(p for p in paths if p not in self.cleanup)
 
 
-def start_service(module: ModuleType, ctx: RunContext, registry: Registry) -> Started:
+def start_service(service: Service, ctx: RunContext, registry: Registry) -> Started:
     """Plan and start one service; re-plan on fresh ports if it lost a bind race."""
     began = time.monotonic()
     for attempt in range(1, PORT_RACE_ATTEMPTS + 1):
-        launch: Launch = module.plan(ctx)
+        launch: Launch = service.plan(ctx)
         registry.add_cleanup(launch.cleanup)
         process = ManagedProcess(
             launch.name,
@@ -80,12 +79,12 @@ def start_service(module: ModuleType, ctx: RunContext, registry: Registry) -> St
 
 
 def start_all(
-    ctx: RunContext, registry: Registry, progress: Progress, services: Sequence[ModuleType] = SERVICES
+    ctx: RunContext, registry: Registry, progress: Progress, services: Sequence[Service] = SERVICES
 ) -> list[Started]:
     """Start ``services`` concurrently; the first failure cancels the others and stops all that started."""
     started: list[Started] = []
     with ThreadPoolExecutor(max_workers=len(services), thread_name_prefix="native-start") as pool:
-        futures = [pool.submit(start_service, module, ctx, registry) for module in services]
+        futures = [pool.submit(start_service, service, ctx, registry) for service in services]
         try:
             for future in as_completed(futures):
                 done = future.result()
@@ -98,7 +97,7 @@ def start_all(
             wait(futures)
             stop_all(registry.records)
             raise
-    order = [module.NAME for module in services]
+    order = [service.name for service in services]
     return sorted(started, key=lambda s: order.index(s.launch.name))
 
 

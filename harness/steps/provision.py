@@ -10,7 +10,7 @@ import psycopg
 from psycopg import sql
 
 from harness.sequence import Context, StepFailed
-from harness.vault import generate_backend_secrets
+from harness.services.vault.store import generate_backend_secrets
 
 
 def app_database_url(admin_url: str, *, role: str, password: str, database: str) -> str:

@@ -13,7 +13,7 @@ from harness.client import Account, AuthClient
 from harness.drills.actions import PRICE_ID
 from harness.drills.actions import deliver_stripe_event as deliver
 from harness.drills.actions import list_subscriptions as subscriptions
-from harness.stripe_events import signature_header, subscription_event
+from harness.services.stripe.events import signature_header, subscription_event
 
 
 @pytest.fixture

@@ -11,14 +11,14 @@ import pytest
 from kernia.oauth2 import verify_id_token
 from kernia_stripe.client import StripeAPIError, StripeClient
 
-from harness.native import oidc, stripe
-from harness.native.service import Launch
+from harness.services import oidc, stripe
+from harness.services.launch import Launch
 
 StartFn = Callable[..., Launch]
 
 
 def test_stripe_fake_answers_kernia_stripe_calls(start_native: StartFn) -> None:
-    base = start_native(stripe).endpoints["stripe_api_base"]
+    base = start_native(stripe.SERVICE).endpoints["stripe_api_base"]
     client = StripeClient(api_key="sk_test_harness", base_url=base)
 
     async def scenario() -> None:
@@ -53,7 +53,7 @@ def test_stripe_fake_answers_kernia_stripe_calls(start_native: StartFn) -> None:
 
 
 def test_stripe_fake_registers_webhook_endpoints(start_native: StartFn) -> None:
-    base = start_native(stripe).endpoints["stripe_api_base"]
+    base = start_native(stripe.SERVICE).endpoints["stripe_api_base"]
     auth = {"Authorization": "Bearer sk_test_123"}
     url = "http://127.0.0.1:8000/api/auth/stripe/webhook"
     form = {"url": url, "enabled_events[]": ["a", "b"]}
@@ -66,13 +66,13 @@ def test_stripe_fake_registers_webhook_endpoints(start_native: StartFn) -> None:
 
 
 def test_stripe_fake_rejects_requests_without_a_secret_key(start_native: StartFn) -> None:
-    base = start_native(stripe).endpoints["stripe_api_base"]
+    base = start_native(stripe.SERVICE).endpoints["stripe_api_base"]
     response = httpx.post(f"{base}/v1/customers", data={"email": "x@example.com"})
     assert response.status_code == 401 and response.json()["error"]["type"] == "invalid_request_error"
 
 
 def test_oidc_fake_serves_discovery_and_a_code_flow(start_native: StartFn) -> None:
-    issuer = start_native(oidc).endpoints["oidc_issuer"]
+    issuer = start_native(oidc.SERVICE).endpoints["oidc_issuer"]
     discovery = httpx.get(f"{issuer}/.well-known/openid-configuration").json()
     assert discovery["issuer"] == issuer
     for key in ("authorization_endpoint", "token_endpoint", "userinfo_endpoint", "jwks_uri"):

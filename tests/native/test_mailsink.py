@@ -13,9 +13,9 @@ import httpx
 import jsonschema
 import pytest
 
-from harness.mailpit import MailpitClient, search_query
-from harness.native import mail
-from harness.native.service import Launch
+from harness.services import mail
+from harness.services.launch import Launch
+from harness.services.mail.client import MailpitClient, search_query
 
 # Mailpit v1.30.5's swagger document (MIT), copied unchanged from the Mailpit repository.
 SPEC = Path(__file__).with_name("mailpit-api-v1.swagger.json")
@@ -58,7 +58,7 @@ def _verification_email() -> EmailMessage:
 
 @pytest.fixture
 def mailbox(start_native: Callable[..., Launch]) -> Iterator[tuple[dict[str, Any], MailpitClient]]:
-    endpoints = start_native(mail).endpoints
+    endpoints = start_native(mail.SERVICE).endpoints
     client = MailpitClient(endpoints["mailpit_api_url"])
     yield endpoints, client
     client.close()

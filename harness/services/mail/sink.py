@@ -4,7 +4,7 @@ Used when no ``mailpit`` binary is installed. Like Mailpit started with ``--smtp
 --smtp-auth-allow-insecure``, it accepts AUTH PLAIN/LOGIN with any credentials without TLS (and mail
 without AUTH), and records the login as the message's ``Username``.
 
-Run: ``python -m harness.fakes.mailsink --smtp-port A --http-port B`` (binds 127.0.0.1 only).
+Run: ``python -m harness.services.mail.sink --smtp-port A --http-port B`` (binds 127.0.0.1 only).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from harness.fakes.mailstore import MailStore, SearchSyntaxError
+from harness.services.mail.store import MailStore, SearchSyntaxError
 
 HOST = "127.0.0.1"
 VERSION = f"kernia-harness mailsink (aiosmtpd {version('aiosmtpd')})"

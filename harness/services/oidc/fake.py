@@ -13,7 +13,7 @@ The harness chooses who signs in next: ``POST /_harness/next-user`` with JSON
 ``{"email": ..., "email_verified": true, "sub": ..., "name": ...}`` queues that identity for the next
 token exchange (without one, MockIdP asserts ``anonymous@test``).
 
-Run: ``python -m harness.fakes.oidc_server --port P`` (binds 127.0.0.1 only; issuer http://127.0.0.1:P).
+Run: ``python -m harness.services.oidc.fake --port P`` (binds 127.0.0.1 only; issuer http://127.0.0.1:P).
 """
 
 from __future__ import annotations
@@ -27,8 +27,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from harness.fakes.asgi_bridge import HOST, forward, port_argument, run
-from harness.fakes.mocks import mock_idp
+from harness.services.stand_in import HOST, forward, mock_idp, port_argument, run
 
 
 @dataclass(frozen=True)

@@ -9,17 +9,24 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import redis
 
 from harness.endpoints import ServiceInfo
-from harness.native.service import LOCALHOST, Launch, RunContext, new_secret
 from harness.ports import free_port
 from harness.providers.base import ProviderError
 from harness.readiness import Custom
+from harness.services import ContainerSpec, Credentials, Port, Service, image_of
+from harness.services.launch import LOCALHOST, Launch, RunContext, new_secret
+
+if TYPE_CHECKING:
+    from testcontainers.core.container import DockerContainer
 
 NAME = "redis"
+PORT = 6379  # inside its container
 
 
 def find_server() -> tuple[Path, str]:
@@ -67,3 +74,30 @@ def plan(ctx: RunContext) -> Launch:
 def _ping(url: str) -> bool:
     with redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1) as client:
         return bool(client.ping())
+
+
+def endpoints(host: str, port: Mapping[int, int], env: Mapping[str, str]) -> dict[str, Any]:
+    return {"redis_url": f"redis://{host}:{port[PORT]}/0"}
+
+
+def container(compose: Mapping[str, Any], credentials: Credentials) -> ContainerSpec:
+    return ContainerSpec("redis", image_of(compose), (PORT,))
+
+
+def factory(spec: ContainerSpec) -> DockerContainer:
+    from testcontainers.community.redis import RedisContainer  # optional extra: kernia-harness[testcontainers]
+
+    return RedisContainer(spec.image)
+
+
+SERVICE = Service(
+    name=NAME,
+    plan=plan,
+    external={"redis_url": "HARNESS_REDIS_URL"},
+    external_label="HARNESS_REDIS_URL",
+    compose_name="redis",
+    ports=(Port(PORT, "REDIS_PORT"),),
+    endpoints=endpoints,
+    container=container,
+    factory=factory,
+)

@@ -15,21 +15,28 @@ import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Mapping
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from harness.endpoints import ServiceInfo
-from harness.native.service import LOCALHOST, Launch, RunContext
 from harness.ports import free_port
 from harness.process import run_step
 from harness.providers.base import ProviderError
 from harness.pythonenv import python_env
 from harness.readiness import Custom, HttpStatus
+from harness.services import ContainerSpec, Credentials, Port, Service, image_of
+from harness.services.launch import LOCALHOST, Launch, RunContext
 from harness.toolcache import ensure_tool
 
+if TYPE_CHECKING:
+    from testcontainers.core.container import DockerContainer
+
 NAME = "aws"
+PORT = 4566  # LocalStack's gateway inside its container
 LOCALSTACK_VERSION = "4.14.0"
 LOCALSTACK_PINS = (
     f"localstack-core[runtime]=={LOCALSTACK_VERSION}",
@@ -179,3 +186,34 @@ def moto_plan(ctx: RunContext, *, reason: str) -> Launch:
         cwd=ctx.service_dir(NAME),
         state={"account_id": "123456789012", "fallback_reason": reason},
     )
+
+
+def endpoints(host: str, port: Mapping[int, int], env: Mapping[str, str]) -> dict[str, Any]:
+    return {"aws_endpoint_url": f"http://{host}:{port[PORT]}"}
+
+
+def container(compose: Mapping[str, Any], credentials: Credentials) -> ContainerSpec:
+    """LocalStack with the services compose.yaml lists for it."""
+    env = {"SERVICES": str(compose["environment"]["SERVICES"]), "EAGER_SERVICE_LOADING": "1"}
+    return ContainerSpec("localstack", image_of(compose), (PORT,), env)
+
+
+def factory(spec: ContainerSpec) -> DockerContainer:
+    from testcontainers.community.localstack import LocalStackContainer  # optional extra
+
+    container = LocalStackContainer(spec.image, region_name="us-east-1")
+    return container.with_services(*spec.env["SERVICES"].split(",")).with_env("EAGER_SERVICE_LOADING", "1")
+
+
+SERVICE = Service(
+    name=NAME,
+    plan=plan,
+    external={"aws_endpoint_url": "HARNESS_AWS_ENDPOINT_URL"},
+    external_label="HARNESS_AWS_ENDPOINT_URL",
+    compose_name="localstack",
+    ports=(Port(PORT, "LOCALSTACK_PORT"),),
+    endpoints=endpoints,
+    container=container,
+    factory=factory,
+    compose_optional=True,  # compose.yaml's `aws` profile
+)

@@ -13,17 +13,24 @@ import os
 import re
 import shutil
 import subprocess
+from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import hvac
 
 from harness.endpoints import ServiceInfo
-from harness.native.service import LOCALHOST, Launch, RunContext, new_secret
 from harness.ports import free_port
 from harness.providers.base import ProviderError
 from harness.readiness import HttpStatus
+from harness.services import ContainerSpec, Credentials, Port, Service, image_of
+from harness.services.launch import LOCALHOST, Launch, RunContext, new_secret
+
+if TYPE_CHECKING:
+    from testcontainers.core.container import DockerContainer
 
 NAME = "vault"
+PORT = 8200  # inside its container
 
 
 def find_server() -> tuple[Path, str, str]:
@@ -80,3 +87,32 @@ def replace_banner_token(launch: Launch) -> None:
     fresh = client.auth.token.create(policies=["root"], no_parent=True)["auth"]["client_token"]
     client.auth.token.revoke_self()
     launch.endpoints["vault_token"] = fresh
+
+
+def endpoints(host: str, port: Mapping[int, int], env: Mapping[str, str]) -> dict[str, Any]:
+    """The dev server's address, and its root token from the container's VAULT_DEV_ROOT_TOKEN_ID."""
+    return {"vault_addr": f"http://{host}:{port[PORT]}", "vault_token": env["VAULT_DEV_ROOT_TOKEN_ID"]}
+
+
+def container(compose: Mapping[str, Any], credentials: Credentials) -> ContainerSpec:
+    env = {"VAULT_DEV_ROOT_TOKEN_ID": credentials.vault_token, "SKIP_SETCAP": "1"}
+    return ContainerSpec("vault", image_of(compose), (PORT,), env)
+
+
+def factory(spec: ContainerSpec) -> DockerContainer:
+    from testcontainers.community.vault import VaultContainer  # optional extra: kernia-harness[testcontainers]
+
+    return VaultContainer(spec.image, root_token=spec.env["VAULT_DEV_ROOT_TOKEN_ID"]).with_env("SKIP_SETCAP", "1")
+
+
+SERVICE = Service(
+    name=NAME,
+    plan=plan,
+    external={"vault_addr": "HARNESS_VAULT_ADDR", "vault_token": "HARNESS_VAULT_TOKEN"},
+    external_label="HARNESS_VAULT_ADDR",
+    compose_name="vault",
+    ports=(Port(PORT, "VAULT_PORT"),),
+    endpoints=endpoints,
+    container=container,
+    factory=factory,
+)

@@ -7,7 +7,7 @@ Like Stripe, a request without ``Authorization: Bearer sk_...`` gets 401. Harnes
 ``/_harness``: POST ``/_harness/prices`` seeds a price (MockStripe.add_price arguments as JSON),
 GET ``/_harness/events`` lists the calls recorded so far.
 
-Run: ``python -m harness.fakes.stripe_server --port P`` (binds 127.0.0.1 only).
+Run: ``python -m harness.services.stripe.fake --port P`` (binds 127.0.0.1 only).
 """
 
 from __future__ import annotations
@@ -20,8 +20,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from harness.fakes.asgi_bridge import forward, port_argument, run
-from harness.fakes.mocks import mock_stripe
+from harness.services.stand_in import forward, mock_stripe, port_argument, run
 
 _NO_KEY = {
     "error": {

@@ -16,20 +16,28 @@ import re
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 import psycopg
 
 from harness.endpoints import ServiceInfo
-from harness.native.service import LOCALHOST, Launch, RunContext, new_secret, traversable_by
 from harness.ports import free_port
 from harness.process import run_step
 from harness.providers.base import ProviderError
 from harness.readiness import Custom
+from harness.services import ContainerSpec, Credentials, Port, Service, image_of
+from harness.services.launch import LOCALHOST, Launch, RunContext, new_secret, traversable_by
 from harness.toolcache import ensure_tool
 
+if TYPE_CHECKING:
+    from testcontainers.core.container import DockerContainer
+
 NAME = "postgres"
+PORT = 5432  # the server's port inside its container, and libpq's default
 DEFAULT_MAJOR = 18
 OS_USER = "postgres"
 _MAX_SOCKET_DIR = 90  # the socket path (dir + "/.s.PGSQL.nnnnn") must fit in 107 bytes
@@ -201,3 +209,44 @@ def plan(ctx: RunContext) -> Launch:
 def _select_one(url: str) -> bool:
     with psycopg.connect(url, connect_timeout=1) as conn:
         return conn.execute("select 1").fetchone() == (1,)
+
+
+def endpoints(host: str, port: Mapping[int, int], env: Mapping[str, str]) -> dict[str, Any]:
+    """A superuser URL to the maintenance database, from the container's POSTGRES_USER/POSTGRES_PASSWORD."""
+    user, password = (quote(env[key], safe="") for key in ("POSTGRES_USER", "POSTGRES_PASSWORD"))
+    return {"database_url": f"postgresql://{user}:{password}@{host}:{port[PORT]}/postgres"}
+
+
+def container(compose: Mapping[str, Any], credentials: Credentials) -> ContainerSpec:
+    env = {
+        "POSTGRES_USER": credentials.postgres_user,
+        "POSTGRES_PASSWORD": credentials.postgres_password,
+        "POSTGRES_DB": "postgres",
+    }
+    return ContainerSpec("postgres", image_of(compose), (PORT,), env)
+
+
+def factory(spec: ContainerSpec) -> DockerContainer:
+    from testcontainers.community.postgres import PostgresContainer  # optional extra: kernia-harness[testcontainers]
+
+    env = spec.env
+    return PostgresContainer(
+        spec.image,
+        username=env["POSTGRES_USER"],
+        password=env["POSTGRES_PASSWORD"],
+        dbname=env["POSTGRES_DB"],
+        driver=None,
+    )
+
+
+SERVICE = Service(
+    name=NAME,
+    plan=plan,
+    external={"database_url": "HARNESS_DATABASE_URL"},
+    external_label="HARNESS_DATABASE_URL",
+    compose_name="postgres",
+    ports=(Port(PORT, "POSTGRES_PORT"),),
+    endpoints=endpoints,
+    container=container,
+    factory=factory,
+)
