@@ -25,7 +25,7 @@ from typing import Any
 
 import psutil
 
-from harness.providers.base import ProviderError
+from harness.errors import ProviderError
 from harness.readiness import Probe
 
 LOG_TAIL_LINES = 30

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 import httpx
 
+from harness.ports import LOCALHOST
+
 
 class Probe:
     """One readiness check; subclasses implement ``check``."""
@@ -40,7 +42,7 @@ class TcpOpen(Probe):
     """The port accepts TCP connections (the weakest signal: listening is not serving)."""
 
     port: int
-    host: str = "127.0.0.1"
+    host: str = LOCALHOST
 
     @property
     def description(self) -> str:  # type: ignore[override]

@@ -14,9 +14,10 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+from harness.console import Progress, silent
 from harness.native.orchestrate import Registry, remove_paths, start_all, stop_all
 from harness.process import ProcessRecord
-from harness.providers.base import Progress, StackHandle, silent
+from harness.providers.base import StackHandle
 from harness.services import Service, oidc, stripe
 from harness.services.launch import RunContext
 

@@ -6,11 +6,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from harness import sidecars
+from harness.console import Progress, silent
+from harness.deploy.context import Context, StepResult
+from harness.deploy.sequence import run_sequence
 from harness.process import ProcessRecord, stop_record
 from harness.project import Project
 from harness.providers import get_provider
-from harness.providers.base import Progress, StackHandle, silent
-from harness.sequence import Context, StepResult, run_sequence
+from harness.providers.base import StackHandle
 from harness.state import StackState
 
 

@@ -16,8 +16,7 @@ from urllib.parse import urlsplit
 
 from psycopg import sql
 
-from harness.client import Account, AuthClient
-from harness.drills.actions import (
+from harness.actions import (
     client_for,
     expect,
     list_subscriptions,
@@ -25,6 +24,7 @@ from harness.drills.actions import (
     session_user_id,
     sign_in,
 )
+from harness.client import Account, AuthClient
 from harness.drills.backends import Backend, own_backend
 from harness.drills.lock import vault_secret_lock
 from harness.drills.results import Check, DrillReport, require

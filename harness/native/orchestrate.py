@@ -11,8 +11,8 @@ from concurrent.futures import ThreadPoolExecutor, as_completed, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from harness.console import Progress
 from harness.process import ManagedProcess, ProcessRecord, ServiceStartError, stop_record
-from harness.providers.base import Progress
 from harness.services import Service
 from harness.services.catalog import SERVICES
 from harness.services.launch import Launch, RunContext

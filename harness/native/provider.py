@@ -11,10 +11,11 @@ import time
 from pathlib import Path
 from typing import Any
 
+from harness.console import Progress, silent
 from harness.endpoints import Endpoints
 from harness.native.orchestrate import Registry, remove_paths, start_all, stop_all
 from harness.process import ProcessRecord
-from harness.providers.base import Progress, Provider, StackHandle, silent
+from harness.providers.base import Provider, StackHandle
 from harness.services.launch import RunContext
 
 

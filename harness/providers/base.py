@@ -7,18 +7,15 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
+from harness.console import Progress, silent
 from harness.endpoints import Endpoints
+from harness.errors import ProviderError
 
-Progress = Callable[[str], None]
-
-
-def silent(_message: str) -> None:
-    """Progress sink that discards messages."""
+__all__ = ["Progress", "Provider", "ProviderError", "StackHandle", "silent"]
 
 
 @dataclass
@@ -46,10 +43,6 @@ class StackHandle:
             run_dir=Path(data["run_dir"]),
             state=data.get("state", {}),
         )
-
-
-class ProviderError(RuntimeError):
-    """A provider could not do its job; the message says what failed and what to do about it."""
 
 
 class Provider(ABC):

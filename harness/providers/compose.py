@@ -43,14 +43,13 @@ from harness.compose_cli import (
     unique_project_name,
 )
 from harness.endpoints import Endpoints, ServiceInfo
-from harness.ports import free_port
+from harness.ports import LOCALHOST, free_port
 from harness.providers.base import Progress, Provider, ProviderError, StackHandle, silent
 from harness.services.catalog import CONTAINER_SERVICES, report_name
 
 COMPOSE_FILE = "compose.yaml"
 # The app and the one-shots that prepare it (Vault dev secrets, migrations); the harness deploys the app itself.
 APP_SERVICES = ("vault-seed", "migrate", "backend", "frontend")
-HOST = "127.0.0.1"
 DEFAULT_WAIT_TIMEOUT = 300
 
 
@@ -188,10 +187,10 @@ def endpoints_from_config(config: Mapping[str, Any], *, services: Collection[str
             raise ProviderError(f"compose.yaml has no {service.compose_name} service: render the project again")
         ports = {port.container: published_port(config, service.compose_name, port.container) for port in service.ports}
         environment = services_config[service.compose_name].get("environment") or {}
-        fields.update(service.endpoints(HOST, ports, environment))
+        fields.update(service.endpoints(LOCALHOST, ports, environment))
 
     def app_url(service: str, target: int) -> str | None:
-        return f"http://{HOST}:{published_port(config, service, target)}" if service in services else None
+        return f"http://{LOCALHOST}:{published_port(config, service, target)}" if service in services else None
 
     return Endpoints(
         provider="compose",

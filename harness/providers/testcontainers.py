@@ -24,6 +24,7 @@ import yaml
 
 from harness.compose_cli import engine_missing_message, flag_option
 from harness.endpoints import Endpoints, ServiceInfo
+from harness.ports import LOCALHOST
 from harness.providers.base import Progress, Provider, ProviderError, StackHandle, silent
 from harness.services import ContainerSpec, Credentials, HttpWait, stripe
 from harness.services.catalog import CONTAINER_SERVICES, report_name
@@ -118,7 +119,7 @@ class TestcontainersProvider(Provider):
         credentials = Credentials.generate()
         specs = container_specs(compose_services(self.project_dir), credentials)
         self._configure_reaper()
-        bind_host = str(self.options.get("bind_host", "127.0.0.1"))
+        bind_host = str(self.options.get("bind_host", LOCALHOST))
         started: list[DockerContainer] = []
         ports: dict[str, dict[int, int]] = {}
         try:

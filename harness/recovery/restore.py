@@ -42,7 +42,7 @@ class RestoreResult:
 
 
 def app_role(running: Running) -> str:
-    """The role provisioning creates for the backend (see harness.steps.provision)."""
+    """The role provisioning creates for the backend (see harness.deploy.provision)."""
     return f"{running.project.slug}_app"
 
 

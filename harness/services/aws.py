@@ -23,9 +23,9 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from harness.endpoints import ServiceInfo
+from harness.errors import ProviderError
 from harness.ports import free_port
 from harness.process import run_step
-from harness.providers.base import ProviderError
 from harness.pythonenv import python_env
 from harness.readiness import Custom, HttpStatus
 from harness.services import ContainerSpec, Credentials, Port, Service, image_of

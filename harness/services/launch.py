@@ -17,9 +17,10 @@ from pathlib import Path
 from typing import Any
 
 from harness.endpoints import ServiceInfo
+from harness.ports import LOCALHOST
 from harness.readiness import Probe
 
-LOCALHOST = "127.0.0.1"
+__all__ = ["LOCALHOST", "Launch", "RunContext", "new_secret", "python_module_argv", "traversable_by"]
 
 
 @dataclass

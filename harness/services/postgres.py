@@ -25,9 +25,9 @@ from urllib.parse import quote
 import psycopg
 
 from harness.endpoints import ServiceInfo
+from harness.errors import ProviderError
 from harness.ports import free_port
 from harness.process import run_step
-from harness.providers.base import ProviderError
 from harness.readiness import Custom
 from harness.services import ContainerSpec, Credentials, Port, Service, image_of
 from harness.services.launch import LOCALHOST, Launch, RunContext, new_secret, traversable_by

@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any
 import redis
 
 from harness.endpoints import ServiceInfo
+from harness.errors import ProviderError
 from harness.ports import free_port
-from harness.providers.base import ProviderError
 from harness.readiness import Custom
 from harness.services import ContainerSpec, Credentials, Port, Service, image_of
 from harness.services.launch import LOCALHOST, Launch, RunContext, new_secret

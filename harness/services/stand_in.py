@@ -26,7 +26,8 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 
-HOST = "127.0.0.1"
+from harness.ports import LOCALHOST
+
 _HOP_BY_HOP = {"content-length", "transfer-encoding", "connection", "content-encoding"}
 
 
@@ -53,7 +54,7 @@ def port_argument(description: str) -> int:
 
 def run(app: Starlette, port: int) -> None:
     """Serve ``app`` on 127.0.0.1:``port`` until SIGTERM."""
-    uvicorn.run(app, host=HOST, port=port, log_level="warning")
+    uvicorn.run(app, host=LOCALHOST, port=port, log_level="warning")
 
 
 def _load(module: str) -> ModuleType:

@@ -1,4 +1,4 @@
-"""Pieces the suite's checks share that are about pytest itself (the API actions live in harness.drills.actions)."""
+"""Pieces the suite's checks share that are about pytest itself (the API actions live in harness.actions)."""
 
 from __future__ import annotations
 

@@ -20,13 +20,13 @@ import psycopg
 import pytest
 
 from harness import stack
+from harness.app import start_backend
 from harness.client import Account, AuthClient, unique_email
+from harness.deploy.context import StepFailed
 from harness.process import stop_record
 from harness.project import Project
 from harness.recovery.artifacts import manifest_path_for
-from harness.sequence import StepFailed
 from harness.state import StackState
-from harness.steps.backend import start_backend
 from tests.conftest import render_project
 from tests.support.junit import junit_outcomes
 from tests.support.unfixed_build import UNLISTED_ROUTE

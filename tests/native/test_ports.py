@@ -21,7 +21,7 @@ def test_free_port_is_bindable_and_not_handed_out_twice() -> None:
 
 def test_taken_port_is_avoided(monkeypatch: pytest.MonkeyPatch) -> None:
     with socket.socket() as taken:
-        taken.bind((ports.HOST, 0))
+        taken.bind((ports.LOCALHOST, 0))
         taken.listen()
         busy = taken.getsockname()[1]
         real = ports._os_assigned_port
@@ -35,7 +35,7 @@ def test_taken_port_is_avoided(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_span_skips_a_start_whose_neighbour_is_taken(monkeypatch: pytest.MonkeyPatch) -> None:
     with socket.socket() as taken:
-        taken.bind((ports.HOST, 0))
+        taken.bind((ports.LOCALHOST, 0))
         taken.listen()
         busy = taken.getsockname()[1]
         real = ports._os_assigned_port

@@ -1,6 +1,6 @@
 """A Kernia-shaped database on a real native stack, shared by the recovery tests and benchmarks/recovery.py.
 
-The stack is provisioned the way a deployment is (harness.steps.provision: database ``<slug>`` owned by
+The stack is provisioned the way a deployment is (harness.deploy.provision: database ``<slug>`` owned by
 ``<slug>_app``), and the schema is created by the app's role, as the backend's migrations would.
 """
 
@@ -13,9 +13,9 @@ from pathlib import Path
 import psycopg
 
 from harness import stack
+from harness.deploy import provision
 from harness.project import Project
 from harness.stack import Running
-from harness.steps import provision
 
 SLUG = "drill"
 MIGRATION_HEAD = "0001"

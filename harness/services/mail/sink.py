@@ -22,9 +22,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from harness.ports import LOCALHOST
 from harness.services.mail.store import MailStore, SearchSyntaxError
 
-HOST = "127.0.0.1"
 VERSION = f"kernia-harness mailsink (aiosmtpd {version('aiosmtpd')})"
 
 
@@ -130,11 +130,11 @@ async def serve(smtp_port: int, http_port: int) -> None:
     loop = asyncio.get_running_loop()
     smtp = await loop.create_server(
         lambda: SMTP(SinkHandler(store), authenticator=accept_any, auth_require_tls=False, hostname="mailsink"),
-        host=HOST,
+        host=LOCALHOST,
         port=smtp_port,
     )
     try:
-        config = uvicorn.Config(build_app(store), host=HOST, port=http_port, log_level="warning")
+        config = uvicorn.Config(build_app(store), host=LOCALHOST, port=http_port, log_level="warning")
         await uvicorn.Server(config).serve()
     finally:
         smtp.close()

@@ -9,7 +9,7 @@ import hvac
 import psycopg
 from psycopg import sql
 
-from harness.sequence import Context, StepFailed
+from harness.deploy.context import Context, StepFailed
 from harness.services.vault.store import generate_backend_secrets
 
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from harness.commands import run_command
+from harness.deploy.context import Context, StepFailed
 from harness.migrations import DRIFT_EXIT
-from harness.sequence import Context, StepFailed
 
 
 def run(ctx: Context) -> str:

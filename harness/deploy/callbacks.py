@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import httpx
 
-from harness.sequence import Context, StepFailed
+from harness.deploy.context import Context, StepFailed
+from harness.services.oidc import control
 
 SSO_PROVIDER_ID = "harness-oidc"
-OIDC_CLIENT_ID = "kernia-rehearsal"
+OIDC_CLIENT_ID = control.CLIENT_ID
 STRIPE_EVENTS = (
     "customer.subscription.created",
     "customer.subscription.updated",
@@ -47,11 +48,7 @@ def _register_stripe_webhook(ctx: Context, url: str) -> str:
 
 
 def _register_oidc_redirect(ctx: Context, url: str) -> str:
-    response = httpx.post(
-        f"{ctx.endpoints.oidc_issuer}/_harness/clients",
-        json={"client_id": OIDC_CLIENT_ID, "redirect_uris": [url]},
-        timeout=10,
-    )
+    response = control.register_client(ctx.endpoints.oidc_issuer, [url], timeout=10)
     if response.status_code != 200:
         raise StepFailed(f"the OIDC provider refused redirect URI {url}: {response.status_code} {response.text[:200]}")
     return f"OIDC client {OIDC_CLIENT_ID} redirect -> {url}"

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import httpx
 
+from harness.deploy.context import Context, StepFailed
+from harness.ports import LOCALHOST
 from harness.process import ManagedProcess, ServiceStartError
 from harness.pythonenv import python_env
 from harness.readiness import HttpStatus
-from harness.sequence import Context, StepFailed
-from harness.steps.backend import HOST
 
 
 def _check_served(frontend_url: str, auth_base_url: str, backend_url: str) -> list[str]:
@@ -50,7 +50,7 @@ def run(ctx: Context) -> str:
     url = ctx.deployment["frontend_url"]
     auth_base = ctx.deployment["auth_base_url"]
     argv = [ctx.python, "-m", "uvicorn", "app:app", "--app-dir", str(ctx.project.root / "frontend")]
-    argv += ["--host", HOST, "--port", str(port), "--no-access-log"]
+    argv += ["--host", LOCALHOST, "--port", str(port), "--no-access-log"]
     process = ManagedProcess(
         "frontend",
         argv,
