@@ -28,7 +28,7 @@ from harness.recovery.database import admin_connection, create_database
 from harness.recovery.pgtools import pg_client
 from harness.recovery.restore import app_role
 from harness.stack import Running
-from tests.recovery.drill import drill_stack
+from tests.helpers.drill_stack import drill_stack
 
 T = TypeVar("T")
 MIB = 1024 * 1024

@@ -124,3 +124,31 @@ def test_low_level_modules_import_nothing_above_them() -> None:
     graph = import_graph()
     above = {name: sorted(graph[name] - allowed) for name, allowed in LOW_LEVEL.items()}
     assert above == {name: [] for name in LOW_LEVEL}
+
+
+def imported_names(path: Path) -> set[str]:
+    """Every module name ``path`` imports, relative imports spelled with their dots (``.conftest``)."""
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            names |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            base = "." * node.level + (node.module or "")
+            names.add(base)
+            names |= {f"{base}.{alias.name}" if node.module else f"{base}{alias.name}" for alias in node.names}
+    return names
+
+
+def is_test_module(name: str) -> bool:
+    last = name.rstrip(".").rpartition(".")[2]
+    return last == "conftest" or last.startswith("test_")
+
+
+def test_nothing_imports_a_test_module_or_conftest() -> None:
+    offenders = {
+        str(path.relative_to(ROOT)): sorted(name for name in imported_names(path) if is_test_module(name))
+        for folder in ("harness", "tests", "benchmarks")
+        for path in (ROOT / folder).rglob("*.py")
+        if ".nox" not in path.parts
+    }
+    assert {path: names for path, names in offenders.items() if names} == {}

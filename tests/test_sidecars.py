@@ -14,7 +14,7 @@ from harness.project import Project
 from harness.providers.base import StackHandle
 from harness.providers.external import ENV_VARS
 from harness.services import oidc, stripe
-from tests.test_harness_core import ENDPOINTS, write_answers
+from tests.helpers.records import ENDPOINTS, write_answers
 
 
 def handle(provider: str, **fields: str) -> StackHandle:

@@ -18,7 +18,7 @@ from harness.client import Account, AuthClient, unique_email
 from harness.deploy.context import Context
 from harness.services.oidc import control
 
-from .conftest import ClientFactory
+from .flows import ClientFactory
 
 pytestmark = pytest.mark.xdist_group("sso")
 

@@ -12,14 +12,14 @@ from typing import Any
 import psycopg
 import pytest
 import redis
-from compose_checks import resolved_model
-from conftest import RenderFn
 
 from harness.compose_cli import PORT_VARIABLES
 from harness.endpoints import ServiceInfo
 from harness.providers.base import ProviderError
 from harness.providers.compose import ComposeProvider, endpoints_from_config, select_services
 from harness.services.catalog import report_name
+from tests.helpers.compose_checks import resolved_model
+from tests.helpers.render import RenderFn
 
 PORTS = {name: str(42000 + index) for index, name in enumerate(PORT_VARIABLES)}
 

@@ -19,7 +19,7 @@ from harness import stack
 from harness.deploy import migrate, provision
 from harness.deploy.context import Context, StepFailed
 from harness.project import Project
-from tests.conftest import render_project
+from tests.helpers.render import render_project
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("migrations")]
 

@@ -8,9 +8,7 @@ import pytest
 
 from harness.recovery import Backup, create_backup
 from harness.stack import Running
-from tests.recovery.drill import drill_stack
-
-USERS = 50
+from tests.helpers.drill_stack import USERS, drill_stack
 
 
 @pytest.fixture(scope="module")

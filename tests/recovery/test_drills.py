@@ -27,8 +27,7 @@ from harness.recovery.database import database_url
 from harness.recovery.manifest import sha256_file
 from harness.recovery.storage import s3_client
 from harness.stack import Running
-from tests.recovery.conftest import USERS
-from tests.recovery.drill import MIGRATION_HEAD, SLUG
+from tests.helpers.drill_stack import MIGRATION_HEAD, SLUG, USERS
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("recovery")]
 

@@ -1,4 +1,4 @@
-"""Fixtures for the native provider's tests: start single native services and always stop them."""
+"""Fixtures for the services' tests: start single catalog services natively and always stop them."""
 
 from __future__ import annotations
 

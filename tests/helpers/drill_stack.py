@@ -19,6 +19,7 @@ from harness.stack import Running
 
 SLUG = "drill"
 MIGRATION_HEAD = "0001"
+USERS = 50  # users seeded per test module
 
 SCHEMA = """
 CREATE TABLE "user" (
