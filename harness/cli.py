@@ -10,6 +10,7 @@ from pathlib import Path
 
 from harness import __version__, stack
 from harness.console import error, info, progress
+from harness.options import parse_options
 from harness.project import Project, ProjectError
 from harness.providers import DEFAULT_PROVIDER, PROVIDERS
 from harness.providers.base import ProviderError
@@ -19,13 +20,10 @@ SUITE_DIR = Path(__file__).parent / "suite"
 
 
 def _options(pairs: list[str]) -> dict[str, str]:
-    options = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key:
-            raise SystemExit(f"harness: --option expects KEY=VALUE, got {pair!r}")
-        options[key] = value
-    return options
+    try:
+        return parse_options(pairs)
+    except ValueError as exc:
+        raise SystemExit(f"harness: {exc}") from None
 
 
 def cmd_up(args: argparse.Namespace, project: Project) -> int:

@@ -16,7 +16,6 @@ import shlex
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from harness.services.catalog import CONTAINER_SERVICES
 
@@ -167,26 +166,6 @@ def port_environment(ports: Mapping[str, int]) -> dict[str, str]:
     if unknown:
         raise ValueError(f"not a port variable of compose.yaml: {', '.join(unknown)}")
     return {name: str(port) for name, port in ports.items()}
-
-
-def flag_option(options: Mapping[str, Any], key: str, *, default: bool) -> bool:
-    """A yes/no provider option, given as a bool or as text (`--option app=true`)."""
-    value = options.get(key, default)
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in ("1", "true", "yes", "on"):
-        return True
-    if text in ("0", "false", "no", "off", ""):
-        return False
-    raise ValueError(f"option {key}={value!r}: expected true or false")
-
-
-def list_option(options: Mapping[str, Any], key: str) -> tuple[str, ...]:
-    """A list provider option, given as a list or as comma-separated text (`--option profiles=aws,observability`)."""
-    value = options.get(key) or ()
-    items = value.split(",") if isinstance(value, str) else value
-    return tuple(str(item).strip() for item in items if str(item).strip())
 
 
 def parse_ps_json(output: str) -> list[ContainerStatus]:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from harness import stack
+from harness import options, stack
 from harness.console import console, error, info, progress
 from harness.project import Project
 from harness.providers.base import ProviderError
@@ -69,13 +69,10 @@ def _is_worker(config: pytest.Config) -> bool:
 
 def parse_options(pairs: list[str]) -> dict[str, str]:
     """Repeated ``--harness-option KEY=VALUE`` pairs as the provider's options dict."""
-    options = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key:
-            raise pytest.UsageError(f"--harness-option expects KEY=VALUE, got {pair!r}")
-        options[key] = value
-    return options
+    try:
+        return options.parse_options(pairs, flag="--harness-option")
+    except ValueError as exc:
+        raise pytest.UsageError(str(exc)) from None
 
 
 def _raise_keyboard_interrupt(signum: int, _frame: object) -> None:

