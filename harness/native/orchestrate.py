@@ -1,5 +1,8 @@
 """Start every native service in parallel, each with readiness and port-race retries; on any failure or
-Ctrl-C stop whatever already started. Stop them again from records (possibly in another process)."""
+Ctrl-C stop whatever already started. Stop them again from records (possibly in another process).
+
+``NativeGroup`` is that process group as a whole, written once: the native provider runs the whole catalog as one,
+and the sidecars beside a container stack are another."""
 
 from __future__ import annotations
 
@@ -10,8 +13,10 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed, wait
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from harness.console import Progress
+from harness.endpoints import ServiceInfo
 from harness.process import ManagedProcess, ProcessRecord, ServiceStartError, stop_record
 from harness.services import Service
 from harness.services.catalog import SERVICES
@@ -117,3 +122,36 @@ def remove_paths(paths: Sequence[str | Path]) -> None:
             p.unlink(missing_ok=True)
         else:
             shutil.rmtree(p, ignore_errors=True)
+
+
+@dataclass
+class NativeGroup:
+    """Native services started together, their Endpoints fields, and the record that stops them later."""
+
+    registry: Registry = field(default_factory=Registry)
+    started: list[Started] = field(default_factory=list)
+
+    def start(self, ctx: RunContext, progress: Progress, services: Sequence[Service] = SERVICES) -> NativeGroup:
+        """Start ``services``; on failure their processes are stopped and ``registry.cleanup`` says what to remove."""
+        self.started = start_all(ctx, self.registry, progress, services)
+        return self
+
+    def endpoint_fields(self) -> dict[str, Any]:
+        fields: dict[str, Any] = {}
+        for service in self.started:
+            fields.update(service.launch.endpoints)
+        return fields
+
+    def infos(self) -> tuple[ServiceInfo, ...]:
+        return tuple(service.launch.info for service in self.started)
+
+    def record(self) -> dict[str, Any]:
+        """What ``stop`` needs, as JSON: process records (pid + create time) and paths to remove."""
+        return {"processes": [r.to_dict() for r in self.registry.records], "cleanup": self.registry.cleanup}
+
+    @staticmethod
+    def stop(record: dict[str, Any], *, remove: bool = True, extra_paths: Sequence[str | Path] = ()) -> None:
+        """Stop the recorded processes; unless ``remove`` is False, delete their paths and ``extra_paths`` too."""
+        stop_all([ProcessRecord.from_dict(r) for r in record.get("processes", [])])
+        if remove:
+            remove_paths([*record.get("cleanup", []), *extra_paths])

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -14,6 +15,7 @@ from typing import Any, ClassVar
 from harness.console import Progress, silent
 from harness.endpoints import Endpoints
 from harness.errors import ProviderError
+from harness.services import Service, oidc, stripe
 
 __all__ = ["Progress", "Provider", "ProviderError", "StackHandle", "silent"]
 
@@ -61,3 +63,15 @@ class Provider(ABC):
     @abstractmethod
     def down(self, handle: StackHandle, *, keep_data: bool = False) -> None:
         """Stop every service of ``handle`` and remove its data unless ``keep_data``."""
+
+    @classmethod
+    def sidecars(cls, handle: StackHandle, options: Mapping[str, Any]) -> list[Service]:
+        """Catalog services the harness must run beside this provider's stack: its test IdP when the stack names no
+        OIDC issuer. Container providers add the stateful Stripe stand-in (see ``stripe_stand_in``)."""
+        return [oidc.SERVICE] if not handle.endpoints.oidc_issuer else []
+
+
+def stripe_stand_in(options: Mapping[str, Any]) -> list[Service]:
+    """The stateful Stripe stand-in beside a container stack, unless ``stripe=stack`` keeps its stripe-mock
+    (stateless: every customer gets the same fixture id, so billing state cannot be rehearsed against it)."""
+    return [stripe.SERVICE] if str(options.get("stripe", "fake")) != "stack" else []

@@ -43,7 +43,8 @@ from harness.compose_cli import (
 from harness.endpoints import Endpoints, ServiceInfo
 from harness.options import flag_option, list_option
 from harness.ports import LOCALHOST, free_port
-from harness.providers.base import Progress, Provider, ProviderError, StackHandle, silent
+from harness.providers.base import Progress, Provider, ProviderError, StackHandle, silent, stripe_stand_in
+from harness.services import Service
 from harness.services.catalog import CONTAINER_SERVICES, report_name
 
 COMPOSE_FILE = "compose.yaml"
@@ -102,6 +103,11 @@ class ComposeProvider(Provider):
             "ports": ports,
         }
         return StackHandle(provider=self.name, endpoints=endpoints, run_dir=run_dir, state=state)
+
+    @classmethod
+    def sidecars(cls, handle: StackHandle, options: Mapping[str, Any]) -> list[Service]:
+        """The base's IdP rule, plus the stateful Stripe stand-in unless ``stripe=stack``."""
+        return [*super().sidecars(handle, options), *stripe_stand_in(options)]
 
     def down(self, handle: StackHandle, *, keep_data: bool = False) -> None:
         """Run `compose down` with the recorded project, files, profiles and ports."""

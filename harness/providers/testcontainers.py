@@ -26,8 +26,8 @@ from harness.compose_cli import engine_missing_message
 from harness.endpoints import Endpoints, ServiceInfo
 from harness.options import flag_option
 from harness.ports import LOCALHOST
-from harness.providers.base import Progress, Provider, ProviderError, StackHandle, silent
-from harness.services import ContainerSpec, Credentials, HttpWait, stripe
+from harness.providers.base import Progress, Provider, ProviderError, StackHandle, silent, stripe_stand_in
+from harness.services import ContainerSpec, Credentials, HttpWait, Service, stripe
 from harness.services.catalog import CONTAINER_SERVICES, report_name
 
 if TYPE_CHECKING:
@@ -140,6 +140,11 @@ class TestcontainersProvider(Provider):
         endpoints = endpoints_for(host, ports, specs, credentials, str(self.options.get("oidc_issuer", "")))
         state = {"containers": {spec.service: c.get_container_id() for spec, c in zip(specs, started, strict=True)}}
         return StackHandle(provider=self.name, endpoints=endpoints, run_dir=run_dir, state=state)
+
+    @classmethod
+    def sidecars(cls, handle: StackHandle, options: Mapping[str, Any]) -> list[Service]:
+        """The base's IdP rule, plus the stateful Stripe stand-in unless ``stripe=stack``."""
+        return [*super().sidecars(handle, options), *stripe_stand_in(options)]
 
     def down(self, handle: StackHandle, *, keep_data: bool = False) -> None:
         """Remove the containers (and their anonymous volumes); with ``keep_data`` only stop them."""
