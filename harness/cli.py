@@ -11,7 +11,7 @@ from pathlib import Path
 from harness import __version__, stack
 from harness.console import error, info, progress
 from harness.options import parse_options
-from harness.project import Project, ProjectError
+from harness.project import Project, ProjectError, app_role
 from harness.providers import DEFAULT_PROVIDER, PROVIDERS
 from harness.providers.base import ProviderError
 from harness.recovery.errors import RecoveryError
@@ -127,7 +127,7 @@ def cmd_backup(args: argparse.Namespace, project: Project) -> int:
     from harness.recovery import create_backup, upload
 
     running = stack.load(project)
-    backup = create_backup(running, Path(args.out).resolve())
+    backup = create_backup(running.database(), project.slug, Path(args.out).resolve())
     print(f"dump={backup.dump_path}")
     print(f"manifest={backup.manifest_path}")
     print(f"sha256={backup.sha256}")
@@ -145,7 +145,8 @@ def cmd_restore(args: argparse.Namespace, project: Project) -> int:
     from harness.recovery.artifacts import check_dump
 
     check_dump(*locate_backup(Path(args.backup)))  # a missing or damaged backup is named before anything else
-    result = restore_backup(stack.load(project), Path(args.backup), args.db, force=args.force)
+    server = stack.load(project).database()
+    result = restore_backup(server, Path(args.backup), args.db, owner=app_role(project.slug), force=args.force)
     replaced = " (replaced the existing database)" if result.replaced else ""
     print(f"restored into {result.database}{replaced}, owner {result.owner}, migration head {result.migration_head}")
     return 0
@@ -156,7 +157,7 @@ def cmd_verify(args: argparse.Namespace, project: Project) -> int:
     from harness.recovery import locate_backup, verify_database
 
     _dump, manifest = locate_backup(Path(args.backup))  # a missing backup is named before the stack is looked up
-    result = verify_database(stack.load(project), manifest, args.db)
+    result = verify_database(stack.load(project).handle.endpoints.database_url, manifest, args.db)
     print(result.message)
     return 0 if result.ok else 1
 

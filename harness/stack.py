@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -11,8 +12,9 @@ from harness.deploy.context import Context, StepResult
 from harness.deploy.sequence import run_sequence
 from harness.process import ProcessRecord, stop_record
 from harness.project import Project
-from harness.providers import get_provider
+from harness.providers import get_provider, provider_class
 from harness.providers.base import StackHandle
+from harness.recovery.database import Server
 from harness.state import StackState
 
 
@@ -40,6 +42,14 @@ class Running:
             run_dir=self.handle.run_dir,
             progress=progress,
             deployment=self.deployment,
+        )
+
+    def database(self) -> Server:
+        """The stack's PostgreSQL server for the backup library, with the client tools its provider offers."""
+        provider = provider_class(self.handle.provider)
+        return Server(
+            self.handle.endpoints.database_url,
+            functools.partial(provider.postgres_client, self.handle, self.project.root),
         )
 
     def save(self) -> None:

@@ -10,6 +10,7 @@ import psycopg
 from psycopg import sql
 
 from harness.deploy.context import Context, StepFailed
+from harness.project import app_role
 from harness.services.vault.store import generate_backend_secrets
 
 
@@ -41,7 +42,7 @@ def _provision_database(admin_url: str, role: str, database: str, password: str)
 def run(ctx: Context) -> str:
     """Step 1: create the app's role and database and store its secrets in Vault, keeping existing ones."""
     slug = ctx.project.slug
-    role, database = f"{slug}_app", slug
+    role, database = app_role(slug), slug
     store = ctx.vault
     ctx.deployment.update(vault_path=store.path, database=database, role=role)
     try:

@@ -15,6 +15,7 @@ from harness.endpoints import Endpoints
 from harness.native.orchestrate import NativeGroup, remove_paths
 from harness.providers.base import Provider, StackHandle
 from harness.services.launch import RunContext
+from harness.services.postgres.tools import PgClient, local_client
 
 
 class NativeProvider(Provider):
@@ -40,6 +41,11 @@ class NativeProvider(Provider):
             "start_seconds": {s.launch.name: round(s.seconds, 2) for s in group.started},
         }
         return StackHandle(provider=self.name, endpoints=endpoints, run_dir=run_dir, state=state)
+
+    @classmethod
+    def postgres_client(cls, handle: StackHandle, project_dir: Path, server_major: int) -> PgClient:
+        """The client tools of the installation the provider started the server from."""
+        return local_client(handle.endpoints.database_url, handle.state["services"]["postgres"]["bin_dir"])
 
     def down(self, handle: StackHandle, *, keep_data: bool = False) -> None:
         """Stop the recorded processes and, unless ``keep_data``, delete their data."""

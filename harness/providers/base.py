@@ -16,6 +16,7 @@ from harness.console import Progress, silent
 from harness.endpoints import Endpoints
 from harness.errors import ProviderError
 from harness.services import Service, oidc, stripe
+from harness.services.postgres.tools import PgClient, local_client, local_tool_dir
 
 __all__ = ["Progress", "Provider", "ProviderError", "StackHandle", "silent"]
 
@@ -69,6 +70,11 @@ class Provider(ABC):
         """Catalog services the harness must run beside this provider's stack: its test IdP when the stack names no
         OIDC issuer. Container providers add the stateful Stripe stand-in (see ``stripe_stand_in``)."""
         return [oidc.SERVICE] if not handle.endpoints.oidc_issuer else []
+
+    @classmethod
+    def postgres_client(cls, handle: StackHandle, project_dir: Path, server_major: int) -> PgClient:
+        """pg_dump/pg_restore matching the stack's server: by default local tools of its major version."""
+        return local_client(handle.endpoints.database_url, local_tool_dir(server_major))
 
 
 def stripe_stand_in(options: Mapping[str, Any]) -> list[Service]:

@@ -44,10 +44,12 @@ from harness.endpoints import Endpoints, ServiceInfo
 from harness.options import flag_option, list_option
 from harness.ports import LOCALHOST, free_port
 from harness.providers.base import Progress, Provider, ProviderError, StackHandle, silent, stripe_stand_in
-from harness.services import Service
+from harness.services import Service, postgres
 from harness.services.catalog import CONTAINER_SERVICES, report_name
+from harness.services.postgres.tools import PgClient, url_credentials
 
 COMPOSE_FILE = "compose.yaml"
+POSTGRES_SERVICE = postgres.SERVICE.compose_name or "postgres"
 # The app and the one-shots that prepare it (Vault dev secrets, migrations); the harness deploys the app itself.
 APP_SERVICES = ("vault-seed", "migrate", "backend", "frontend")
 DEFAULT_WAIT_TIMEOUT = 300
@@ -109,6 +111,11 @@ class ComposeProvider(Provider):
         """The base's IdP rule, plus the stateful Stripe stand-in unless ``stripe=stack``."""
         return [*super().sidecars(handle, options), *stripe_stand_in(options)]
 
+    @classmethod
+    def postgres_client(cls, handle: StackHandle, project_dir: Path, server_major: int) -> PgClient:
+        """The tools inside the stack's postgres container, which match its server."""
+        return compose_client(handle.state, handle.endpoints.database_url, project_dir)
+
     def down(self, handle: StackHandle, *, keep_data: bool = False) -> None:
         """Run `compose down` with the recorded project, files, profiles and ports."""
         state = handle.state
@@ -136,6 +143,21 @@ class ComposeProvider(Provider):
         if check and result.returncode != 0:
             raise ProviderError(f"`{' '.join(argv)}` failed: {result.stderr.strip() or result.stdout.strip()}")
         return result
+
+
+def compose_client(state: Mapping[str, Any], database_url: str, project_dir: Path) -> PgClient:
+    """The tools inside the compose project's postgres container; `-e PGPASSWORD` passes the value through
+    from this process's environment, so it appears on no command line."""
+    cli = ComposeCLI(
+        executable=tuple(state["executable"]),
+        project_name=state["project_name"],
+        files=tuple(state["files"]),
+        profiles=tuple(state.get("profiles", ())),
+    )
+    params, password = url_credentials(database_url)
+    launcher = (*cli.base(), "exec", "-T", "-e", "PGPASSWORD", POSTGRES_SERVICE)
+    env = {**state.get("ports", {}), "PGPASSWORD": password}
+    return PgClient(launcher, None, (f"--username={params.get('user', 'postgres')}",), env, str(project_dir))
 
 
 def _probe(argv: Sequence[str]) -> str | None:

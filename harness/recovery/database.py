@@ -6,8 +6,9 @@ pinning them makes a manifest taken on one server comparable with a database res
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 import psycopg
 from psycopg import sql
@@ -15,6 +16,7 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from harness.recovery.errors import RecoveryError
 from harness.services import postgres
+from harness.services.postgres.tools import PgClient
 
 STABLE_OUTPUT = " ".join(
     f"-c {setting}"
@@ -27,6 +29,15 @@ STABLE_OUTPUT = " ".join(
     )
 )
 SYSTEM_SCHEMAS = "('pg_catalog', 'information_schema')"
+
+
+@dataclass(frozen=True)
+class Server:
+    """The PostgreSQL server backup and restore work on: a superuser URL to its maintenance database, and the
+    client tools (pg_dump, pg_restore) for a server major version. Nothing here knows which stack runs it."""
+
+    admin_url: str
+    client: Callable[[int], PgClient]
 
 
 def server_address(admin_url: str) -> str:

@@ -14,10 +14,11 @@ import psycopg
 
 from harness import stack
 from harness.deploy import provision
-from harness.project import Project
+from harness.project import Project, app_role
 from harness.stack import Running
 
 SLUG = "drill"
+OWNER = app_role(SLUG)  # the role provisioning creates; restored tables belong to it
 MIGRATION_HEAD = "0001"
 USERS = 50  # users seeded per test module
 

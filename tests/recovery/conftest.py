@@ -19,4 +19,4 @@ def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
 
 @pytest.fixture(scope="module")
 def backup(running: Running, tmp_path_factory: pytest.TempPathFactory) -> Backup:
-    return create_backup(running, tmp_path_factory.mktemp("backups"))
+    return create_backup(running.database(), running.project.slug, tmp_path_factory.mktemp("backups"))

@@ -1,8 +1,9 @@
 """pg_dump and pg_restore with the server's own major version (pg_dump refuses a newer server).
 
-native: the binaries the provider started the server from; compose: the tools inside the postgres container
-(`docker compose exec -T`), streaming the dump over stdout/stdin; anything else: a local client whose major
-version equals the server's. The password travels in PGPASSWORD, never on a command line.
+Which tools a stack uses is its provider's choice (``Provider.postgres_client``): native, the binaries it started
+the server from; compose, the tools inside the postgres container (`docker compose exec -T`), streaming the dump
+over stdout/stdin; anything else, a local client whose major version equals the server's. The password travels in
+PGPASSWORD, never on a command line.
 """
 
 from __future__ import annotations
@@ -15,16 +16,13 @@ import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 
 from psycopg.conninfo import conninfo_to_dict
 
-from harness.compose_cli import ComposeCLI
-from harness.providers.base import ProviderError, StackHandle
-from harness.recovery.errors import RecoveryError
+from harness.errors import ProviderError, RecoveryError
 from harness.services import postgres
 
-COMPOSE_SERVICE = "postgres"
 _STDERR_TAIL = 20
 Stream = IO[bytes] | None
 
@@ -75,7 +73,7 @@ class PgClient:
         except OSError as exc:
             errors.close()
             raise RecoveryError(f"cannot run {argv[0]} ({exc}): install the PostgreSQL client tools") from exc
-        where = f" (in the compose {COMPOSE_SERVICE} container)" if self.launcher else ""
+        where = f" (in the compose {postgres.SERVICE.compose_name} container)" if self.launcher else ""
         return ToolRun(proc, errors, os.path.basename(argv[len(self.launcher)]) + where)
 
     def run(self, argv: list[str], *, stdin: Stream = None, stdout: Stream = None) -> None:
@@ -101,35 +99,20 @@ class ToolRun:
             raise RecoveryError(f"`{self.label}` exited {code}:\n{tail or '(no output)'}")
 
 
-def _credentials(database_url: str) -> tuple[dict[str, str], str]:
+def url_credentials(database_url: str) -> tuple[dict[str, str], str]:
     params = conninfo_to_dict(database_url)
     return {k: str(v) for k, v in params.items()}, str(params.get("password") or "")
 
 
 def local_client(database_url: str, tool_dir: str) -> PgClient:
     """Client tools run from ``tool_dir`` on this host; the password goes in PGPASSWORD."""
-    params, password = _credentials(database_url)
+    params, password = url_credentials(database_url)
     connection = (
         f"--host={params.get('host', 'localhost')}",
         f"--port={params.get('port', postgres.PORT)}",
         f"--username={params.get('user', 'postgres')}",
     )
     return PgClient((), tool_dir, connection, {"PGPASSWORD": password} if password else {})
-
-
-def compose_client(state: Mapping[str, Any], database_url: str, project_dir: Path) -> PgClient:
-    """The tools inside the compose project's postgres container; `-e PGPASSWORD` passes the value through
-    from this process's environment, so it appears on no command line."""
-    cli = ComposeCLI(
-        executable=tuple(state["executable"]),
-        project_name=state["project_name"],
-        files=tuple(state["files"]),
-        profiles=tuple(state.get("profiles", ())),
-    )
-    params, password = _credentials(database_url)
-    launcher = (*cli.base(), "exec", "-T", "-e", "PGPASSWORD", COMPOSE_SERVICE)
-    env = {**state.get("ports", {}), "PGPASSWORD": password}
-    return PgClient(launcher, None, (f"--username={params.get('user', 'postgres')}",), env, str(project_dir))
 
 
 def client_major(version_output: str) -> int | None:
@@ -168,13 +151,3 @@ def tool_major(path: Path) -> int | None:
         return None
     out = subprocess.run([str(path), "--version"], capture_output=True, text=True, check=False)
     return client_major(out.stdout)
-
-
-def pg_client(handle: StackHandle, project_dir: Path, server_major: int) -> PgClient:
-    """The client matching this stack's provider and server version."""
-    url = handle.endpoints.database_url
-    if handle.provider == "native":
-        return local_client(url, handle.state["services"]["postgres"]["bin_dir"])
-    if handle.provider == "compose":
-        return compose_client(handle.state, url, project_dir)
-    return local_client(url, local_tool_dir(server_major))
