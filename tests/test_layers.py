@@ -23,7 +23,7 @@ LOW_LEVEL: dict[str, set[str]] = {
     "harness.pythonenv": {"harness", "harness.toolcache"},
     "harness.readiness": {"harness.ports"},
     "harness.commands": {"harness", "harness.pythonenv", "harness.toolcache"},
-    "harness.process": {"harness.errors", "harness.ports", "harness.readiness"},
+    "harness.process": {"harness.commands", "harness.errors", "harness.ports", "harness.readiness"},
 }
 
 

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from harness.commands import tail
 from harness.compose_cli import engine_missing_message
 from harness.endpoints import Endpoints, ServiceInfo
 from harness.options import flag_option
@@ -187,8 +188,7 @@ class TestcontainersProvider(Provider):
         lines = [f"testcontainers: {failed.image} did not become ready: {exc}"]
         try:
             stdout, stderr = failed.get_logs()
-            tail = (stdout + stderr).decode(errors="replace").splitlines()[-LOG_TAIL:]
-            lines += [f"    {line}" for line in tail]
+            lines += [f"    {line}" for line in tail((stdout + stderr).decode(errors="replace"), LOG_TAIL).splitlines()]
         except Exception:  # the container may not exist at all
             lines.append("    (no log output)")
         return "\n".join(lines)

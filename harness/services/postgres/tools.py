@@ -20,6 +20,7 @@ from typing import IO
 
 from psycopg.conninfo import conninfo_to_dict
 
+from harness import commands
 from harness.errors import ProviderError, RecoveryError
 from harness.services import postgres
 
@@ -93,7 +94,7 @@ class ToolRun:
         """Wait for the tool; raise a RecoveryError with its stderr's tail if it failed."""
         code = self.proc.wait()
         self.errors.seek(0)
-        tail = "\n".join(self.errors.read().decode(errors="replace").strip().splitlines()[-_STDERR_TAIL:])
+        tail = commands.tail(self.errors.read().decode(errors="replace"), _STDERR_TAIL)
         self.errors.close()
         if code != 0:
             raise RecoveryError(f"`{self.label}` exited {code}:\n{tail or '(no output)'}")
