@@ -169,7 +169,7 @@ def cmd_status(args: argparse.Namespace, project: Project) -> int:
         "provider": running.handle.provider,
         "run_dir": str(running.handle.run_dir),
         "endpoints": running.handle.endpoints.to_dict(),
-        "deployment": {k: v for k, v in running.deployment.items() if k != "steps"},
+        "deployment": {k: v for k, v in running.deployment.to_dict().items() if k != "steps"},
     }
     print(json.dumps(data, indent=2))
     return 0

@@ -116,7 +116,7 @@ def pytest_configure(config: pytest.Config) -> None:
             running = stack.load(project)
             session.report.provider = running.handle.provider
             session.report.set_endpoints(running.handle.endpoints)
-        session.report.steps = running.deployment.get("steps", [])
+        session.report.steps = running.deployment.steps or []
     except (ProviderError, stack.StackError) as exc:
         session.setup_error = str(exc)
         error(str(exc))
@@ -174,7 +174,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     report.seconds = time.perf_counter() - session.started
     try:
         running = stack.load(session.project)
-        report.steps = running.deployment.get("steps", report.steps)
+        report.steps = running.deployment.steps if running.deployment.steps is not None else report.steps
     except stack.StackError:
         pass
     if session.setup_error:

@@ -8,7 +8,7 @@ from typing import Any
 
 from harness import sidecars
 from harness.console import Progress, silent
-from harness.deploy.context import Context, StepResult
+from harness.deploy.context import Context, Deployment, StepResult
 from harness.deploy.sequence import run_sequence
 from harness.process import ProcessRecord, stop_record
 from harness.project import Project
@@ -28,7 +28,10 @@ class Running:
 
     project: Project
     handle: StackHandle
-    deployment: dict[str, Any] = field(default_factory=dict)
+    deployment: Deployment = field(default_factory=Deployment)
+
+    def __post_init__(self) -> None:
+        self.deployment = Deployment.from_dict(self.deployment)
 
     @property
     def state(self) -> StackState:
@@ -101,10 +104,11 @@ def deploy(running: Running, progress: Progress = silent) -> list[StepResult]:
         results = run_sequence(ctx)
     finally:
         running.save()
-    running.deployment["steps"] = [r.to_dict() for r in results]
-    if "backend_url" in running.deployment and "frontend_url" in running.deployment:
+    deployment = running.deployment
+    deployment.steps = [r.to_dict() for r in results]
+    if deployment.backend_url and deployment.frontend_url:
         running.handle.endpoints = running.handle.endpoints.with_deployment(
-            backend_url=running.deployment["backend_url"], frontend_url=running.deployment["frontend_url"]
+            backend_url=deployment.backend_url, frontend_url=deployment.frontend_url
         )
     running.save()
     return results
@@ -113,10 +117,10 @@ def deploy(running: Running, progress: Progress = silent) -> list[StepResult]:
 def stop_deployment(running: Running) -> list[str]:
     """Stop the deployed processes (backend, frontend); returns the names that were running."""
     stopped = []
-    for name, data in running.deployment.get("processes", {}).items():
+    for name, data in (running.deployment.processes or {}).items():
         if stop_record(ProcessRecord.from_dict(data)):
             stopped.append(name)
-    running.deployment["processes"] = {}
+    running.deployment.processes = {}
     return stopped
 
 

@@ -84,5 +84,5 @@ def run(ctx: Context) -> str:
     problems = _backend_answers(urls)
     if problems:
         raise StepFailed("; ".join(problems))
-    ctx.deployment["callbacks"] = urls
+    ctx.deployment.callbacks = urls
     return "; ".join(details) + f"; both under KERNIA_BASE_URL {auth_base} and answered by the backend"

@@ -46,7 +46,7 @@ def _check_served(frontend_url: str, auth_base_url: str, backend_url: str) -> li
 
 def run(ctx: Context) -> str:
     """Step 5: start the frontend on the port step 3 chose, then check its page, config and CORS."""
-    port = ctx.deployment["frontend_port"]
+    port = ctx.deployment["frontend_port"]  # KeyError when step 3 did not run: the step order is wrong
     url = ctx.deployment["frontend_url"]
     auth_base = ctx.deployment["auth_base_url"]
     argv = [ctx.python, "-m", "uvicorn", "app:app", "--app-dir", str(ctx.project.root / "frontend")]
@@ -63,7 +63,7 @@ def run(ctx: Context) -> str:
         record = process.start(timeout=30)
     except ServiceStartError as exc:
         raise StepFailed(str(exc)) from exc
-    ctx.deployment["processes"] = {**ctx.deployment.get("processes", {}), "frontend": record.to_dict()}
+    ctx.deployment.processes = {**(ctx.deployment.processes or {}), "frontend": record.to_dict()}
     problems = _check_served(url, auth_base, ctx.deployment["backend_url"])
     if problems:
         raise StepFailed("; ".join(problems))

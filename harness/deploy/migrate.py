@@ -21,5 +21,5 @@ def run(ctx: Context) -> str:
     if not result.ok:
         raise StepFailed(f"migrations did not apply: {result.describe_failure()}")
     current = result.tail(1)
-    ctx.deployment["migration_head"] = current.split()[0] if current else "unknown"
+    ctx.deployment.migration_head = current.split()[0] if current else "unknown"
     return f"upgrade head applied, no drift; current revision {current}"

@@ -44,7 +44,7 @@ def run(ctx: Context) -> str:
     slug = ctx.project.slug
     role, database = app_role(slug), slug
     store = ctx.vault
-    ctx.deployment.update(vault_path=store.path, database=database, role=role)
+    ctx.deployment.vault_path, ctx.deployment.database, ctx.deployment.role = store.path, database, role
     try:
         kv_detail = store.ensure_kv2()
         existing = store.read() if store.exists() else {}
