@@ -14,6 +14,7 @@ import httpx
 from harness.app import run_manage
 from harness.client import SESSION_COOKIE, Account, AuthClient, links_in
 from harness.deploy.context import Context
+from harness.services.dns.fake import control_url, publish_txt
 from harness.services.mail.client import MailpitClient
 from harness.services.oidc import control
 
@@ -97,6 +98,7 @@ def register_sso_provider(admin: AuthClient, ctx: Context, domain: str) -> str:
     )
     provider_id = str(expect(response, "admin SSO provider registration")["provider"]["id"])
     token = expect(admin.post("/sso/register-domain", {"ssoProviderId": provider_id, "domain": domain}), "domain")
+    publish_txt(control_url(ctx.endpoints), f"_better-auth-token.{domain}", token["token"])  # the owner's proof
     expect(admin.post("/sso/verify-domain", {"domain": domain, "token": token["token"]}), "domain verification")
     redirect = f"{admin.auth_base_url}/sso/oidc/callback/{provider_id}"
     control.register_client(issuer, [redirect]).raise_for_status()

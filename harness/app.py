@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from harness.commands import run_command
 from harness.deploy.context import Context, StepFailed
@@ -29,7 +30,7 @@ def backend_env(ctx: Context, *, port: int, database_url: str, vault_token: str)
         "KERNIA_BASE_URL": auth_base,
         "FRONTEND_URL": ctx.deployment["frontend_url"],
         "TRUSTED_PROXIES": "",
-        "SMTP_LOCALHOST": endpoints.smtp_host,
+        "SMTP_HOST": endpoints.smtp_host,
         "SMTP_PORT": str(endpoints.smtp_port),
         "SMTP_FROM": f"{ctx.project.slug} <no-reply@example.com>",
         "STRIPE_API_BASE": endpoints.stripe_api_base,
@@ -42,6 +43,10 @@ def backend_env(ctx: Context, *, port: int, database_url: str, vault_token: str)
         "VAULT_SECRET_PATH": ctx.vault.path,
         # Rehearsal setting: refresh sessions older than one second so "refresh moves the expiry" is observable.
         "SESSION_UPDATE_AGE": "1",
+        # SSO: the test IdP is the only issuer the backend may fetch from (F17); domain proofs are looked up at
+        # the stack's DNS stand-in (F09; endpoints.dns_url serves DNS on UDP at the same host:port).
+        "SSO_ALLOWED_ISSUERS": endpoints.oidc_issuer,
+        "SSO_DNS_RESOLVER": urlsplit(endpoints.dns_url).netloc,
         "LOG_LEVEL": "INFO",
     }
     return env

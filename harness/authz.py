@@ -55,6 +55,7 @@ class RoutePolicy:
     method: str
     path: str
     access: str
+    limit: Mapping[str, object] | None = None  # {"per_client": [max, seconds], "per_target": ..., "target": ...}
 
 
 @dataclass(frozen=True)
@@ -79,7 +80,7 @@ class Cell:
 def served_routes(backend_url: str, ops_token: str) -> list[RoutePolicy]:
     response = httpx.get(f"{backend_url}/internal/routes", headers={"Authorization": f"Bearer {ops_token}"}, timeout=10)
     response.raise_for_status()
-    return [RoutePolicy(r["method"], r["path"], r["access"]) for r in response.json()["routes"]]
+    return [RoutePolicy(r["method"], r["path"], r["access"], r.get("limit")) for r in response.json()["routes"]]
 
 
 def concrete_path(template: str) -> str:

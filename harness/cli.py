@@ -92,6 +92,8 @@ def pytest_args(project: Project, args: argparse.Namespace, *, provider: str | N
         argv += ["--harness-report", str(Path(args.report).resolve())]
     if getattr(args, "keep", False):
         argv.append("--harness-keep")
+    if getattr(args, "require_browser", False):
+        argv.append("--harness-require-browser")
     for pair in getattr(args, "option", []):
         argv += ["--harness-option", pair]
     if args.workers:
@@ -213,6 +215,12 @@ def build_parser() -> argparse.ArgumentParser:
             sub.add_argument("--option", action="append", default=[], metavar="KEY=VALUE", help="provider option")
         sub.add_argument("--report", help="write the JSON report to this file")
         sub.add_argument("--junitxml", help="write JUnit XML to this file")
+        sub.add_argument(
+            "--require-browser",
+            action="store_true",
+            help="fail the browser checks when no Chromium is found (default: report them not run; CI: set this "
+            "or HARNESS_REQUIRE_BROWSER=1)",
+        )
         sub.add_argument("-n", "--workers", type=int, default=0, help="pytest-xdist workers (0: run in-process)")
         sub.add_argument("pytest_args", nargs="*", help="extra pytest arguments (after --)")
         sub.set_defaults(func=func)

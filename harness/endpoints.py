@@ -47,6 +47,7 @@ class Endpoints:
     oidc_issuer: str
     backend_url: str | None = None
     frontend_url: str | None = None
+    dns_url: str = ""  # the DNS stand-in's control API; it answers DNS over UDP at the same host:port
     services: tuple[ServiceInfo, ...] = field(default_factory=tuple)
 
     def with_deployment(self, *, backend_url: str, frontend_url: str) -> Endpoints:

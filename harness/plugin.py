@@ -16,10 +16,11 @@ from pathlib import Path
 import pytest
 
 from harness import options, stack
+from harness.browser import NOT_RUN_PREFIX, require_browser_default
 from harness.console import console, error, info, progress
 from harness.project import Project
 from harness.providers.base import ProviderError
-from harness.report import CheckResult, Report
+from harness.report import Outcome, Report
 
 STEP_TEST_PREFIX = "test_deployment_step"
 
@@ -49,6 +50,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--harness-target",
         metavar="URL",
         help="check this backend (same stack, e.g. a canary) instead of the deployed one",
+    )
+    group.addoption(
+        "--harness-require-browser",
+        action="store_true",
+        default=require_browser_default(),
+        help="fail the browser checks when no Chromium is found instead of reporting them not run "
+        "(default from HARNESS_REQUIRE_BROWSER=1; use it in CI)",
     )
     group.addoption(
         "--harness-option",
@@ -89,6 +97,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "rotation: secret rotation drill")
     config.addinivalue_line("markers", "monitoring: the monitoring signals a production deployment alerts on")
     config.addinivalue_line("markers", "authorization: the route x caller matrix against the declared policies")
+    config.addinivalue_line("markers", "browser: a flow driven in headless Chromium against the deployed frontend")
     if not _active(config) or _is_worker(config):
         return
     project = Project.load(Path(config.getoption("--harness-project")))
@@ -158,11 +167,18 @@ class CheckRecorder:
         else:
             return
         detail = "" if report.passed else failure_message(report)
+        if report.skipped and isinstance(report.longrepr, tuple):
+            detail = str(report.longrepr[2]).removeprefix("Skipped: ")
+        if report.skipped and detail.startswith(NOT_RUN_PREFIX):
+            status = "not run"  # e.g. no browser on this machine: said loudly, never counted as passed
+            self.report.warn(detail)
         name = check_name(report.nodeid)
-        self.report.checks.append(CheckResult(name, status, round(report.duration, 3), detail))
+        self.report.checks.append(Outcome(name, status, round(report.duration, 3), detail))
         for key, value in report.user_properties:
             if key == "authorization":
                 self.report.authorization.extend(value)
+            elif key == "evidence":
+                self.report.add_evidence(value)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

@@ -44,13 +44,23 @@ class Report:
     checks: list[CheckResult] = field(default_factory=list)
     stack_seconds: float = 0.0
     authorization: list[dict[str, Any]] = field(default_factory=list)  # route x caller rows (harness/authz.py)
+    evidence: list[dict[str, str]] = field(default_factory=list)  # browser screenshots and logs (harness/browser.py)
+    warnings: list[str] = field(default_factory=list)  # e.g. checks not run for want of a browser
 
     @property
     def status(self) -> str:
-        statuses = [s["status"] for s in self.steps] + [c.status for c in self.checks]
+        # A check "not run" (no browser here) does not fail the run, but the report says so loudly (warnings).
+        statuses = [s["status"] for s in self.steps] + [c.status for c in self.checks if c.status != "not run"]
         if not statuses:
             return "failed"
         return "passed" if all(s in ("passed", "skipped") for s in statuses) else "failed"
+
+    def warn(self, message: str) -> None:
+        if message not in self.warnings:
+            self.warnings.append(message)
+
+    def add_evidence(self, files: list[dict[str, str]]) -> None:
+        self.evidence.extend(files)
 
     def set_endpoints(self, endpoints: Endpoints) -> None:
         self.services = [{**asdict(s), "summary": s.describe()} for s in endpoints.services]
@@ -67,11 +77,16 @@ class Report:
             "steps": self.steps,
             "checks": [asdict(c) for c in self.checks],
             "authorization": self.authorization,
+            "evidence": self.evidence,
+            "warnings": self.warnings,
         }
 
     def write(self, path: Path) -> None:
+        """The JSON report; evidence files under its directory are listed relative to it."""
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(self.to_dict(), indent=2) + "\n")
+        data = self.to_dict()
+        data["evidence"] = [{**item, "path": _relative(item["path"], path.parent)} for item in self.evidence]
+        path.write_text(json.dumps(data, indent=2) + "\n")
 
     def render(self, console: Console) -> None:
         services = Table(title="Services", show_edge=False)
@@ -93,11 +108,27 @@ class Report:
         console.print(results)
         if self.authorization:
             self._render_authorization(console)
+        if self.evidence:
+            self._render_evidence(console)
+        for warning in self.warnings:
+            count = sum(1 for c in self.checks if c.detail == warning)
+            console.print(f"[bold red]WARNING: {count} check(s) {escape(warning)}[/]")
         style = "green" if self.status == "passed" else "red"
+        not_run = sum(1 for c in self.checks if c.status == "not run")
         console.print(
             f"[{style}]rehearsal {self.status}[/] in {self.seconds:.1f} s "
             f"(stack ready in {self.stack_seconds:.1f} s) on provider {self.provider}"
+            + (f" [bold red]with {not_run} check(s) NOT RUN[/]" if not_run else "")
         )
+
+    def _render_evidence(self, console: Console) -> None:
+        """Where the browser screenshots are, and every file a failing browser step left."""
+        shots = [e for e in self.evidence if e["kind"] == "screenshot"]
+        folders = sorted({str(Path(e["path"]).parent.parent) for e in self.evidence})
+        console.print(f"browser evidence: {len(shots)} screenshots under {escape(', '.join(folders))}")
+        for item in self.evidence:
+            if item["kind"] != "screenshot" or "-FAILED" in item["path"]:
+                console.print(f"  [red]{escape(item['check'])}[/] {escape(item['step'])}: {escape(item['path'])}")
 
     def _render_authorization(self, console: Console) -> None:
         """Per caller: how many routes admitted and refused it, and how many answers differ from the policy."""
@@ -114,3 +145,10 @@ class Report:
         console.print(table)
         routes = {(row["method"], row["route"]) for row in self.authorization}
         console.print(f"{len(routes)} routes x {len(callers)} callers = {len(self.authorization)} answers checked")
+
+
+def _relative(path: str, base: Path) -> str:
+    try:
+        return str(Path(path).resolve().relative_to(base.resolve()))
+    except ValueError:
+        return path

@@ -1,6 +1,7 @@
 """Services the harness runs beside a container stack, because the stack has no equivalent it can rehearse with.
 
 - The OIDC identity provider: the compose stack has none; every provider's SSO checks use the harness's test IdP.
+- The DNS stand-in: SSO domains are proven by a TXT record the backend looks up at SSO_DNS_RESOLVER.
 - Stripe: stripe-mock is stateless (every customer gets the same fixture id, nothing is stored), so billing state
   cannot be rehearsed against it; the harness's stateful stand-in serves the backend instead, unless the provider
   option ``stripe=stack`` keeps the stack's stripe-mock.

@@ -13,7 +13,7 @@ from harness import sidecars, stack
 from harness.project import Project
 from harness.providers.base import StackHandle
 from harness.providers.external import ENV_VARS
-from harness.services import oidc, stripe
+from harness.services import dns, oidc, stripe
 from tests.helpers.records import ENDPOINTS, write_answers
 
 
@@ -24,11 +24,12 @@ def handle(provider: str, **fields: str) -> StackHandle:
 @pytest.mark.parametrize(
     ("provider", "fields", "options", "expected"),
     [
-        ("native", {}, {}, []),
-        ("external", {"oidc_issuer": ""}, {}, [oidc.SERVICE]),
-        ("compose", {"oidc_issuer": ""}, {}, [oidc.SERVICE, stripe.SERVICE]),
-        ("compose", {"oidc_issuer": ""}, {"stripe": "stack"}, [oidc.SERVICE]),
-        ("testcontainers", {}, {}, [stripe.SERVICE]),
+        ("native", {"dns_url": "http://127.0.0.1:1"}, {}, []),
+        ("native", {}, {}, [dns.SERVICE]),  # no stack serves DNS: the stand-in for SSO domain proofs runs beside it
+        ("external", {"oidc_issuer": ""}, {}, [oidc.SERVICE, dns.SERVICE]),
+        ("compose", {"oidc_issuer": ""}, {}, [oidc.SERVICE, dns.SERVICE, stripe.SERVICE]),
+        ("compose", {"oidc_issuer": ""}, {"stripe": "stack"}, [oidc.SERVICE, dns.SERVICE]),
+        ("testcontainers", {}, {}, [dns.SERVICE, stripe.SERVICE]),
     ],
 )
 def test_which_sidecars_a_stack_needs(provider: str, fields: dict, options: dict, expected: list) -> None:

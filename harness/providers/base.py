@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 from harness.console import Progress, silent
 from harness.endpoints import Endpoints
 from harness.errors import ProviderError
-from harness.services import Service, oidc, stripe
+from harness.services import Service, dns, oidc, stripe
 from harness.services.postgres.tools import PgClient, local_client, local_tool_dir
 
 __all__ = ["Progress", "Provider", "ProviderError", "StackHandle", "silent"]
@@ -68,8 +68,10 @@ class Provider(ABC):
     @classmethod
     def sidecars(cls, handle: StackHandle, options: Mapping[str, Any]) -> list[Service]:
         """Catalog services the harness must run beside this provider's stack: its test IdP when the stack names no
-        OIDC issuer. Container providers add the stateful Stripe stand-in (see ``stripe_stand_in``)."""
-        return [oidc.SERVICE] if not handle.endpoints.oidc_issuer else []
+        OIDC issuer, the DNS stand-in for SSO domain proofs when it serves no DNS. Container providers add the
+        stateful Stripe stand-in (see ``stripe_stand_in``)."""
+        needed = [oidc.SERVICE] if not handle.endpoints.oidc_issuer else []
+        return [*needed, *([dns.SERVICE] if not handle.endpoints.dns_url else [])]
 
     @classmethod
     def postgres_client(cls, handle: StackHandle, project_dir: Path, server_major: int) -> PgClient:

@@ -19,7 +19,7 @@ import psutil
 import psycopg
 import pytest
 
-from harness import stack
+from harness import browser, stack
 from harness.app import start_backend
 from harness.client import Account, AuthClient, unique_email
 from harness.deploy.context import StepFailed
@@ -75,6 +75,12 @@ def test_up_deploy_smoke_down(deployed_project: Path, tmp_path: Path) -> None:
     ):
         assert expected in names, f"{expected} missing from the report"
     assert all(c["status"] == "passed" for c in report["checks"]), report["checks"]
+    browser_checks = {name for name in names if name.startswith("test_browser_")}
+    assert len(browser_checks) >= 6, f"browser checks in the report: {sorted(browser_checks)}"
+    shots = [e for e in report["evidence"] if e["kind"] == "screenshot"]
+    assert {e["check"] for e in shots} == browser_checks, "a browser check left no screenshot"
+    for shot in shots:
+        assert (report_path.parent / shot["path"]).stat().st_size > 0, f"{shot['path']} is listed but empty"
     services = {s["name"]: s for s in report["services"]}
     assert {"postgres", "redis", "vault", "mail", "stripe", "aws", "oidc"} <= set(services)
     assert services["postgres"]["version"].startswith("18.")
@@ -88,6 +94,54 @@ def test_up_deploy_smoke_down(deployed_project: Path, tmp_path: Path) -> None:
         outputs[run_log.name] = run_log.read_text(errors="ignore")
     leaks = [(where, value[:6]) for where, text in outputs.items() for value in secrets if value in text]
     assert not leaks, f"secret values appear in {leaks}"
+
+
+def test_browser_checks_without_chromium_say_not_run_and_fail_when_required(
+    deployed_project: Path, tmp_path: Path
+) -> None:
+    """No browser on the machine: the browser checks are "not run" with the install command, in the terminal
+    and the report (never passed); with --require-browser (CI) they fail the run."""
+    no_browser = {"HARNESS_CHROMIUM": str(tmp_path / "no-chromium"), "HARNESS_REQUIRE_BROWSER": ""}
+    report_path = tmp_path / "report.json"
+    result = harness(deployed_project, "smoke", "--report", str(report_path), "--", "-k", "browser", env=no_browser)
+    assert result.returncode == 0, describe(result)
+    report = json.loads(report_path.read_text())
+    checks = [c for c in report["checks"] if c["name"].startswith("test_browser_")]
+    assert len(checks) >= 6 and {c["status"] for c in checks} == {"not run"}, checks
+    assert all(
+        "not run: no Chromium found" in c["detail"] and "apt-get install -y chromium" in c["detail"] for c in checks
+    )
+    assert report["warnings"] and "no Chromium found" in report["warnings"][0]
+    terminal = result.stdout + result.stderr
+    assert "NOT RUN" in terminal and "WARNING: " in terminal and "apt-get install -y chromium" in terminal
+
+    required = harness(deployed_project, "smoke", "--require-browser", "--", "-k", "browser", env=no_browser)
+    assert required.returncode != 0, describe(required)
+    assert "browser required" in required.stdout + required.stderr, describe(required)
+
+
+def test_a_failing_browser_check_fails_and_leaves_its_evidence(deployed_project: Path, tmp_path: Path) -> None:
+    """Negative control: a browser that cannot reach the deployment (every request sent to a dead proxy) fails the
+    check, and the failing step leaves its screenshot, console log, network requests and error beside the report."""
+    chromium = browser.find_chromium()
+    if chromium is None:
+        pytest.skip(browser.missing_browser_reason() or "no Chromium")
+    wrapper = tmp_path / "chromium-behind-a-dead-proxy"
+    dead_proxy = "--proxy-server=http://127.0.0.1:9 --proxy-bypass-list='<-loopback>'"
+    wrapper.write_text(f'#!/bin/sh\nexec {chromium} {dead_proxy} "$@"\n')
+    wrapper.chmod(0o755)
+    report_path = tmp_path / "report.json"
+    check = "test_browser_session_survives_a_reload"
+    args = ("smoke", "--report", str(report_path), "--", "-k", check)
+    result = harness(deployed_project, *args, env={"HARNESS_CHROMIUM": str(wrapper)})
+    assert result.returncode != 0, describe(result)
+    report = json.loads(report_path.read_text())
+    assert [c["status"] for c in report["checks"] if c["name"] == check] == ["failed"], report["checks"]
+    failed = [e for e in report["evidence"] if e["check"] == check and "FAILED" in e["path"]]
+    assert {e["kind"] for e in failed} == {"screenshot", "console", "network", "error"}, report["evidence"]
+    for item in failed:
+        assert (report_path.parent / item["path"]).stat().st_size > 0, item
+    assert "FAILED" in result.stderr, describe(result)  # the terminal names the evidence files
 
 
 def intrusion_checks(project: Path) -> set[str]:

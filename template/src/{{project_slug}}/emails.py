@@ -1,7 +1,9 @@
 """Email templates and delivery for every Kernia flow that mails a user.
 
 Links are built from KERNIA_BASE_URL (the production auth base URL, mount path included) so verification,
-magic-link and reset links point at the real backend, never at localhost defaults.
+magic-link and reset links point at the real backend, never at localhost defaults. Each link carries a
+``callbackURL`` on the frontend (``email_links.landing_url``): the backend checks the token, then sends the
+person there with the result (``email_links.EmailLinkLanding``, ``password_reset.reset_redirect_target``).
 """
 
 from __future__ import annotations
@@ -10,8 +12,9 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from .email_links import landing_url
 from .mailer import Email, Mailer
 from .project import PROJECT_NAME
 from .telemetry import Telemetry
@@ -27,13 +30,22 @@ class EmailLinks:
     frontend_url: str
 
     def verification(self, token: str, callback_url: str | None = None) -> str:
-        query = {"token": token, "callbackURL": callback_url or self.frontend_url}
+        query = {"token": token, "callbackURL": landing_url(callback_url, self.frontend_url)}
         return f"{self.auth_base_url}/verify-email?{urlencode(query)}"
 
     def password_reset(self, token: str, callback_url: str | None = None) -> str:
         """Better Auth's link shape: the backend checks the token, then redirects to the frontend form."""
-        query = urlencode({"callbackURL": callback_url or self.frontend_url})
+        query = urlencode({"callbackURL": landing_url(callback_url, self.frontend_url)})
         return f"{self.auth_base_url}/reset-password/{token}?{query}"
+
+    def magic_link(self, url: str) -> str:
+        """Kernia's magic link with its ``callbackURL`` (``/`` by default) moved onto the frontend."""
+        parts = urlsplit(url)
+        query = dict(parse_qsl(parts.query))
+        for key in ("callbackURL", "newUserCallbackURL"):
+            if key in query or key == "callbackURL":
+                query[key] = landing_url(query.get(key), self.frontend_url)
+        return urlunsplit(parts._replace(query=urlencode(query)))
 
     def invitation(self, invitation_id: str) -> str:
         return f"{self.frontend_url}/?{urlencode({'invitation': invitation_id})}"
@@ -50,7 +62,8 @@ def password_reset_email(links: EmailLinks, to: str, token: str, callback_url: s
     return Email(to, f"Reset your {PROJECT_NAME} password", body)
 
 
-def magic_link_email(to: str, url: str) -> Email:
+def magic_link_email(links: EmailLinks, to: str, url: str) -> Email:
+    url = links.magic_link(url)
     return Email(to, f"Sign in to {PROJECT_NAME}", f"Sign in with this link:\n\n{url}\n")
 
 
@@ -94,7 +107,7 @@ class EmailDelivery:
         await self.deliver(password_reset_email(self.links, email, token, callback_url), "password_reset")
 
     async def send_magic_link(self, email: str, url: str, token: str) -> None:
-        await self.deliver(magic_link_email(email, url), "magic_link")
+        await self.deliver(magic_link_email(self.links, email, url), "magic_link")
 
     async def send_otp(self, email: str, otp: str, purpose: str) -> None:
         await self.deliver(otp_email(email, otp, purpose), "email_otp")

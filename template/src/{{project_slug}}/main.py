@@ -19,6 +19,7 @@ from .auth import build_auth
 from .client_ip import RequestContextMiddleware
 from .cors import FrontendCORS
 from .database import migration_head
+from .email_links import EmailLinkLanding
 from .emails import EmailDelivery, EmailLinks
 from .errors import unhandled_exception_handler
 from .health import check_database, check_migrations, check_redis, readiness
@@ -68,12 +69,16 @@ class Runtime:
         self.kernia = build_auth(settings, secrets, resources, deps)
         await self.kernia.context.ensure_initialized()
         self.migration_head = migration_head()
-        self.mount.app = build_auth_app(
-            self.kernia,
+        self.mount.app = EmailLinkLanding(
+            build_auth_app(
+                self.kernia,
+                mount_path=AUTH_PATH,
+                deps=deps,
+                stripe_events=StripeEventLog(resources.engine),
+                webhook_secret=secrets.stripe_webhook_secret.get_secret_value(),
+            ),
             mount_path=AUTH_PATH,
-            deps=deps,
-            stripe_events=StripeEventLog(resources.engine),
-            webhook_secret=secrets.stripe_webhook_secret.get_secret_value(),
+            frontend_url=settings.frontend_url,
         )
         log.info("%s started (auth base %s)", PROJECT_NAME, settings.kernia_base_url)
 
@@ -222,8 +227,10 @@ def _add_routes(app: FastAPI, runtime: Runtime, table: RouteTable) -> None:
 
     @app.get("/internal/routes")
     async def internal_routes() -> dict[str, Any]:
-        """Served routes and their access policies (operator token only): what the rehearsal proves."""
-        return {"routes": table.rows(AUTH_PATH, runtime.auth_routes(), _app_routes(app))}
+        """Served routes with their access policies and rate limits (operator token only): what the
+        rehearsal proves."""
+        rows = table.rows(AUTH_PATH, runtime.auth_routes(), _app_routes(app), security.route_limit)
+        return {"routes": rows}
 
     @app.get(AUTH_PATH + "/reset-password/{token}")
     async def reset_password_link(

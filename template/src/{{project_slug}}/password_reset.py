@@ -8,7 +8,6 @@ then POSTs ``<auth base>/reset-password``. Redirects go only to the configured f
 from __future__ import annotations
 
 import time
-from urllib.parse import urlencode
 
 from kernia.auth import Kernia
 from kernia.types.adapter import Where
@@ -16,6 +15,7 @@ from kernia.types.context import EndpointContext
 from kernia.types.hooks import AfterHook
 from kernia.types.plugin import KerniaPlugin
 
+from .email_links import landing_url
 from .emails import EmailDelivery
 from .plugin import body_dict, hooks_plugin
 
@@ -43,9 +43,7 @@ def password_reset_plugin(delivery: EmailDelivery) -> KerniaPlugin:
 
 def safe_callback(callback_url: str | None, frontend_url: str) -> str:
     """Only the frontend origin is a valid redirect target (no open redirect)."""
-    if callback_url and (callback_url == frontend_url or callback_url.startswith(frontend_url + "/")):
-        return callback_url
-    return frontend_url
+    return landing_url(callback_url, frontend_url)
 
 
 async def reset_redirect_target(
@@ -60,6 +58,6 @@ async def reset_redirect_target(
         and str(row["identifier"]).startswith(RESET_PREFIX)
         and int(row["expiresAt"]) >= int(time.time())
     )
-    query = {"token": token} if valid else {"error": "INVALID_TOKEN"}
-    separator = "&" if "?" in target else "?"
-    return f"{target}{separator}{urlencode(query)}"
+    if not valid:  # the frontend explains it and offers a new link
+        return landing_url(None, frontend_url, error="INVALID_TOKEN")
+    return landing_url(target, frontend_url, token=token)

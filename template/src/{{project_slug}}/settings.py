@@ -69,6 +69,16 @@ class Settings(BaseSettings):
     stripe_webhook_secret: SecretStr | None = None
     ops_token: SecretStr | None = None
 
+    sso_allowed_issuers: str = Field(
+        default="",
+        description="origins (scheme://host[:port], comma-separated) the backend may fetch OIDC discovery, "
+        "tokens and keys from; empty: public https hosts only",
+    )
+    sso_dns_resolver: str = Field(
+        default="",
+        description="host[:port] of the DNS server SSO domain proofs are looked up at; empty: none verify",
+    )
+
     @field_validator("database_url")
     @classmethod
     def _async_driver(cls, value: str) -> str:
@@ -112,6 +122,16 @@ class Settings(BaseSettings):
     @property
     def trusted_proxy_networks(self) -> tuple[IPNetwork, ...]:
         return tuple(ipaddress.ip_network(item, strict=False) for item in _split(self.trusted_proxies))
+
+    @field_validator("sso_allowed_issuers")
+    @classmethod
+    def _valid_origins(cls, value: str) -> str:
+        for item in _split(value):
+            if not item.startswith(("http://", "https://")) or "/" in item.split("://", 1)[1].rstrip("/"):
+                raise ValueError(
+                    f"SSO_ALLOWED_ISSUERS entry {item!r} must be an origin (https://idp.example)"
+                )
+        return value
 
     @property
     def backend_origin(self) -> str:

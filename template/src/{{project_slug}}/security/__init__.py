@@ -35,12 +35,15 @@ __all__ = ["SecurityDeps"]
 
 def kernia_plugins(deps: SecurityDeps) -> list[KerniaPlugin]:
     """Hook plugins that run before Kernia's own (their before-hooks veto, their after-hooks undo)."""
+    account_inputs, account_rules = accounts.plugins(deps)
     return [
+        account_inputs,  # normalised, single addresses and on-site callback URLs: no secret involved yet
+        abuse.limits_plugin(deps),  # per client and per target; a refused caller costs nothing further
         kernia_defects.plugin(),
-        sessions.plugin(deps),
-        accounts.plugin(deps),
+        account_rules,  # flow tokens, pre-hijack, reset eviction, deletion, equal timing
         tenancy.plugin(deps),
-        abuse.plugin(deps),
+        sessions.plugin(deps),
+        abuse.hashing_plugin(),  # argon2 for what passed, off the event loop
     ]
 
 
@@ -107,3 +110,8 @@ def gateway_layer(
 def cookie_layer(app: ASGIApp, *, secure: Callable[[], bool]) -> ASGIApp:
     """``__Host-`` session cookies whenever the backend is served over https."""
     return HostPrefixedCookies(app, secure=secure)
+
+
+def route_limit(method: str, path: str) -> dict[str, Any] | None:
+    """The rate limit of an auth route as /internal/routes reports it (a description, not a defence)."""
+    return abuse.describe(method, path)

@@ -178,8 +178,14 @@ LIMITS: tuple[RouteLimit, ...] = (
             ("POST /email-otp/verify", ()),
             ("POST /email-otp/verify-email", ()),
             ("POST /email-otp/reset-password", ()),
-            ("POST /sign-in/email-otp", (P.CREATES_ACCOUNT,)),
         )
+    ),
+    _route(
+        "POST /sign-in/email-otp",  # mails a sign-in code: a mail route, not a guess (the rehearsal found it)
+        P.SENDS_MAIL,
+        P.CREATES_ACCOUNT,
+        per_client=Window(3, MINUTE),
+        per_target=MAIL_PER_RECIPIENT,
     ),
     _route("GET /callback/:provider", P.CHECKS_SECRET, P.CREATES_ACCOUNT, per_client=Window(20, MINUTE)),
     _route("POST /callback/:provider", P.CHECKS_SECRET, P.CREATES_ACCOUNT, per_client=Window(20, MINUTE)),
@@ -235,6 +241,23 @@ LIMITS: tuple[RouteLimit, ...] = (
 
 def limit_for(method: str, path: str) -> RouteLimit | None:
     return next((limit for limit in LIMITS if limit.matches(method, path)), None)
+
+
+def _window(window: Window | None) -> list[int] | None:
+    return [window.max, window.seconds] if window else None
+
+
+def describe(method: str, path: str) -> dict[str, Any] | None:
+    """A route's limits for /internal/routes: windows as [max, seconds], the body field naming the target."""
+    limit = limit_for(method, path)
+    if limit is None or limit.per_client is None:
+        return None
+    return {
+        "per_client": _window(limit.per_client),
+        "per_target": _window(limit.per_target),
+        "target": limit.target if limit.per_target else None,
+        "purposes": sorted(limit.purposes),
+    }
 
 
 # --------------------------------------------------------------------------- counters
@@ -472,18 +495,36 @@ NEW_PASSWORD_ROUTES = (
 # --------------------------------------------------------------------------- plugin
 
 
-def plugin(deps: SecurityDeps) -> KerniaPlugin:
-    install_offloaded_hashing()
+def limits_plugin(deps: SecurityDeps) -> KerniaPlugin:
+    """The limiter: per client address and per target, before any hook that looks up a secret."""
     limiter = Limiter(Counters(deps.redis))
-    before: list[BeforeHook] = [
-        BeforeHook(match=_limited, handler=limiter.before),
-        BeforeHook(match="/sign-in/email", handler=prehash_sign_in),
-        BeforeHook(match="/change-password", handler=prehash_change_password),
-        *(BeforeHook(match=path, handler=prehash_new_password) for path in NEW_PASSWORD_ROUTES),
-    ]
     return hooks_plugin(
-        "project-abuse", before=before, after=(AfterHook(match=_limited, handler=limiter.after),)
+        "project-limits",
+        before=(BeforeHook(match=_limited, handler=limiter.before),),
+        after=(AfterHook(match=_limited, handler=limiter.after),),
     )
 
 
-__all__ = ["LIMITS", "Purpose", "RouteLimit", "Window", "limit_for", "plugin"]
+def hashing_plugin() -> KerniaPlugin:
+    """Argon2 for what passed every check, computed off the event loop (last, so refused calls cost none)."""
+    install_offloaded_hashing()
+    return hooks_plugin(
+        "project-hashing",
+        before=(
+            BeforeHook(match="/sign-in/email", handler=prehash_sign_in),
+            BeforeHook(match="/change-password", handler=prehash_change_password),
+            *(BeforeHook(match=path, handler=prehash_new_password) for path in NEW_PASSWORD_ROUTES),
+        ),
+    )
+
+
+__all__ = [
+    "LIMITS",
+    "Purpose",
+    "RouteLimit",
+    "Window",
+    "describe",
+    "hashing_plugin",
+    "limit_for",
+    "limits_plugin",
+]

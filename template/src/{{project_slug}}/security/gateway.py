@@ -26,6 +26,7 @@ from .policy import ADMITS, ORG_ACCESS_RANK, ORG_ROLE_RANK, Access, Route, Route
 log = logging.getLogger(__name__)
 
 FORM = "application/x-www-form-urlencoded"
+BODILESS = frozenset({"GET", "HEAD", "DELETE"})
 PEOPLE = frozenset({Access.USER, Access.ADMIN, *ORG_ACCESS_RANK})  # routes whose caller is a person
 
 
@@ -115,6 +116,9 @@ class PolicyGateway(HttpMiddleware):
             raise Refusal(
                 413, "BODY_TOO_LARGE", f"The body exceeds {exc.limit} bytes for this route."
             ) from None
+        if body and scope["method"] in BODILESS:
+            # Kernia ignores such a body, so nothing may decide on it (e.g. which organization is meant).
+            raise Refusal(400, "INVALID_REQUEST", f"A {scope['method']} request carries no body.")
         document, problem = _decode(body, headers, route)
         decoded = document
         caller = ANONYMOUS
@@ -180,9 +184,14 @@ def _is_form(headers: dict[str, str]) -> bool:
 
 
 def _organization_id(scope: Scope, document: Any) -> str | None:
+    """The organization the request names. Kernia reads it from the body or the query depending on the
+    route, so if both name one they must agree: else the gateway could check one and Kernia act on another."""
+    keys = ("organizationId", "organization_id")
+    named = set()
     if isinstance(document, dict):
-        value = document.get("organizationId", document.get("organization_id"))
-        if isinstance(value, str) and value:
-            return value
+        named |= {v for k in keys if isinstance(v := document.get(k), str) and v}
     query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
-    return (query.get("organizationId") or [None])[0]
+    named |= {v for k in keys for v in query.get(k, []) if v}
+    if len(named) > 1:
+        raise Refusal(400, "INVALID_REQUEST", "The request names more than one organizationId; send one.")
+    return next(iter(named), None)

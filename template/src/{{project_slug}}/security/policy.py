@@ -11,9 +11,10 @@ and use FastAPI's ``{param}`` templates.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 
 class Access(StrEnum):
@@ -247,13 +248,20 @@ class RouteTable:
         return missing + [f"{m} {p}" for m, p in app_served if (m, p) not in self.app]
 
     def rows(
-        self, auth_path: str, auth_served: Iterable[tuple[str, str]], app_served: Iterable[tuple[str, str]]
-    ) -> list[dict[str, str]]:
-        """Every served route with its policy ("UNLISTED" when it has none), absolute paths."""
-        rows = [_row(m, auth_path + p, self.auth.get((m, p))) for m, p in auth_served]
+        self,
+        auth_path: str,
+        auth_served: Iterable[tuple[str, str]],
+        app_served: Iterable[tuple[str, str]],
+        limits: Callable[[str, str], Mapping[str, Any] | None] = lambda method, path: None,
+    ) -> list[dict[str, Any]]:
+        """Every served route with its policy ("UNLISTED" when it has none) and, under the auth mount, its
+        rate limit; absolute paths."""
+        rows = [
+            {**_row(m, auth_path + p, self.auth.get((m, p))), "limit": limits(m, p)} for m, p in auth_served
+        ]
         rows += [_row(m, p, self.app.get((m, p))) for m, p in app_served]
         return sorted(rows, key=lambda row: (row["path"], row["method"]))
 
 
-def _row(method: str, path: str, route: Route | None) -> dict[str, str]:
+def _row(method: str, path: str, route: Route | None) -> dict[str, Any]:
     return {"method": method, "path": path, "access": route.access.name if route else "UNLISTED"}

@@ -1,0 +1,70 @@
+"""The deployed frontend: its server sends the page's own files only, and every email link lands on it."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from harness.client import Account, AuthClient, links_in, unique_email
+from harness.mailpit import MailpitClient
+
+from .flows import ClientFactory, verification_link
+
+NOT_SERVED = ("/app.py", "/.env", "/__pycache__/", "/../pyproject.toml", "/frontend/app.py", "/index.html.bak")
+
+
+@pytest.mark.parametrize("path", NOT_SERVED)
+def test_frontend_serves_only_its_page_files(frontend_url: str, path: str) -> None:
+    response = httpx.get(f"{frontend_url}{path}", timeout=10)
+    assert response.status_code == 404, f"GET {path} from the frontend answered {response.status_code}"
+    assert "import " not in response.text and "AUTH_BASE_URL" not in response.text, f"GET {path} leaks source"
+
+
+def test_frontend_page_is_served_with_a_content_security_policy(frontend_url: str, auth_base_url: str) -> None:
+    page = httpx.get(f"{frontend_url}/", timeout=10)
+    assert page.status_code == 200 and "<form" in page.text
+    policy = page.headers.get("content-security-policy", "")
+    backend_origin = "/".join(auth_base_url.split("/", 3)[:3])
+    assert "default-src 'self'" in policy and backend_origin in policy, f"content-security-policy: {policy!r}"
+
+
+def _landing(client: AuthClient, link: str) -> str:
+    response = client.http.get(link, follow_redirects=False)
+    assert response.status_code == 302, f"{link} answered {response.status_code}, not a redirect: {response.text[:200]}"
+    return response.headers["location"]
+
+
+def _on_frontend(location: str, frontend_url: str) -> bool:
+    return location == frontend_url or location.startswith((f"{frontend_url}/", f"{frontend_url}?"))
+
+
+def test_every_email_link_lands_on_the_frontend_whatever_callback_was_asked(
+    new_client: ClientFactory, mail: MailpitClient, frontend_url: str
+) -> None:
+    """Verification, magic-link and reset links redirect to the frontend with the result, also when the request
+    asked for a callback on another origin, and also for a used token (never to an API answer)."""
+    evil = "https://evil.example/steal"
+    client = new_client()
+    account = Account(unique_email("landing"))
+    assert client.sign_up(account).status_code == 200
+    sent = client.post("/send-verification-email", {"email": account.email, "callback_url": evil})
+    assert sent.status_code == 200, sent.text
+    verify = verification_link(mail, account.email)
+    landings = {"verification": _landing(client, verify), "used verification": _landing(client, verify)}
+    assert client.post("/sign-in/magic-link", {"email": account.email, "callbackURL": evil}).status_code == 200
+    magic = [link for link in links_in(mail.wait_for(to=account.email, subject="sign in").text) if "magic-link" in link]
+    assert magic, "the magic-link email has no link"
+    landings["magic link"] = _landing(client, magic[0])
+    landings["used magic link"] = _landing(client, magic[0])
+    assert client.post("/forget-password", {"email": account.email, "redirectTo": evil}).status_code == 200
+    reset = [
+        link for link in links_in(mail.wait_for(to=account.email, subject="reset").text) if "reset-password" in link
+    ]
+    assert reset, "the reset email has no link"
+    landings["reset"] = _landing(client, reset[0])
+    landings["unknown reset token"] = _landing(client, reset[0].replace("/reset-password/", "/reset-password/x"))
+    away = {what: location for what, location in landings.items() if not _on_frontend(location, frontend_url)}
+    assert not away, f"email links that do not land on the frontend {frontend_url}: {away}"
+    assert "verified=1" in landings["verification"] and "token=" in landings["reset"], landings
+    for what in ("used verification", "used magic link", "unknown reset token"):
+        assert "error=" in landings[what], f"a {what} lands without saying what went wrong: {landings[what]}"
