@@ -38,6 +38,15 @@ def _on_frontend(location: str, frontend_url: str) -> bool:
     return location == frontend_url or location.startswith((f"{frontend_url}/", f"{frontend_url}?"))
 
 
+def _ask_for_a_link(client: AuthClient, route: str, body: dict[str, str], callback_field: str, evil: str) -> None:
+    """Request an email with a callback on another origin: the backend either refuses that callback up front
+    (then the plain request must work) or accepts the request, whose link must still land on the frontend."""
+    asked = client.post(route, {**body, callback_field: evil})
+    if asked.status_code == 400 and "callback" in asked.text.lower():
+        asked = client.post(route, body)
+    assert asked.status_code == 200, f"{route} answered {asked.status_code}: {asked.text[:200]}"
+
+
 def test_every_email_link_lands_on_the_frontend_whatever_callback_was_asked(
     new_client: ClientFactory, mail: MailpitClient, frontend_url: str
 ) -> None:
@@ -47,16 +56,15 @@ def test_every_email_link_lands_on_the_frontend_whatever_callback_was_asked(
     client = new_client()
     account = Account(unique_email("landing"))
     assert client.sign_up(account).status_code == 200
-    sent = client.post("/send-verification-email", {"email": account.email, "callback_url": evil})
-    assert sent.status_code == 200, sent.text
+    _ask_for_a_link(client, "/send-verification-email", {"email": account.email}, "callback_url", evil)
     verify = verification_link(mail, account.email)
     landings = {"verification": _landing(client, verify), "used verification": _landing(client, verify)}
-    assert client.post("/sign-in/magic-link", {"email": account.email, "callbackURL": evil}).status_code == 200
+    _ask_for_a_link(client, "/sign-in/magic-link", {"email": account.email}, "callbackURL", evil)
     magic = [link for link in links_in(mail.wait_for(to=account.email, subject="sign in").text) if "magic-link" in link]
     assert magic, "the magic-link email has no link"
     landings["magic link"] = _landing(client, magic[0])
     landings["used magic link"] = _landing(client, magic[0])
-    assert client.post("/forget-password", {"email": account.email, "redirectTo": evil}).status_code == 200
+    _ask_for_a_link(client, "/forget-password", {"email": account.email}, "redirectTo", evil)
     reset = [
         link for link in links_in(mail.wait_for(to=account.email, subject="reset").text) if "reset-password" in link
     ]
