@@ -23,12 +23,11 @@ from typing import TypeVar
 
 import psutil
 
+from harness.project import app_role
 from harness.recovery import create_backup, restore_backup, upload, verify_database
 from harness.recovery.database import admin_connection, create_database
-from harness.recovery.pgtools import pg_client
-from harness.recovery.restore import app_role
 from harness.stack import Running
-from tests.recovery.drill import drill_stack
+from tests.helpers.drill_stack import drill_stack
 
 T = TypeVar("T")
 MIB = 1024 * 1024
@@ -86,11 +85,11 @@ def timed(fn: Callable[[], T]) -> tuple[T, float]:
 
 def plain_pg_restore(running: Running, dump: Path, database: str) -> float:
     """The baseline: the same pg_restore into a new database, with no checks before or after."""
-    role = app_role(running)
+    role = app_role(running.project.slug)
     with admin_connection(running.handle.endpoints.database_url) as admin:
         create_database(admin, database, role)
         major = admin.info.server_version // 10000
-    client = pg_client(running.handle, running.project.root, major)
+    client = running.database().client(major)
     argv = client.restore_argv(database, role=role)
     with dump.open("rb") as stream:
         _, seconds = timed(lambda: client.run(argv, stdin=stream))
@@ -101,16 +100,18 @@ def measure(users: int, workdir: Path) -> Figures:
     started = time.perf_counter()
     with drill_stack(workdir / f"project-{users}", users) as running:
         seed_s = time.perf_counter() - started
-        backup = create_backup(running, workdir / f"backups-{users}")
+        backup = create_backup(running.database(), running.project.slug, workdir / f"backups-{users}")
         uploaded = upload(backup, running.handle.endpoints)
         pg_restore_s = plain_pg_restore(running, backup.dump_path, "plain_restore")
-        restored = restore_backup(running, backup.dump_path, "drill_restored")
+        restored = restore_backup(
+            running.database(), backup.dump_path, "drill_restored", owner=app_role(running.project.slug)
+        )
         with peak_rss() as rss:
-            verification = verify_database(running, backup.manifest, "drill_restored")
+            verification = verify_database(running.handle.endpoints.database_url, backup.manifest, "drill_restored")
         # As on a server whose hash functions differ: every table by its streamed, ordered SHA-256.
         foreign = replace(backup.manifest, digest=replace(backup.manifest.digest, hash_probe="elsewhere"))
         with peak_rss() as portable_rss:
-            portable = verify_database(running, foreign, "drill_restored")
+            portable = verify_database(running.handle.endpoints.database_url, foreign, "drill_restored")
         for result in (verification, portable):
             if not result.ok:
                 raise SystemExit(f"verification failed: {result.message}")

@@ -10,7 +10,8 @@ from pathlib import Path
 
 from harness import __version__, stack
 from harness.console import error, info, progress
-from harness.project import Project, ProjectError
+from harness.options import parse_options
+from harness.project import Project, ProjectError, app_role
 from harness.providers import DEFAULT_PROVIDER, PROVIDERS
 from harness.providers.base import ProviderError
 from harness.recovery.errors import RecoveryError
@@ -19,13 +20,10 @@ SUITE_DIR = Path(__file__).parent / "suite"
 
 
 def _options(pairs: list[str]) -> dict[str, str]:
-    options = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key:
-            raise SystemExit(f"harness: --option expects KEY=VALUE, got {pair!r}")
-        options[key] = value
-    return options
+    try:
+        return parse_options(pairs)
+    except ValueError as exc:
+        raise SystemExit(f"harness: {exc}") from None
 
 
 def cmd_up(args: argparse.Namespace, project: Project) -> int:
@@ -131,7 +129,7 @@ def cmd_backup(args: argparse.Namespace, project: Project) -> int:
     from harness.recovery import create_backup, upload
 
     running = stack.load(project)
-    backup = create_backup(running, Path(args.out).resolve())
+    backup = create_backup(running.database(), project.slug, Path(args.out).resolve())
     print(f"dump={backup.dump_path}")
     print(f"manifest={backup.manifest_path}")
     print(f"sha256={backup.sha256}")
@@ -149,7 +147,8 @@ def cmd_restore(args: argparse.Namespace, project: Project) -> int:
     from harness.recovery.artifacts import check_dump
 
     check_dump(*locate_backup(Path(args.backup)))  # a missing or damaged backup is named before anything else
-    result = restore_backup(stack.load(project), Path(args.backup), args.db, force=args.force)
+    server = stack.load(project).database()
+    result = restore_backup(server, Path(args.backup), args.db, owner=app_role(project.slug), force=args.force)
     replaced = " (replaced the existing database)" if result.replaced else ""
     print(f"restored into {result.database}{replaced}, owner {result.owner}, migration head {result.migration_head}")
     return 0
@@ -160,7 +159,7 @@ def cmd_verify(args: argparse.Namespace, project: Project) -> int:
     from harness.recovery import locate_backup, verify_database
 
     _dump, manifest = locate_backup(Path(args.backup))  # a missing backup is named before the stack is looked up
-    result = verify_database(stack.load(project), manifest, args.db)
+    result = verify_database(stack.load(project).handle.endpoints.database_url, manifest, args.db)
     print(result.message)
     return 0 if result.ok else 1
 
@@ -172,7 +171,7 @@ def cmd_status(args: argparse.Namespace, project: Project) -> int:
         "provider": running.handle.provider,
         "run_dir": str(running.handle.run_dir),
         "endpoints": running.handle.endpoints.to_dict(),
-        "deployment": {k: v for k, v in running.deployment.items() if k != "steps"},
+        "deployment": {k: v for k, v in running.deployment.to_dict().items() if k != "steps"},
     }
     print(json.dumps(data, indent=2))
     return 0

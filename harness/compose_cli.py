@@ -16,17 +16,13 @@ import shlex
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-# Host-port variable of compose.yaml (as named in .env.example) -> (service, container port).
+from harness.services.catalog import CONTAINER_SERVICES
+
+# Host-port variable of compose.yaml (as named in .env.example) -> (service, container port): the catalog's
+# services, then the app's own.
 PORT_VARIABLES: dict[str, tuple[str, int]] = {
-    "POSTGRES_PORT": ("postgres", 5432),
-    "REDIS_PORT": ("redis", 6379),
-    "MAILPIT_SMTP_PORT": ("mailpit", 1025),
-    "MAILPIT_UI_PORT": ("mailpit", 8025),
-    "LOCALSTACK_PORT": ("localstack", 4566),
-    "STRIPE_MOCK_PORT": ("stripe-mock", 12111),
-    "VAULT_PORT": ("vault", 8200),
+    **{port.variable: (str(s.compose_name), port.container) for s in CONTAINER_SERVICES for port in s.ports},
     "BACKEND_PORT": ("backend", 8000),
     "FRONTEND_PORT": ("frontend", 3000),
     "PROMETHEUS_PORT": ("prometheus", 9090),
@@ -165,31 +161,11 @@ def unique_project_name(base: str, token: str | None = None) -> str:
 
 
 def port_environment(ports: Mapping[str, int]) -> dict[str, str]:
-    """Environment for compose's interpolation of `${POSTGRES_PORT:-5432}` and friends."""
+    """Environment for compose's interpolation of `${POSTGRES_PORT:-…}` and friends."""
     unknown = sorted(set(ports) - set(PORT_VARIABLES))
     if unknown:
         raise ValueError(f"not a port variable of compose.yaml: {', '.join(unknown)}")
     return {name: str(port) for name, port in ports.items()}
-
-
-def flag_option(options: Mapping[str, Any], key: str, *, default: bool) -> bool:
-    """A yes/no provider option, given as a bool or as text (`--option app=true`)."""
-    value = options.get(key, default)
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in ("1", "true", "yes", "on"):
-        return True
-    if text in ("0", "false", "no", "off", ""):
-        return False
-    raise ValueError(f"option {key}={value!r}: expected true or false")
-
-
-def list_option(options: Mapping[str, Any], key: str) -> tuple[str, ...]:
-    """A list provider option, given as a list or as comma-separated text (`--option profiles=aws,observability`)."""
-    value = options.get(key) or ()
-    items = value.split(",") if isinstance(value, str) else value
-    return tuple(str(item).strip() for item in items if str(item).strip())
 
 
 def parse_ps_json(output: str) -> list[ContainerStatus]:

@@ -3,9 +3,17 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 
 from rich.console import Console
 from rich.markup import escape
+
+Progress = Callable[[str], None]  # where a long operation reports what it is doing
+
+
+def silent(_message: str) -> None:
+    """Progress sink that discards messages."""
+
 
 # Logs and CI output are not terminals: give the report tables room instead of Rich's 80-column default.
 console = Console(stderr=True, soft_wrap=True, width=None if sys.stderr.isatty() else 160)

@@ -15,12 +15,12 @@ from pathlib import Path
 
 import pytest
 
-from harness import stack
+from harness import options, stack
 from harness.browser import NOT_RUN_PREFIX, require_browser_default
 from harness.console import console, error, info, progress
 from harness.project import Project
 from harness.providers.base import ProviderError
-from harness.report import CheckResult, Report
+from harness.report import Outcome, Report
 
 STEP_TEST_PREFIX = "test_deployment_step"
 
@@ -77,13 +77,10 @@ def _is_worker(config: pytest.Config) -> bool:
 
 def parse_options(pairs: list[str]) -> dict[str, str]:
     """Repeated ``--harness-option KEY=VALUE`` pairs as the provider's options dict."""
-    options = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key:
-            raise pytest.UsageError(f"--harness-option expects KEY=VALUE, got {pair!r}")
-        options[key] = value
-    return options
+    try:
+        return options.parse_options(pairs, flag="--harness-option")
+    except ValueError as exc:
+        raise pytest.UsageError(str(exc)) from None
 
 
 def _raise_keyboard_interrupt(signum: int, _frame: object) -> None:
@@ -128,7 +125,7 @@ def pytest_configure(config: pytest.Config) -> None:
             running = stack.load(project)
             session.report.provider = running.handle.provider
             session.report.set_endpoints(running.handle.endpoints)
-        session.report.steps = running.deployment.get("steps", [])
+        session.report.steps = running.deployment.steps or []
     except (ProviderError, stack.StackError) as exc:
         session.setup_error = str(exc)
         error(str(exc))
@@ -176,7 +173,7 @@ class CheckRecorder:
             status = "not run"  # e.g. no browser on this machine: said loudly, never counted as passed
             self.report.warn(detail)
         name = check_name(report.nodeid)
-        self.report.checks.append(CheckResult(name, status, round(report.duration, 3), detail))
+        self.report.checks.append(Outcome(name, status, round(report.duration, 3), detail))
         for key, value in report.user_properties:
             if key == "authorization":
                 self.report.authorization.extend(value)
@@ -193,7 +190,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     report.seconds = time.perf_counter() - session.started
     try:
         running = stack.load(session.project)
-        report.steps = running.deployment.get("steps", report.steps)
+        report.steps = running.deployment.steps if running.deployment.steps is not None else report.steps
     except stack.StackError:
         pass
     if session.setup_error:

@@ -18,7 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
-HOST = "127.0.0.1"
+LOCALHOST = "127.0.0.1"  # the one loopback address every harness module binds and dials
 RESERVATION_SECONDS = 120.0
 _RESERVATIONS = Path(tempfile.gettempdir()) / "kernia-harness-ports"
 _MINE: set[Path] = set()
@@ -36,7 +36,7 @@ def free_port(span: int = 1, *, attempts: int = 50) -> int:
         ports = range(port, port + span)
         if all(_bindable(p) for p in ports) and all(_reserve(p) for p in ports):
             return port
-    raise OSError(f"no {span} consecutive free port(s) on {HOST} after {attempts} attempts")
+    raise OSError(f"no {span} consecutive free port(s) on {LOCALHOST} after {attempts} attempts")
 
 
 def port_is_free(port: int) -> bool:
@@ -46,14 +46,14 @@ def port_is_free(port: int) -> bool:
 
 def _os_assigned_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
+        sock.bind((LOCALHOST, 0))
         return int(sock.getsockname()[1])
 
 
 def _bindable(port: int) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         try:
-            sock.bind((HOST, port))
+            sock.bind((LOCALHOST, port))
         except OSError:
             return False
         return True

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import pwd
 import shlex
 import signal
 import subprocess
@@ -25,10 +24,11 @@ from typing import Any
 
 import psutil
 
-from harness.providers.base import ProviderError
+from harness.commands import TAIL_LINES, run_logged, tail, user_kwargs
+from harness.errors import ProviderError
 from harness.readiness import Probe
 
-LOG_TAIL_LINES = 30
+LOG_TAIL_LINES = TAIL_LINES
 _CREATE_TIME_TOLERANCE = 0.05  # seconds; psutil derives create_time from boot time + clock ticks
 
 
@@ -179,7 +179,7 @@ def log_tail(path: Path, lines: int = LOG_TAIL_LINES) -> str:
             data = handle.read().decode("utf-8", errors="replace")
     except FileNotFoundError:
         return ""
-    return "\n".join(data.splitlines()[-lines:])
+    return tail(data, lines)
 
 
 def _mask(text: str, secrets: Collection[str]) -> str:
@@ -187,14 +187,6 @@ def _mask(text: str, secrets: Collection[str]) -> str:
         if secret:
             text = text.replace(secret, "***")
     return text
-
-
-def _user_kwargs(user: str | None) -> dict[str, Any]:
-    """Popen arguments that drop root privileges to ``user`` (PostgreSQL refuses to run as root)."""
-    if user is None or os.geteuid() != 0:
-        return {}
-    entry = pwd.getpwnam(user)
-    return {"user": entry.pw_uid, "group": entry.pw_gid, "extra_groups": []}
 
 
 class ManagedProcess:
@@ -247,7 +239,7 @@ class ManagedProcess:
                     env=self.env,
                     cwd=self.cwd,
                     start_new_session=True,
-                    **_user_kwargs(self.user),
+                    **user_kwargs(self.user),
                 )
             except OSError as exc:
                 raise self._error(f"could not execute: {exc}") from exc
@@ -312,22 +304,10 @@ def run_step(
 ) -> None:
     """Run a one-shot preparation command (initdb, a venv build) into ``log_path``; raise ServiceStartError
     naming ``service`` with the command and log tail when it fails."""
-    log_path.parent.mkdir(parents=True, exist_ok=True)
     argv = [str(a) for a in argv]
-    with log_path.open("ab") as log:
-        try:
-            code = subprocess.run(
-                argv,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                env=env,
-                cwd=cwd,
-                timeout=timeout,
-                check=False,
-                **_user_kwargs(user),
-            ).returncode
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            raise ServiceStartError(service, argv, str(exc), log_path, log_tail(log_path)) from exc
+    try:
+        code = run_logged(argv, log_path=log_path, env=env, cwd=cwd, user=user, timeout=timeout)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise ServiceStartError(service, argv, str(exc), log_path, log_tail(log_path)) from exc
     if code != 0:
         raise ServiceStartError(service, argv, f"exited with code {code}", log_path, log_tail(log_path))

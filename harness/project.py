@@ -54,3 +54,8 @@ class Project:
     def option(self, name: str) -> Any:
         """A Copier answer by name; None when the project was rendered without it."""
         return self.answers.get(name)
+
+
+def app_role(slug: str) -> str:
+    """The PostgreSQL role provisioning creates for the backend, which owns its tables (and restored ones)."""
+    return f"{slug}_app"

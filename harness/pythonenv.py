@@ -13,7 +13,7 @@ from harness.toolcache import cache_root
 def python_env(base: Mapping[str, str]) -> dict[str, str]:
     """``base`` with the harness importable and bytecode cached.
 
-    Puts the directory holding the ``harness`` package on PYTHONPATH, so ``python -m harness.fakes...``
+    Puts the directory holding the ``harness`` package on PYTHONPATH, so ``python -m harness.services.<name>.fake``
     works from a source checkout as well as from an installed harness. Bytecode goes to a pycache tree
     inside the tool cache (PYTHONPYCACHEPREFIX) even when PYTHONDONTWRITEBYTECODE is set: without cached
     bytecode each process recompiles kernia/fastapi/sqlalchemy on every start (~4x slower), and the prefix

@@ -1,7 +1,7 @@
 """Readiness probes: small callables that say whether a service answers yet, and what they checked.
 
 A probe returns True when ready; False or an exception means "not yet". Its ``description`` appears in
-the error message when a service never becomes ready ("HTTP GET http://127.0.0.1:8200/v1/sys/health -> 200").
+the error message when a service never becomes ready ("HTTP GET http://127.0.0.1:40123/v1/sys/health -> 200").
 """
 
 from __future__ import annotations
@@ -11,6 +11,8 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
 import httpx
+
+from harness.ports import LOCALHOST
 
 
 class Probe:
@@ -40,7 +42,7 @@ class TcpOpen(Probe):
     """The port accepts TCP connections (the weakest signal: listening is not serving)."""
 
     port: int
-    host: str = "127.0.0.1"
+    host: str = LOCALHOST
 
     @property
     def description(self) -> str:  # type: ignore[override]

@@ -18,11 +18,19 @@ STATUS_STYLE = {"passed": "green", "failed": "red", "error": "red", "skipped": "
 
 
 @dataclass
-class CheckResult:
+class Outcome:
+    """What became of one deployment step or one check: the one result type of a rehearsal."""
+
     name: str
-    status: str
+    status: str  # passed | failed | error | skipped | not run
     seconds: float
     detail: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+CheckResult = Outcome  # the name the plugin and the report used for checks
 
 
 @dataclass

@@ -13,50 +13,35 @@ stopped with the native provider's machinery and reported as sidecars.
 from __future__ import annotations
 
 from dataclasses import replace
-from types import ModuleType
 from typing import Any
 
-from harness.native import dns, oidc, stripe
-from harness.native.orchestrate import Registry, remove_paths, start_all, stop_all
-from harness.native.service import RunContext
-from harness.process import ProcessRecord
-from harness.providers.base import Progress, StackHandle, silent
+from harness.console import Progress, silent
+from harness.native.orchestrate import NativeGroup
+from harness.providers import provider_class
+from harness.providers.base import StackHandle
+from harness.services import Service
+from harness.services.launch import RunContext
 
-CONTAINER_PROVIDERS = ("compose", "testcontainers")
 
-
-def needed(handle: StackHandle, options: dict[str, Any]) -> list[ModuleType]:
-    """Sidecar modules this stack lacks: a test IdP without an issuer, the Stripe fake for containers."""
-    modules: list[ModuleType] = []
-    if not handle.endpoints.oidc_issuer:
-        modules.append(oidc)
-    if not handle.endpoints.dns_url:
-        modules.append(dns)
-    if handle.provider in CONTAINER_PROVIDERS and str(options.get("stripe", "fake")) != "stack":
-        modules.append(stripe)
-    return modules
+def needed(handle: StackHandle, options: dict[str, Any]) -> list[Service]:
+    """Sidecar services this stack lacks, as its provider says (a test IdP without an issuer, the Stripe fake for
+    container stacks)."""
+    return provider_class(handle.provider).sidecars(handle, options)
 
 
 def start(handle: StackHandle, options: dict[str, Any], progress: Progress = silent) -> StackHandle:
     """Start the sidecars ``handle`` needs and return it with their endpoints and processes recorded."""
-    modules = needed(handle, options)
-    if not modules:
+    services = needed(handle, options)
+    if not services:
         return handle
-    registry = Registry()
-    started = start_all(RunContext(run_dir=handle.run_dir / "sidecars"), registry, progress, services=modules)
-    fields: dict[str, Any] = {}
-    for service in started:
-        fields.update(service.launch.endpoints)
-    names = {service.launch.name for service in started}
+    group = NativeGroup().start(RunContext(run_dir=handle.run_dir / "sidecars"), progress, services)
+    names = {service.launch.name for service in group.started}
     kept = tuple(info for info in handle.endpoints.services if info.name not in names)
-    added = tuple(replace(s.launch.info, mode=f"{s.launch.info.mode} sidecar") for s in started)
-    endpoints = replace(handle.endpoints, services=kept + added, **fields)
-    sidecars = {"processes": [r.to_dict() for r in registry.records], "cleanup": registry.cleanup}
-    return replace(handle, endpoints=endpoints, state={**handle.state, "sidecars": sidecars})
+    added = tuple(replace(info, mode=f"{info.mode} sidecar") for info in group.infos())
+    endpoints = replace(handle.endpoints, services=kept + added, **group.endpoint_fields())
+    return replace(handle, endpoints=endpoints, state={**handle.state, "sidecars": group.record()})
 
 
 def stop(handle: StackHandle) -> None:
     """Stop the sidecar processes and remove their files."""
-    sidecars = handle.state.get("sidecars") or {}
-    stop_all([ProcessRecord.from_dict(r) for r in sidecars.get("processes", [])])
-    remove_paths(sidecars.get("cleanup", []))
+    NativeGroup.stop(handle.state.get("sidecars") or {})

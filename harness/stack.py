@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Any
 
 from harness import sidecars
+from harness.console import Progress, silent
+from harness.deploy.context import Context, Deployment, StepResult
+from harness.deploy.sequence import run_sequence
 from harness.process import ProcessRecord, stop_record
 from harness.project import Project
-from harness.providers import get_provider
-from harness.providers.base import Progress, StackHandle, silent
-from harness.sequence import Context, StepResult, run_sequence
+from harness.providers import get_provider, provider_class
+from harness.providers.base import StackHandle
+from harness.recovery.database import Server
 from harness.state import StackState
 
 
@@ -24,7 +28,10 @@ class Running:
 
     project: Project
     handle: StackHandle
-    deployment: dict[str, Any] = field(default_factory=dict)
+    deployment: Deployment = field(default_factory=Deployment)
+
+    def __post_init__(self) -> None:
+        self.deployment = Deployment.from_dict(self.deployment)
 
     @property
     def state(self) -> StackState:
@@ -38,6 +45,14 @@ class Running:
             run_dir=self.handle.run_dir,
             progress=progress,
             deployment=self.deployment,
+        )
+
+    def database(self) -> Server:
+        """The stack's PostgreSQL server for the backup library, with the client tools its provider offers."""
+        provider = provider_class(self.handle.provider)
+        return Server(
+            self.handle.endpoints.database_url,
+            functools.partial(provider.postgres_client, self.handle, self.project.root),
         )
 
     def save(self) -> None:
@@ -89,10 +104,11 @@ def deploy(running: Running, progress: Progress = silent) -> list[StepResult]:
         results = run_sequence(ctx)
     finally:
         running.save()
-    running.deployment["steps"] = [r.to_dict() for r in results]
-    if "backend_url" in running.deployment and "frontend_url" in running.deployment:
+    deployment = running.deployment
+    deployment.steps = [r.to_dict() for r in results]
+    if deployment.backend_url and deployment.frontend_url:
         running.handle.endpoints = running.handle.endpoints.with_deployment(
-            backend_url=running.deployment["backend_url"], frontend_url=running.deployment["frontend_url"]
+            backend_url=deployment.backend_url, frontend_url=deployment.frontend_url
         )
     running.save()
     return results
@@ -101,10 +117,10 @@ def deploy(running: Running, progress: Progress = silent) -> list[StepResult]:
 def stop_deployment(running: Running) -> list[str]:
     """Stop the deployed processes (backend, frontend); returns the names that were running."""
     stopped = []
-    for name, data in running.deployment.get("processes", {}).items():
+    for name, data in (running.deployment.processes or {}).items():
         if stop_record(ProcessRecord.from_dict(data)):
             stopped.append(name)
-    running.deployment["processes"] = {}
+    running.deployment.processes = {}
     return stopped
 
 

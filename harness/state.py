@@ -57,9 +57,12 @@ class StackState:
         data = json.loads(self.path.read_text())
         return StackHandle.from_dict(data["stack"]), data.get("deployment", {})
 
-    def save(self, handle: StackHandle, deployment: dict[str, Any] | None = None) -> None:
-        """Write atomically with owner-only permissions: the record holds the stack's dev credentials."""
-        payload = json.dumps({"stack": handle.to_dict(), "deployment": deployment or {}}, indent=2)
+    def save(self, handle: StackHandle, deployment: Any = None) -> None:
+        """Write atomically with owner-only permissions: the record holds the stack's dev credentials.
+
+        ``deployment``: a ``harness.deploy.context.Deployment`` (anything with ``to_dict``) or a plain dict."""
+        record = deployment.to_dict() if hasattr(deployment, "to_dict") else dict(deployment or {})
+        payload = json.dumps({"stack": handle.to_dict(), "deployment": record}, indent=2)
         tmp = self.path.with_suffix(".tmp")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as fh:

@@ -1,31 +1,13 @@
-"""Shared fixtures: render the template from the working tree into a temporary directory."""
+"""Shared fixtures: render the template from the working tree into a temporary directory (helpers: tests/helpers/)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import copier
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-
-RenderFn = Callable[..., Path]
-
-
-def render_project(dest: Path, **answers: Any) -> Path:
-    """Render the template from this working tree (uncommitted changes included) with ``answers``."""
-    copier.run_copy(
-        str(REPO_ROOT),
-        dest,
-        data={"project_name": "Demo Auth", **answers},
-        defaults=True,
-        unsafe=True,
-        quiet=True,
-        vcs_ref="HEAD",
-    )
-    return dest
+from tests.helpers.render import RenderFn, render_project
 
 
 @pytest.fixture

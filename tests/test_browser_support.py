@@ -15,7 +15,7 @@ from harness import browser, cli
 from harness.plugin import CheckRecorder
 from harness.project import Project
 from harness.report import CheckResult, Report
-from tests.test_harness_core import write_answers
+from tests.helpers.records import write_answers
 
 NOT_RUN = f"not run: no Chromium found (install it: {browser.INSTALL_COMMAND})"
 

@@ -10,11 +10,11 @@ import psutil
 import pytest
 
 from harness import sidecars, stack
-from harness.native import dns, oidc, stripe
 from harness.project import Project
 from harness.providers.base import StackHandle
 from harness.providers.external import ENV_VARS
-from tests.test_harness_core import ENDPOINTS, write_answers
+from harness.services import dns, oidc, stripe
+from tests.helpers.records import ENDPOINTS, write_answers
 
 
 def handle(provider: str, **fields: str) -> StackHandle:
@@ -25,11 +25,11 @@ def handle(provider: str, **fields: str) -> StackHandle:
     ("provider", "fields", "options", "expected"),
     [
         ("native", {"dns_url": "http://127.0.0.1:1"}, {}, []),
-        ("native", {}, {}, [dns]),  # no stack serves DNS: the stand-in for SSO domain proofs runs beside it
-        ("external", {"oidc_issuer": ""}, {}, [oidc, dns]),
-        ("compose", {"oidc_issuer": ""}, {}, [oidc, dns, stripe]),
-        ("compose", {"oidc_issuer": ""}, {"stripe": "stack"}, [oidc, dns]),
-        ("testcontainers", {}, {}, [dns, stripe]),
+        ("native", {}, {}, [dns.SERVICE]),  # no stack serves DNS: the stand-in for SSO domain proofs runs beside it
+        ("external", {"oidc_issuer": ""}, {}, [oidc.SERVICE, dns.SERVICE]),
+        ("compose", {"oidc_issuer": ""}, {}, [oidc.SERVICE, dns.SERVICE, stripe.SERVICE]),
+        ("compose", {"oidc_issuer": ""}, {"stripe": "stack"}, [oidc.SERVICE, dns.SERVICE]),
+        ("testcontainers", {}, {}, [dns.SERVICE, stripe.SERVICE]),
     ],
 )
 def test_which_sidecars_a_stack_needs(provider: str, fields: dict, options: dict, expected: list) -> None:

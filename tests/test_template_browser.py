@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from harness import browser
-from tests.conftest import RenderFn
+from tests.helpers.render import RenderFn
 
 
 def test_rendered_browser_tests_pass_in_chromium(render: RenderFn) -> None:

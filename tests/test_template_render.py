@@ -12,11 +12,11 @@ import copier
 import pytest
 import yaml
 
-from tests.conftest import REPO_ROOT, RenderFn, render_project
-from tests.support.junit import junit_outcomes
-from tests.support.secretscan import scan_text, scan_tree
+from tests.helpers.junit import junit_outcomes
+from tests.helpers.render import REPO_ROOT, RenderFn, render_project
+from tests.helpers.secretscan import scan_text, scan_tree
 
-SUPPORT = Path(__file__).resolve().parent / "support"
+HELPERS = Path(__file__).resolve().parent / "helpers"
 
 OPTION_MATRIX = [
     pytest.param({}, id="defaults"),
@@ -169,7 +169,7 @@ NOT_DEFENCES = {
 
 def test_defect_tests_fail_without_the_fixes(render: RenderFn, tmp_path: Path) -> None:
     """Negative control for the rendered project's defect tests: with its defences replaced by Kernia's stock
-    behaviour (tests/support/unfixed_build.py), each must fail.
+    behaviour (tests/helpers/unfixed_build.py), each must fail.
 
     The schema fix is not a defence that can be swapped out (the database schema is shared);
     tests/e2e/test_migrations.py proves it on a real PostgreSQL instead.
@@ -190,7 +190,7 @@ def test_defect_tests_fail_without_the_fixes(render: RenderFn, tmp_path: Path) -
             "tests/test_defects.py",
         ],
         project,
-        env={"UNFIXED_PROJECT_SLUG": "demo_auth", "PYTHONPATH": f"{SUPPORT}{os.pathsep}src"},
+        env={"UNFIXED_PROJECT_SLUG": "demo_auth", "PYTHONPATH": f"{HELPERS}{os.pathsep}src"},
     )
     outcomes = junit_outcomes(junit)
     assert len(outcomes) >= 15, outcomes

@@ -12,7 +12,7 @@ import copier
 import pytest
 import yaml
 
-from tests.conftest import REPO_ROOT
+from tests.helpers.render import REPO_ROOT
 
 
 def git(*args: str, cwd: Path) -> str:

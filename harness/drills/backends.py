@@ -6,11 +6,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from harness.actions import client_for
+from harness.app import start_backend
 from harness.client import AuthClient
-from harness.drills.actions import client_for
+from harness.deploy.context import Context
 from harness.process import stop_record
-from harness.sequence import Context
-from harness.steps.backend import start_backend
 
 
 @dataclass(frozen=True)

@@ -16,8 +16,7 @@ from urllib.parse import urlsplit
 
 from psycopg import sql
 
-from harness.client import Account, AuthClient
-from harness.drills.actions import (
+from harness.actions import (
     client_for,
     expect,
     list_subscriptions,
@@ -25,10 +24,12 @@ from harness.drills.actions import (
     session_user_id,
     sign_in,
 )
+from harness.client import Account, AuthClient
 from harness.drills.backends import Backend, own_backend
 from harness.drills.lock import vault_secret_lock
 from harness.drills.results import Check, DrillReport, require
 from harness.drills.seed import Seed, seed_through_api
+from harness.project import app_role
 from harness.recovery import (
     Backup,
     RestoreResult,
@@ -92,7 +93,7 @@ def restored_backend(running: Running, out_dir: Path) -> Iterator[RecoveryDrill]
     with report.phase("seed"):
         seed = seed_through_api(ctx)
     with report.phase("backup"):
-        backup = create_backup(running, out_dir)
+        backup = create_backup(running.database(), running.project.slug, out_dir)
     with report.phase("upload"):
         uploaded = upload(backup, running.handle.endpoints)
     late_cookie = _open_session(running, seed.owner.account)
@@ -102,9 +103,9 @@ def restored_backend(running: Running, out_dir: Path) -> Iterator[RecoveryDrill]
         cleanup.callback(_drop_database, admin_url, db_name)
         with report.phase("restore"):
             copy = download(running.handle.endpoints, uploaded.bucket, uploaded.dump_key, out_dir / "downloaded")
-            restored = restore_backup(running, copy, db_name)
+            restored = restore_backup(running.database(), copy, db_name, owner=app_role(running.project.slug))
         with report.phase("verify"):  # before any backend touches the restored database
-            verification = verify_database(running, backup.manifest, db_name)
+            verification = verify_database(admin_url, backup.manifest, db_name)
             missing = missing_seed_rows(admin_url, db_name, seed)
         with report.phase("start_backend"), vault_secret_lock(running.handle.run_dir):  # it reads the Vault secret
             url = _database_url(ctx.vault.read()["database_url"], db_name)

@@ -8,15 +8,9 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from harness.actions import DrillError, require
 
-class DrillError(RuntimeError):
-    """A drill could not set up what it checks (an API call failed); the message names the call and the answer."""
-
-
-def require(condition: object, message: str) -> None:
-    """A drill's assertion: unlike ``assert`` it survives ``python -O`` and fails as a DrillError."""
-    if not condition:
-        raise DrillError(message)
+__all__ = ["Check", "DrillError", "DrillReport", "require"]
 
 
 @dataclass(frozen=True)

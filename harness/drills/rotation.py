@@ -16,14 +16,14 @@ import uuid
 from contextlib import ExitStack, closing
 from dataclasses import dataclass, field
 
+from harness.actions import client_for, create_organization, expect, scim_users, session_user_id, sign_in
 from harness.client import SESSION_COOKIE
-from harness.drills.actions import client_for, create_organization, expect, scim_users, session_user_id, sign_in
+from harness.deploy.context import Context
 from harness.drills.backends import Backend, own_backend
 from harness.drills.lock import vault_secret_lock
 from harness.drills.results import DrillReport, require
 from harness.drills.seed import SeededUser, provision_scim, signed_in_user
-from harness.mailpit import MailpitClient
-from harness.sequence import Context
+from harness.services.mail.client import MailpitClient
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 from typing import Any
 
-from harness.client import Account, AuthClient
-from harness.drills.actions import (
+from harness.actions import (
     PRICE_ID,
     client_for,
     create_organization,
@@ -26,10 +25,11 @@ from harness.drills.actions import (
     sign_in,
     sign_up_verified,
 )
+from harness.client import Account, AuthClient
+from harness.deploy.context import Context
 from harness.drills.results import require
-from harness.mailpit import MailpitClient
-from harness.sequence import Context
-from harness.stripe_events import signature_header, subscription_event
+from harness.services.mail.client import MailpitClient
+from harness.services.stripe.events import signature_header, subscription_event
 
 SCIM_USER_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:User"
 # Audit events the seed's own actions must have written (event name -> whose action it was).

@@ -1,2 +1,2 @@
-"""Stand-ins run as their own processes when the real program is not installed (Mailpit, stripe-mock),
-and the OIDC identity provider the SSO checks sign in against."""
+"""Old import paths, kept until the branches that still import them are merged: the stand-ins live in
+harness.services (dns.fake, saml_idp, mail.sink, stripe.fake, oidc.fake)."""

@@ -1,5 +1,8 @@
 """Start every native service in parallel, each with readiness and port-race retries; on any failure or
-Ctrl-C stop whatever already started. Stop them again from records (possibly in another process)."""
+Ctrl-C stop whatever already started. Stop them again from records (possibly in another process).
+
+``NativeGroup`` is that process group as a whole, written once: the native provider runs the whole catalog as one,
+and the sidecars beside a container stack are another."""
 
 from __future__ import annotations
 
@@ -10,14 +13,15 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed, wait
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import ModuleType
+from typing import Any
 
-from harness.native import aws, mail, oidc, postgres, redis, stripe, vault
-from harness.native.service import Launch, RunContext
+from harness.console import Progress
+from harness.endpoints import ServiceInfo
 from harness.process import ManagedProcess, ProcessRecord, ServiceStartError, stop_record
-from harness.providers.base import Progress
+from harness.services import Service
+from harness.services.catalog import SERVICES
+from harness.services.launch import Launch, RunContext
 
-SERVICES: tuple[ModuleType, ...] = (postgres, redis, vault, aws, mail, stripe, oidc)
 PORT_RACE_ATTEMPTS = 3
 
 
@@ -51,11 +55,11 @@ class Registry:
             self.cleanup.extend(p for p in paths if p not in self.cleanup)
 
 
-def start_service(module: ModuleType, ctx: RunContext, registry: Registry) -> Started:
+def start_service(service: Service, ctx: RunContext, registry: Registry) -> Started:
     """Plan and start one service; re-plan on fresh ports if it lost a bind race."""
     began = time.monotonic()
     for attempt in range(1, PORT_RACE_ATTEMPTS + 1):
-        launch: Launch = module.plan(ctx)
+        launch: Launch = service.plan(ctx)
         registry.add_cleanup(launch.cleanup)
         process = ManagedProcess(
             launch.name,
@@ -80,12 +84,12 @@ def start_service(module: ModuleType, ctx: RunContext, registry: Registry) -> St
 
 
 def start_all(
-    ctx: RunContext, registry: Registry, progress: Progress, services: Sequence[ModuleType] = SERVICES
+    ctx: RunContext, registry: Registry, progress: Progress, services: Sequence[Service] = SERVICES
 ) -> list[Started]:
     """Start ``services`` concurrently; the first failure cancels the others and stops all that started."""
     started: list[Started] = []
     with ThreadPoolExecutor(max_workers=len(services), thread_name_prefix="native-start") as pool:
-        futures = [pool.submit(start_service, module, ctx, registry) for module in services]
+        futures = [pool.submit(start_service, service, ctx, registry) for service in services]
         try:
             for future in as_completed(futures):
                 done = future.result()
@@ -98,7 +102,7 @@ def start_all(
             wait(futures)
             stop_all(registry.records)
             raise
-    order = [module.NAME for module in services]
+    order = [service.name for service in services]
     return sorted(started, key=lambda s: order.index(s.launch.name))
 
 
@@ -118,3 +122,36 @@ def remove_paths(paths: Sequence[str | Path]) -> None:
             p.unlink(missing_ok=True)
         else:
             shutil.rmtree(p, ignore_errors=True)
+
+
+@dataclass
+class NativeGroup:
+    """Native services started together, their Endpoints fields, and the record that stops them later."""
+
+    registry: Registry = field(default_factory=Registry)
+    started: list[Started] = field(default_factory=list)
+
+    def start(self, ctx: RunContext, progress: Progress, services: Sequence[Service] = SERVICES) -> NativeGroup:
+        """Start ``services``; on failure their processes are stopped and ``registry.cleanup`` says what to remove."""
+        self.started = start_all(ctx, self.registry, progress, services)
+        return self
+
+    def endpoint_fields(self) -> dict[str, Any]:
+        fields: dict[str, Any] = {}
+        for service in self.started:
+            fields.update(service.launch.endpoints)
+        return fields
+
+    def infos(self) -> tuple[ServiceInfo, ...]:
+        return tuple(service.launch.info for service in self.started)
+
+    def record(self) -> dict[str, Any]:
+        """What ``stop`` needs, as JSON: process records (pid + create time) and paths to remove."""
+        return {"processes": [r.to_dict() for r in self.registry.records], "cleanup": self.registry.cleanup}
+
+    @staticmethod
+    def stop(record: dict[str, Any], *, remove: bool = True, extra_paths: Sequence[str | Path] = ()) -> None:
+        """Stop the recorded processes; unless ``remove`` is False, delete their paths and ``extra_paths`` too."""
+        stop_all([ProcessRecord.from_dict(r) for r in record.get("processes", [])])
+        if remove:
+            remove_paths([*record.get("cleanup", []), *extra_paths])

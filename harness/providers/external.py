@@ -3,24 +3,15 @@
 from __future__ import annotations
 
 import os
+from dataclasses import fields
 from pathlib import Path
 
 from harness.endpoints import Endpoints, ServiceInfo
 from harness.providers.base import Progress, Provider, ProviderError, StackHandle, silent
+from harness.services.catalog import SERVICES
 
-# Endpoints field -> environment variable that supplies it.
-ENV_VARS: dict[str, str] = {
-    "database_url": "HARNESS_DATABASE_URL",
-    "redis_url": "HARNESS_REDIS_URL",
-    "smtp_host": "HARNESS_SMTP_HOST",
-    "smtp_port": "HARNESS_SMTP_PORT",
-    "mailpit_api_url": "HARNESS_MAILPIT_API_URL",
-    "aws_endpoint_url": "HARNESS_AWS_ENDPOINT_URL",
-    "stripe_api_base": "HARNESS_STRIPE_API_BASE",
-    "vault_addr": "HARNESS_VAULT_ADDR",
-    "vault_token": "HARNESS_VAULT_TOKEN",
-    "oidc_issuer": "HARNESS_OIDC_ISSUER",
-}
+# Endpoints field -> environment variable that supplies it, from the catalog.
+ENV_VARS: dict[str, str] = {field: var for service in SERVICES for field, var in service.external.items()}
 
 
 class ExternalProvider(Provider):
@@ -40,7 +31,8 @@ class ExternalProvider(Provider):
 
 
 # Without an IdP of its own, the harness runs its test IdP beside the stack (see harness.sidecars).
-OPTIONAL = {"HARNESS_OIDC_ISSUER"}
+OPTIONAL = {var for service in SERVICES if service.external_optional for var in service.external.values()}
+_INT_FIELDS = {f.name for f in fields(Endpoints) if f.type == "int"}
 
 
 def endpoints_from_env(env: os._Environ[str] | dict[str, str]) -> Endpoints:
@@ -53,21 +45,20 @@ def endpoints_from_env(env: os._Environ[str] | dict[str, str]) -> Endpoints:
             + " (see README, 'Providers')"
         )
     values: dict[str, object] = {field: env.get(var, "") for field, var in ENV_VARS.items()}
-    try:
-        values["smtp_port"] = int(env["HARNESS_SMTP_PORT"])
-    except ValueError:
-        raise ProviderError(f"HARNESS_SMTP_PORT must be a port number, got {env['HARNESS_SMTP_PORT']!r}") from None
+    for field in _INT_FIELDS & set(ENV_VARS):
+        var = ENV_VARS[field]
+        try:
+            values[field] = int(env[var])
+        except ValueError:
+            raise ProviderError(f"{var} must be a port number, got {env[var]!r}") from None
     services = tuple(
-        ServiceInfo(name=name, implementation=f"external ({env[var].split('@')[-1]})", version="-", mode="external")
-        for name, var in (
-            ("postgres", "HARNESS_DATABASE_URL"),
-            ("redis", "HARNESS_REDIS_URL"),
-            ("mail", "HARNESS_MAILPIT_API_URL"),
-            ("aws", "HARNESS_AWS_ENDPOINT_URL"),
-            ("stripe", "HARNESS_STRIPE_API_BASE"),
-            ("vault", "HARNESS_VAULT_ADDR"),
-            ("oidc", "HARNESS_OIDC_ISSUER"),
+        ServiceInfo(
+            name=service.name,
+            implementation=f"external ({env[service.external_label].split('@')[-1]})",
+            version="-",
+            mode="external",
         )
-        if env.get(var)
+        for service in SERVICES
+        if env.get(service.external_label)
     )
     return Endpoints(provider="external", services=services, **values)  # type: ignore[arg-type]

@@ -16,63 +16,28 @@ address the ports bind to, default 127.0.0.1).
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
 
 import yaml
 
-from harness.compose_cli import engine_missing_message, flag_option
+from harness.commands import tail
+from harness.compose_cli import engine_missing_message
 from harness.endpoints import Endpoints, ServiceInfo
-from harness.providers.base import Progress, Provider, ProviderError, StackHandle, silent
+from harness.options import flag_option
+from harness.ports import LOCALHOST
+from harness.providers.base import Progress, Provider, ProviderError, StackHandle, silent, stripe_stand_in
+from harness.services import ContainerSpec, Credentials, HttpWait, Service, stripe
+from harness.services.catalog import CONTAINER_SERVICES, report_name
 
 if TYPE_CHECKING:
     from testcontainers.core.container import DockerContainer
 
 COMPOSE_FILE = "compose.yaml"
-SERVICES = ("postgres", "redis", "mailpit", "localstack", "stripe-mock", "vault")
-STRIPE_TEST_KEY = "sk_test_devonly"  # stripe-mock accepts any sk_test_ key; this one is not a secret
+SERVICES = tuple(str(service.compose_name) for service in CONTAINER_SERVICES)
+STRIPE_TEST_KEY = stripe.TEST_KEY
 LOG_TAIL = 50
-
-
-@dataclass(frozen=True)
-class HttpWait:
-    """Ready when GET ``path`` on the container's ``port`` answers 2xx."""
-
-    port: int
-    path: str
-    headers: tuple[tuple[str, str], ...] = ()
-
-
-@dataclass(frozen=True)
-class ContainerSpec:
-    """What one container runs: image, container ports, environment and how to tell it is ready.
-
-    ``wait`` None means the testcontainers module's own strategy (psql query, redis PING, LocalStack's
-    "Ready.", Vault's /v1/sys/health).
-    """
-
-    service: str
-    image: str
-    ports: tuple[int, ...]
-    env: Mapping[str, str] = field(default_factory=dict)
-    wait: HttpWait | None = None
-
-
-@dataclass(frozen=True)
-class Credentials:
-    """Per-run credentials: the containers live only for this run, so nothing needs a fixed password."""
-
-    postgres_user: str
-    postgres_password: str
-    vault_token: str
-
-    @classmethod
-    def generate(cls) -> Credentials:
-        return cls("kernia", secrets.token_urlsafe(16), secrets.token_urlsafe(16))
 
 
 def compose_services(project_dir: Path) -> dict[str, Any]:
@@ -85,41 +50,11 @@ def compose_services(project_dir: Path) -> dict[str, Any]:
 
 def container_specs(compose: Mapping[str, Any], credentials: Credentials) -> list[ContainerSpec]:
     """The containers of the stack, configured like their compose.yaml counterparts."""
-    image = {name: str(compose[name]["image"]) for name in SERVICES}
-    mailpit_env = {key: str(value) for key, value in compose["mailpit"].get("environment", {}).items()}
-    mailpit_env.pop("MP_DATABASE", None)  # no volume here: keep messages in memory
-    return [
-        ContainerSpec(
-            "postgres",
-            image["postgres"],
-            (5432,),
-            {
-                "POSTGRES_USER": credentials.postgres_user,
-                "POSTGRES_PASSWORD": credentials.postgres_password,
-                "POSTGRES_DB": "postgres",
-            },
-        ),
-        ContainerSpec("redis", image["redis"], (6379,)),
-        ContainerSpec("mailpit", image["mailpit"], (1025, 8025), mailpit_env, HttpWait(8025, "/readyz")),
-        ContainerSpec(
-            "localstack",
-            image["localstack"],
-            (4566,),
-            {"SERVICES": str(compose["localstack"]["environment"]["SERVICES"]), "EAGER_SERVICE_LOADING": "1"},
-        ),
-        ContainerSpec(
-            "stripe-mock",
-            image["stripe-mock"],
-            (12111,),
-            wait=HttpWait(12111, "/v1/customers", (("Authorization", f"Bearer {STRIPE_TEST_KEY}"),)),
-        ),
-        ContainerSpec(
-            "vault",
-            image["vault"],
-            (8200,),
-            {"VAULT_DEV_ROOT_TOKEN_ID": credentials.vault_token, "SKIP_SETCAP": "1"},
-        ),
-    ]
+    specs = []
+    for service in CONTAINER_SERVICES:
+        assert service.container is not None and service.compose_name is not None
+        specs.append(service.container(compose[service.compose_name], credentials))
+    return specs
 
 
 def endpoints_for(
@@ -130,36 +65,28 @@ def endpoints_for(
     oidc_issuer: str,
 ) -> Endpoints:
     """Endpoints from the host ports Docker mapped (``ports[service][container_port]``)."""
-
-    def url(service: str, port: int) -> str:
-        return f"http://{host}:{ports[service][port]}"
-
-    user, password = quote(credentials.postgres_user, safe=""), quote(credentials.postgres_password, safe="")
+    fields: dict[str, Any] = {}
+    for service, spec in zip(CONTAINER_SERVICES, specs, strict=True):
+        assert service.endpoints is not None
+        fields.update(service.endpoints(host, ports[spec.service], spec.env))
     return Endpoints(
         provider="testcontainers",
-        database_url=f"postgresql://{user}:{password}@{host}:{ports['postgres'][5432]}/postgres",
-        redis_url=f"redis://{host}:{ports['redis'][6379]}/0",
-        smtp_host=host,
-        smtp_port=ports["mailpit"][1025],
-        mailpit_api_url=url("mailpit", 8025),
-        aws_endpoint_url=url("localstack", 4566),
-        stripe_api_base=url("stripe-mock", 12111),
-        vault_addr=url("vault", 8200),
-        vault_token=credentials.vault_token,
         oidc_issuer=oidc_issuer,
         services=tuple(service_info(spec) for spec in specs),
+        **fields,
     )
 
 
 def service_info(spec: ContainerSpec) -> ServiceInfo:
     """Implementation and version for the report, from the container's image tag."""
     repository, _, tag = spec.image.rpartition(":")
-    return ServiceInfo(name=spec.service, implementation=repository, version=tag, mode="testcontainers")
+    return ServiceInfo(name=report_name(spec.service), implementation=repository, version=tag, mode="testcontainers")
 
 
 def build_container(spec: ContainerSpec, bind_host: str) -> DockerContainer:
     """The testcontainers object for ``spec``, its ports bound to ``bind_host`` on random host ports."""
-    container = _FACTORIES.get(spec.service, _generic)(spec)
+    factory = next(s.factory for s in CONTAINER_SERVICES if s.compose_name == spec.service) or _generic
+    container = factory(spec)
     if spec.wait is not None:
         container.waiting_for(_http_wait(spec.wait))
     for port in spec.ports:
@@ -183,46 +110,6 @@ def _generic(spec: ContainerSpec) -> DockerContainer:
     return DockerContainer(spec.image, env=dict(spec.env), ports=list(spec.ports))
 
 
-def _postgres(spec: ContainerSpec) -> DockerContainer:
-    from testcontainers.community.postgres import PostgresContainer
-
-    env = spec.env
-    return PostgresContainer(
-        spec.image,
-        username=env["POSTGRES_USER"],
-        password=env["POSTGRES_PASSWORD"],
-        dbname=env["POSTGRES_DB"],
-        driver=None,
-    )
-
-
-def _redis(spec: ContainerSpec) -> DockerContainer:
-    from testcontainers.community.redis import RedisContainer
-
-    return RedisContainer(spec.image)
-
-
-def _localstack(spec: ContainerSpec) -> DockerContainer:
-    from testcontainers.community.localstack import LocalStackContainer
-
-    container = LocalStackContainer(spec.image, region_name="us-east-1")
-    return container.with_services(*spec.env["SERVICES"].split(",")).with_env("EAGER_SERVICE_LOADING", "1")
-
-
-def _vault(spec: ContainerSpec) -> DockerContainer:
-    from testcontainers.community.vault import VaultContainer
-
-    return VaultContainer(spec.image, root_token=spec.env["VAULT_DEV_ROOT_TOKEN_ID"]).with_env("SKIP_SETCAP", "1")
-
-
-_FACTORIES: dict[str, Callable[[ContainerSpec], DockerContainer]] = {
-    "postgres": _postgres,
-    "redis": _redis,
-    "localstack": _localstack,
-    "vault": _vault,
-}
-
-
 class TestcontainersProvider(Provider):
     """One container per service, cleaned up by testcontainers' reaper."""
 
@@ -234,7 +121,7 @@ class TestcontainersProvider(Provider):
         credentials = Credentials.generate()
         specs = container_specs(compose_services(self.project_dir), credentials)
         self._configure_reaper()
-        bind_host = str(self.options.get("bind_host", "127.0.0.1"))
+        bind_host = str(self.options.get("bind_host", LOCALHOST))
         started: list[DockerContainer] = []
         ports: dict[str, dict[int, int]] = {}
         try:
@@ -254,6 +141,11 @@ class TestcontainersProvider(Provider):
         endpoints = endpoints_for(host, ports, specs, credentials, str(self.options.get("oidc_issuer", "")))
         state = {"containers": {spec.service: c.get_container_id() for spec, c in zip(specs, started, strict=True)}}
         return StackHandle(provider=self.name, endpoints=endpoints, run_dir=run_dir, state=state)
+
+    @classmethod
+    def sidecars(cls, handle: StackHandle, options: Mapping[str, Any]) -> list[Service]:
+        """The base's IdP rule, plus the stateful Stripe stand-in unless ``stripe=stack``."""
+        return [*super().sidecars(handle, options), *stripe_stand_in(options)]
 
     def down(self, handle: StackHandle, *, keep_data: bool = False) -> None:
         """Remove the containers (and their anonymous volumes); with ``keep_data`` only stop them."""
@@ -296,8 +188,7 @@ class TestcontainersProvider(Provider):
         lines = [f"testcontainers: {failed.image} did not become ready: {exc}"]
         try:
             stdout, stderr = failed.get_logs()
-            tail = (stdout + stderr).decode(errors="replace").splitlines()[-LOG_TAIL:]
-            lines += [f"    {line}" for line in tail]
+            lines += [f"    {line}" for line in tail((stdout + stderr).decode(errors="replace"), LOG_TAIL).splitlines()]
         except Exception:  # the container may not exist at all
             lines.append("    (no log output)")
         return "\n".join(lines)

@@ -6,6 +6,7 @@ is a RecoveryError whose message names the problem and the fix.
 
 from harness.recovery.artifacts import locate_backup
 from harness.recovery.backup import Backup, create_backup
+from harness.recovery.database import Server
 from harness.recovery.errors import RecoveryError
 from harness.recovery.manifest import Manifest
 from harness.recovery.restore import RestoreResult, restore_backup
@@ -17,6 +18,7 @@ __all__ = [
     "Manifest",
     "RecoveryError",
     "RestoreResult",
+    "Server",
     "Upload",
     "VerificationResult",
     "bucket_for",

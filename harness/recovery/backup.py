@@ -15,7 +15,7 @@ from pathlib import Path
 import psycopg
 
 from harness.recovery.artifacts import DUMP_SUFFIX, MANIFEST_SUFFIX, backup_stem
-from harness.recovery.database import connect
+from harness.recovery.database import Server, connect
 from harness.recovery.errors import RecoveryError
 from harness.recovery.manifest import (
     DumpInfo,
@@ -25,8 +25,6 @@ from harness.recovery.manifest import (
     sha256_file,
     utc_now,
 )
-from harness.recovery.pgtools import pg_client
-from harness.stack import Running
 
 
 @dataclass(frozen=True)
@@ -45,14 +43,14 @@ class Backup:
         return self.manifest.dump.size
 
 
-def create_backup(running: Running, out_dir: Path, *, database: str | None = None) -> Backup:
+def create_backup(server: Server, slug: str, out_dir: Path, *, database: str | None = None) -> Backup:
     """Dump ``database`` (default: the project's own, ``<slug>``) into ``out_dir`` with its manifest."""
     started = time.perf_counter()
-    database = database or running.project.slug
-    admin_url = running.handle.endpoints.database_url
+    database = database or slug
+    admin_url = server.admin_url
     out_dir.mkdir(parents=True, exist_ok=True)
     when = utc_now()
-    stem = backup_stem(running.project.slug, when)
+    stem = backup_stem(slug, when)
     dump_path, manifest_path = out_dir / f"{stem}{DUMP_SUFFIX}", out_dir / f"{stem}{MANIFEST_SUFFIX}"
     if dump_path.exists() or manifest_path.exists():
         message = f"{dump_path} already exists: nothing is overwritten; retry, or choose another --out"
@@ -66,7 +64,7 @@ def create_backup(running: Running, out_dir: Path, *, database: str | None = Non
             server_major = conn.info.server_version // 10000
             server_version = str(conn.execute("SHOW server_version").fetchone()[0]).split()[0]
             snapshot = str(conn.execute("SELECT pg_export_snapshot()").fetchone()[0])
-            client = pg_client(running.handle, running.project.root, server_major)
+            client = server.client(server_major)
             with partial.open("xb") as out:
                 dump = client.start(client.dump_argv(database, snapshot=snapshot), stdout=out)
                 try:

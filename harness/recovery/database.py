@@ -6,14 +6,17 @@ pinning them makes a manifest taken on one server comparable with a database res
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 import psycopg
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from harness.recovery.errors import RecoveryError
+from harness.services import postgres
+from harness.services.postgres.tools import PgClient
 
 STABLE_OUTPUT = " ".join(
     f"-c {setting}"
@@ -28,10 +31,19 @@ STABLE_OUTPUT = " ".join(
 SYSTEM_SCHEMAS = "('pg_catalog', 'information_schema')"
 
 
+@dataclass(frozen=True)
+class Server:
+    """The PostgreSQL server backup and restore work on: a superuser URL to its maintenance database, and the
+    client tools (pg_dump, pg_restore) for a server major version. Nothing here knows which stack runs it."""
+
+    admin_url: str
+    client: Callable[[int], PgClient]
+
+
 def server_address(admin_url: str) -> str:
     """``host:port`` of the server, for error messages that must not show the password."""
     params = conninfo_to_dict(admin_url)
-    return f"{params.get('host', 'localhost')}:{params.get('port', 5432)}"
+    return f"{params.get('host', 'localhost')}:{params.get('port', postgres.PORT)}"
 
 
 def database_url(admin_url: str, database: str) -> str:

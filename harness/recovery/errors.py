@@ -1,7 +1,8 @@
-"""The one error type of the recovery drills: its message names the problem and the fix."""
+"""The one error type of the backup library: its message names the problem and the fix (defined in harness.errors,
+so the PostgreSQL client tools below this package raise it too)."""
 
 from __future__ import annotations
 
+from harness.errors import RecoveryError
 
-class RecoveryError(RuntimeError):
-    """A backup, restore or verification could not proceed; the message says what is wrong and what to do."""
+__all__ = ["RecoveryError"]

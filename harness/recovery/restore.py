@@ -13,6 +13,7 @@ from pathlib import Path
 
 from harness.recovery.artifacts import check_dump, locate_backup
 from harness.recovery.database import (
+    Server,
     admin_connection,
     connect,
     create_database,
@@ -23,8 +24,6 @@ from harness.recovery.database import (
 )
 from harness.recovery.errors import RecoveryError
 from harness.recovery.manifest import Manifest, migration_head
-from harness.recovery.pgtools import pg_client
-from harness.stack import Running
 
 MAX_NAME_BYTES = 63  # PostgreSQL's identifier limit; longer names are silently truncated
 
@@ -41,21 +40,16 @@ class RestoreResult:
     manifest: Manifest
 
 
-def app_role(running: Running) -> str:
-    """The role provisioning creates for the backend (see harness.steps.provision)."""
-    return f"{running.project.slug}_app"
-
-
 def restore_backup(
-    running: Running, backup_path: Path, db_name: str, *, force: bool = False, owner: str | None = None
+    server: Server, backup_path: Path, db_name: str, *, owner: str, force: bool = False
 ) -> RestoreResult:
-    """Restore ``backup_path`` into ``db_name``; a non-empty database is replaced only with ``force``."""
+    """Restore ``backup_path`` into ``db_name``, its tables owned by ``owner`` (the backend's role,
+    ``harness.project.app_role``); a non-empty database is replaced only with ``force``."""
     started = time.perf_counter()
     dump, manifest = locate_backup(backup_path)
     check_dump(dump, manifest)
     _check_name(db_name)
-    owner = owner or app_role(running)
-    admin_url = running.handle.endpoints.database_url
+    admin_url = server.admin_url
     with admin_connection(admin_url) as admin:
         if not role_exists(admin, owner):
             raise RecoveryError(
@@ -76,7 +70,7 @@ def restore_backup(
         if created:
             create_database(admin, db_name, owner)
         server_major = admin.info.server_version // 10000
-    client = pg_client(running.handle, running.project.root, server_major)
+    client = server.client(server_major)
     try:
         with dump.open("rb") as stream:
             client.run(client.restore_argv(db_name, role=owner), stdin=stream)

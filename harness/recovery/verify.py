@@ -24,7 +24,6 @@ from harness.recovery.manifest import (
     row_hash_sum,
     schema_version,
 )
-from harness.stack import Running
 
 
 @dataclass(frozen=True)
@@ -74,11 +73,11 @@ class VerificationResult:
         return "\n".join(lines)
 
 
-def verify_database(running: Running, manifest: Manifest, db_name: str) -> VerificationResult:
+def verify_database(admin_url: str, manifest: Manifest, db_name: str) -> VerificationResult:
     """Digest ``db_name`` the way the backup was digested and compare every table with ``manifest``."""
     started = time.perf_counter()
     hint = f"check --db, or restore the backup into it first with `harness restore BACKUP --db {db_name}`"
-    with connect(running.handle.endpoints.database_url, db_name, missing_hint=hint) as conn:
+    with connect(admin_url, db_name, missing_hint=hint) as conn:
         conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
         conn.read_only = True
         _require_same_schema(conn, manifest, db_name)

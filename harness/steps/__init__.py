@@ -1,1 +1,1 @@
-"""The deployment sequence's steps 1-5, one module each; every step takes a Context and returns a detail line."""
+"""Old import path, kept until the branches that still import it are merged: the steps live in ``harness.deploy``."""

@@ -8,14 +8,14 @@ from pathlib import Path
 import pytest
 
 from harness import stack
-from harness.client import Account, AuthClient, links_in, unique_email
+from harness.client import Account, AuthClient, unique_email
 from harness.drills.actions import sign_up_verified
 from harness.mailpit import MailpitClient
 from harness.project import Project
 from harness.sequence import Context
 from harness.steps.backend import run_manage
-
-ClientFactory = Callable[..., AuthClient]
+from harness.suite.flows import ClientFactory
+from harness.suite.flows import verification_link as verification_link  # old import path for unmerged branches
 
 
 @pytest.fixture(scope="session")
@@ -86,14 +86,6 @@ def new_client(auth_base_url: str, frontend_url: str) -> Iterator[ClientFactory]
     yield factory
     for client in clients:
         client.close()
-
-
-def verification_link(mail: MailpitClient, email: str) -> str:
-    """The verify-email link of the verification email sent to ``email``."""
-    message = mail.wait_for(to=email, subject="verify")
-    links = [link for link in links_in(message.text) if "verify-email" in link]
-    assert links, f"the verification email to {email} has no verify-email link:\n{message.text}"
-    return links[0]
 
 
 @pytest.fixture

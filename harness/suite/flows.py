@@ -1,13 +1,28 @@
-"""Pieces the suite's checks share that are about pytest itself (the API actions live in harness.drills.actions)."""
+"""What the suite's check modules share besides fixtures: they import it from here, never from conftest.py
+(the API actions live in harness.actions)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
+from harness.client import AuthClient, links_in
 from harness.drills.results import Check
+from harness.services.mail.client import MailpitClient
+
+ClientFactory = Callable[..., AuthClient]  # the ``new_client`` fixture: a fresh AuthClient, closed after the test
 
 
 def require_passed(check: Check) -> None:
     """Fail with the drill's own evidence; without a traceback, that evidence is what the report shows."""
     if not check.passed:
         pytest.fail(f"{check.name}: {check.detail}", pytrace=False)
+
+
+def verification_link(mail: MailpitClient, email: str) -> str:
+    """The verify-email link of the verification email sent to ``email``."""
+    message = mail.wait_for(to=email, subject="verify")
+    links = [link for link in links_in(message.text) if "verify-email" in link]
+    assert links, f"the verification email to {email} has no verify-email link:\n{message.text}"
+    return links[0]

@@ -26,7 +26,7 @@ from harness.browser import (
 from harness.client import PASSWORD, Account, links_in, unique_email
 from harness.mailpit import MailpitClient
 
-from .conftest import ClientFactory
+from .flows import ClientFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 

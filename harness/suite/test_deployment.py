@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from harness import stack
-from harness.sequence import deployment_steps
+from harness.deploy.sequence import deployment_steps
 
 STEP_NAMES = [name for name, _ in deployment_steps()]
 

@@ -8,7 +8,7 @@ import pytest
 from harness.client import Account, AuthClient, links_in, unique_email
 from harness.mailpit import MailpitClient
 
-from .conftest import ClientFactory, verification_link
+from .flows import ClientFactory, verification_link
 
 NOT_SERVED = ("/app.py", "/.env", "/__pycache__/", "/../pyproject.toml", "/frontend/app.py", "/index.html.bak")
 

@@ -11,7 +11,7 @@ import pytest
 
 from harness.client import Account, AuthClient, unique_email
 
-from .conftest import ClientFactory
+from .flows import ClientFactory
 
 pytestmark = pytest.mark.intrusion
 

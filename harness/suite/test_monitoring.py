@@ -16,7 +16,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from harness import stack
 from harness.client import Account, AuthClient, unique_email
 
-from .conftest import ClientFactory
+from .flows import ClientFactory
 
 pytestmark = pytest.mark.monitoring
 

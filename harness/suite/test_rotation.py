@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import pytest
 
+from harness.deploy.context import Context
 from harness.drills.results import DrillReport
 from harness.drills.rotation import run_rotation_drill
-from harness.sequence import Context
 
 from .flows import require_passed
 

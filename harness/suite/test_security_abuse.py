@@ -17,7 +17,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from harness.client import SESSION_COOKIE, Account, AuthClient, links_in, next_loopback_address, unique_email
 from harness.mailpit import MailpitClient
 
-from .conftest import ClientFactory
+from .flows import ClientFactory
 
 pytestmark = pytest.mark.intrusion
 

@@ -18,7 +18,7 @@ from harness.client import SESSION_COOKIE, Account, AuthClient, links_in, unique
 from harness.drills.actions import sign_up_verified
 from harness.mailpit import MailpitClient, search_query
 
-from .conftest import ClientFactory
+from .flows import ClientFactory
 
 pytestmark = pytest.mark.intrusion
 

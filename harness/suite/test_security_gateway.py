@@ -19,7 +19,7 @@ from harness.mailpit import MailpitClient
 from harness.sequence import Context
 from harness.steps.backend import run_manage
 
-from .conftest import ClientFactory
+from .flows import ClientFactory
 
 pytestmark = pytest.mark.intrusion
 

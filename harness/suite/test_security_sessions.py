@@ -12,7 +12,7 @@ import pytest
 
 from harness.client import Account, AuthClient, session_expiry
 
-from .conftest import ClientFactory
+from .flows import ClientFactory
 
 pytestmark = pytest.mark.intrusion
 

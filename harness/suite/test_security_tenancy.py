@@ -27,7 +27,7 @@ from harness.mailpit import MailpitClient
 from harness.sequence import Context
 from harness.steps.backend import run_manage
 
-from .conftest import ClientFactory
+from .flows import ClientFactory
 
 SCIM_USER = "urn:ietf:params:scim:schemas:core:2.0:User"
 

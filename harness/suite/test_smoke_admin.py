@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from harness.client import Account, AuthClient
 
-from .conftest import ClientFactory
+from .flows import ClientFactory
 
 ADMIN_ROUTE = "/admin/list-users"
 

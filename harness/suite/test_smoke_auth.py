@@ -6,9 +6,9 @@ import time
 from collections.abc import Callable
 
 from harness.client import SESSION_COOKIE, Account, AuthClient, links_in, session_expiry, unique_email
-from harness.mailpit import MailpitClient
+from harness.services.mail.client import MailpitClient
 
-from .conftest import ClientFactory, verification_link
+from .flows import ClientFactory, verification_link
 
 
 def test_sign_up_sends_verification_link_under_auth_base_url(

@@ -12,12 +12,13 @@ from collections.abc import Callable
 import httpx
 import pytest
 
+from harness.actions import SSO_CLIENT_ID as CLIENT_ID
+from harness.actions import register_sso_provider as register_provider
 from harness.client import Account, AuthClient, unique_email
-from harness.drills.actions import SSO_CLIENT_ID as CLIENT_ID
-from harness.drills.actions import register_sso_provider as register_provider
-from harness.sequence import Context
+from harness.deploy.context import Context
+from harness.services.oidc import control
 
-from .conftest import ClientFactory
+from .flows import ClientFactory
 
 pytestmark = pytest.mark.xdist_group("sso")
 
@@ -25,7 +26,7 @@ pytestmark = pytest.mark.xdist_group("sso")
 def sso_sign_in(client: AuthClient, ctx: Context, provider_id: str, email: str) -> httpx.Response:
     """Walk the browser through the OIDC code flow with the IdP asserting ``email``; returns the callback answer."""
     identity = {"email": email, "email_verified": True}
-    queued = httpx.post(f"{ctx.endpoints.oidc_issuer}/_harness/next-user", json=identity)
+    queued = control.next_user(ctx.endpoints.oidc_issuer, identity)
     queued.raise_for_status()
     start = client.get(f"/sso/oidc/sign-in/{provider_id}", follow_redirects=False)
     assert start.status_code in (302, 303), f"SSO sign-in did not redirect to the IdP: {start.status_code} {start.text}"

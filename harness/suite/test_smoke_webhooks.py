@@ -9,11 +9,11 @@ import uuid
 import httpx
 import pytest
 
+from harness.actions import PRICE_ID
+from harness.actions import deliver_stripe_event as deliver
+from harness.actions import list_subscriptions as subscriptions
 from harness.client import Account, AuthClient
-from harness.drills.actions import PRICE_ID
-from harness.drills.actions import deliver_stripe_event as deliver
-from harness.drills.actions import list_subscriptions as subscriptions
-from harness.stripe_events import signature_header, subscription_event
+from harness.services.stripe.events import signature_header, subscription_event
 
 
 @pytest.fixture

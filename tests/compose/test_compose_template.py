@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 import yaml
-from compose_checks import compose_config, resolved_model, schema_check
-from conftest import REPO_ROOT, render_project
 
 from harness.compose_cli import PORT_VARIABLES
+from tests.helpers.compose_checks import compose_config, resolved_model, schema_check
+from tests.helpers.render import REPO_ROOT, render_project
 
 # Exact tags from shared/reference/images.md; a change of tag must be a deliberate change of this table too.
 PINNED = {

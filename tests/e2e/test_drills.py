@@ -10,8 +10,8 @@ import psutil
 import pytest
 
 from harness.state import StackState
-from tests.conftest import render_project
-from tests.e2e.test_native_rehearsal import describe, harness
+from tests.helpers.cli import describe, harness
+from tests.helpers.render import render_project
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("native-stack")]
 DRILL_CHECKS = (

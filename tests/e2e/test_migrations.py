@@ -16,10 +16,10 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.exc import DBAPIError
 
 from harness import stack
+from harness.deploy import migrate, provision
+from harness.deploy.context import Context, StepFailed
 from harness.project import Project
-from harness.sequence import Context, StepFailed
-from harness.steps import migrate, provision
-from tests.conftest import render_project
+from tests.helpers.render import render_project
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("migrations")]
 

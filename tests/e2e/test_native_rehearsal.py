@@ -7,7 +7,6 @@ and `down`; the intrusion checks against the backend built without its defences;
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -21,36 +20,20 @@ import psycopg
 import pytest
 
 from harness import browser, stack
+from harness.app import start_backend
 from harness.client import Account, AuthClient, unique_email
+from harness.deploy.context import StepFailed
 from harness.process import stop_record
 from harness.project import Project
 from harness.recovery.artifacts import manifest_path_for
-from harness.sequence import StepFailed
 from harness.state import StackState
-from harness.steps.backend import start_backend
-from tests.conftest import render_project
-from tests.support.junit import junit_outcomes
-from tests.support.unfixed_build import UNLISTED_ROUTE
+from tests.helpers.cli import describe, harness
+from tests.helpers.junit import junit_outcomes
+from tests.helpers.render import render_project
+from tests.helpers.unfixed_build import UNLISTED_ROUTE
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("native-stack")]
-SUPPORT = Path(__file__).resolve().parent.parent / "support"
-
-
-def harness(
-    project: Path, *args: str, timeout: float = 600, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "harness", "--project", str(project), *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-        env={**os.environ, **(env or {})},
-    )
-
-
-def describe(result: subprocess.CompletedProcess[str]) -> str:
-    return f"exit {result.returncode}\n--- stdout\n{result.stdout[-6000:]}\n--- stderr\n{result.stderr[-6000:]}"
+HELPERS = Path(__file__).resolve().parent.parent / "helpers"
 
 
 @pytest.fixture(scope="module")
@@ -171,7 +154,7 @@ def intrusion_checks(project: Path) -> set[str]:
 
 def test_intrusion_checks_fail_against_the_unfixed_build(deployed_project: Path, tmp_path: Path) -> None:
     """Negative control: every intrusion check, pointed at the backend built with Kernia's stock behaviour in
-    place of the project's defences (tests/support/unfixed_build.py), must fail."""
+    place of the project's defences (tests/helpers/unfixed_build.py), must fail."""
     running = stack.load(Project.load(deployed_project))
     ctx = running.context()
     record, url = start_backend(
@@ -179,7 +162,7 @@ def test_intrusion_checks_fail_against_the_unfixed_build(deployed_project: Path,
         name="unfixed",
         app="unfixed_build:create_app",
         factory=True,
-        extra_env={"UNFIXED_PROJECT_SLUG": running.project.slug, "PYTHONPATH": str(SUPPORT)},
+        extra_env={"UNFIXED_PROJECT_SLUG": running.project.slug, "PYTHONPATH": str(HELPERS)},
     )
     try:
         outcomes: dict[str, str] = {}
@@ -203,7 +186,7 @@ def test_deploy_fails_naming_a_route_without_a_policy(deployed_project: Path) ->
     """Deny by default reaches deployment: a served route missing from the policy table stops the backend from
     starting, and the step's failure names the route."""
     ctx = stack.load(Project.load(deployed_project)).context()
-    env = {"UNFIXED_PROJECT_SLUG": ctx.project.slug, "PYTHONPATH": str(SUPPORT)}
+    env = {"UNFIXED_PROJECT_SLUG": ctx.project.slug, "PYTHONPATH": str(HELPERS)}
     with pytest.raises(StepFailed) as failure:
         start_backend(
             ctx, name="unlisted", app="unfixed_build:create_app_missing_a_policy", factory=True, extra_env=env

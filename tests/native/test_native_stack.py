@@ -5,7 +5,6 @@ from __future__ import annotations
 import smtplib
 import subprocess
 import time
-import types
 from email.message import EmailMessage
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -19,15 +18,16 @@ import pytest
 import redis
 
 from harness.endpoints import ServiceInfo
-from harness.mailpit import MailpitClient
 from harness.native import NativeProvider
-from harness.native import redis as redis_service
-from harness.native.aws import find_python
 from harness.native.orchestrate import Registry, start_all
-from harness.native.service import Launch, RunContext
 from harness.process import ProcessRecord, ServiceStartError
 from harness.providers.base import ProviderError, StackHandle
 from harness.readiness import Custom
+from harness.services import Service
+from harness.services import redis as redis_service
+from harness.services.aws import find_python
+from harness.services.launch import Launch, RunContext
+from harness.services.mail.client import MailpitClient
 
 pytestmark = pytest.mark.slow
 
@@ -114,10 +114,10 @@ def test_a_failing_service_stops_the_ones_already_started(tmp_path: Path) -> Non
             endpoints={},
         )
 
-    broken = types.SimpleNamespace(NAME="broken", plan=broken_plan)
+    broken = Service(name="broken", plan=broken_plan, external={}, external_label="")
     registry = Registry()
     with pytest.raises(ServiceStartError, match="broken failed to start: exited with code 2"):
-        start_all(RunContext(run_dir=tmp_path / "run"), registry, lambda _m: None, [redis_service, broken])
+        start_all(RunContext(run_dir=tmp_path / "run"), registry, lambda _m: None, [redis_service.SERVICE, broken])
     assert sorted(r.name for r in registry.records) == ["broken", "redis"]
     assert not any(r.is_alive() for r in registry.records)
 

@@ -8,9 +8,7 @@ import pytest
 
 from harness.recovery import Backup, create_backup
 from harness.stack import Running
-from tests.recovery.drill import drill_stack
-
-USERS = 50
+from tests.helpers.drill_stack import USERS, drill_stack
 
 
 @pytest.fixture(scope="module")
@@ -21,4 +19,4 @@ def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
 
 @pytest.fixture(scope="module")
 def backup(running: Running, tmp_path_factory: pytest.TempPathFactory) -> Backup:
-    return create_backup(running, tmp_path_factory.mktemp("backups"))
+    return create_backup(running.database(), running.project.slug, tmp_path_factory.mktemp("backups"))

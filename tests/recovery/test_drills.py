@@ -27,8 +27,7 @@ from harness.recovery.database import database_url
 from harness.recovery.manifest import sha256_file
 from harness.recovery.storage import s3_client
 from harness.stack import Running
-from tests.recovery.conftest import USERS
-from tests.recovery.drill import MIGRATION_HEAD, SLUG
+from tests.helpers.drill_stack import MIGRATION_HEAD, OWNER, SLUG, USERS
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("recovery")]
 
@@ -72,14 +71,14 @@ def test_backup_writes_dump_and_manifest(backup: Backup) -> None:
 
 def test_restore_into_fresh_database_verifies(running: Running, backup: Backup) -> None:
     name = _new_name()
-    result = restore_backup(running, backup.dump_path, name)
+    result = restore_backup(running.database(), backup.dump_path, name, owner=OWNER)
     assert (result.database, result.migration_head, result.replaced) == (name, MIGRATION_HEAD, False)
     # A backend connecting as its own role must own what it migrates.
     owners = _sql(running, name, "SELECT DISTINCT tableowner FROM pg_tables WHERE schemaname = 'public'")
     assert owners == [(f"{SLUG}_app",)]
     database_owner = f"SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = '{name}'"
     assert _sql(running, "postgres", database_owner) == [(f"{SLUG}_app",)]
-    verification = verify_database(running, backup.manifest, name)
+    verification = verify_database(running.handle.endpoints.database_url, backup.manifest, name)
     assert verification.ok, verification.message
     assert verification.method == "row hashes"
     assert (verification.tables, verification.rows) == (5, 1 + 3 * USERS + USERS // 10)
@@ -109,9 +108,9 @@ NEGATIVE_CONTROLS = {
 def test_verification_names_the_tampered_table(running: Running, backup: Backup, control: str) -> None:
     statement, table, expected_line = NEGATIVE_CONTROLS[control]
     name = _new_name()
-    restore_backup(running, backup.dump_path, name)
+    restore_backup(running.database(), backup.dump_path, name, owner=OWNER)
     _sql(running, name, statement)
-    result = verify_database(running, backup.manifest, name)
+    result = verify_database(running.handle.endpoints.database_url, backup.manifest, name)
     assert not result.ok
     assert [d.name for d in result.differences] == [table]
     assert expected_line in result.message
@@ -122,11 +121,11 @@ def test_verification_without_comparable_row_hashes(running: Running, backup: Ba
     foreign = dataclasses.replace(backup.manifest.digest, hash_probe="hashed-elsewhere")
     manifest = dataclasses.replace(backup.manifest, digest=foreign)
     name = _new_name()
-    restore_backup(running, backup.dump_path, name)
-    intact = verify_database(running, manifest, name)
+    restore_backup(running.database(), backup.dump_path, name, owner=OWNER)
+    intact = verify_database(running.handle.endpoints.database_url, manifest, name)
     assert intact.ok and intact.method == "ordered SHA-256"
     _sql(running, name, "UPDATE apikey SET enabled = false WHERE id = 'key_000000009'")
-    tampered = verify_database(running, manifest, name)
+    tampered = verify_database(running.handle.endpoints.database_url, manifest, name)
     assert [d.name for d in tampered.differences] == ["public.apikey"]
     assert "public.apikey: content differs (50 rows in both; checksum" in tampered.message
 
@@ -142,43 +141,43 @@ def test_restore_refuses_damaged_dump(running: Running, backup: Backup, tmp_path
     dump.write_bytes(bytes(data))
     name = _new_name()
     with pytest.raises(RecoveryError, match="corrupted" if damage == "flipped byte" else "truncated") as info:
-        restore_backup(running, dump, name)
+        restore_backup(running.database(), dump, name, owner=OWNER)
     assert str(dump) in str(info.value)
     assert _sql(running, "postgres", f"SELECT 1 FROM pg_database WHERE datname = '{name}'") == []
 
 
 def test_restore_over_a_non_empty_database_needs_force(running: Running, backup: Backup) -> None:
     name = _new_name()
-    restore_backup(running, backup.dump_path, name)
+    restore_backup(running.database(), backup.dump_path, name, owner=OWNER)
     _sql(running, name, "DELETE FROM session")
     with pytest.raises(RecoveryError, match="--force") as info:
-        restore_backup(running, backup.dump_path, name)
+        restore_backup(running.database(), backup.dump_path, name, owner=OWNER)
     assert f"'{name}' is not empty" in str(info.value)
     assert _sql(running, name, "SELECT count(*) FROM session") == [(0,)]  # untouched
 
-    result = restore_backup(running, backup.dump_path, name, force=True)
+    result = restore_backup(running.database(), backup.dump_path, name, force=True, owner=OWNER)
     assert result.replaced
-    assert verify_database(running, backup.manifest, name).ok
+    assert verify_database(running.handle.endpoints.database_url, backup.manifest, name).ok
 
 
 def test_restore_refuses_the_live_database_without_force(running: Running, backup: Backup) -> None:
     with pytest.raises(RecoveryError, match=f"'{SLUG}' is not empty"):
-        restore_backup(running, backup.dump_path, SLUG)
+        restore_backup(running.database(), backup.dump_path, SLUG, owner=OWNER)
     assert _sql(running, SLUG, 'SELECT count(*) FROM "user"') == [(USERS,)]
 
 
 def test_restore_into_an_existing_empty_database(running: Running, backup: Backup) -> None:
     name = _new_name()
     _sql(running, "postgres", f'CREATE DATABASE "{name}" OWNER "{SLUG}_app"')
-    result = restore_backup(running, backup.dump_path, name)
+    result = restore_backup(running.database(), backup.dump_path, name, owner=OWNER)
     assert not result.replaced
-    assert verify_database(running, backup.manifest, name).ok
+    assert verify_database(running.handle.endpoints.database_url, backup.manifest, name).ok
 
 
 def test_missing_backup_is_named(running: Running, tmp_path: Path) -> None:
     missing = tmp_path / "drill-20260101T000000.000Z.dump"
     with pytest.raises(RecoveryError, match="not found") as info:
-        restore_backup(running, missing, _new_name())
+        restore_backup(running.database(), missing, _new_name(), owner=OWNER)
     assert str(missing) in str(info.value) and "harness backup" in str(info.value)
 
 
@@ -186,21 +185,21 @@ def test_missing_manifest_is_named(running: Running, backup: Backup, tmp_path: P
     dump = _copy_backup(backup, tmp_path)
     (tmp_path / backup.manifest_path.name).unlink()
     with pytest.raises(RecoveryError, match=r"manifest .* not found"):
-        restore_backup(running, dump, _new_name())
+        restore_backup(running.database(), dump, _new_name(), owner=OWNER)
 
 
 def test_verify_names_a_wrong_database(running: Running, backup: Backup) -> None:
     with pytest.raises(RecoveryError, match="'no_such_db' is not on the server") as info:
-        verify_database(running, backup.manifest, "no_such_db")
+        verify_database(running.handle.endpoints.database_url, backup.manifest, "no_such_db")
     assert SLUG in str(info.value) and "harness restore" in str(info.value)
 
 
 def test_verify_refuses_a_manifest_of_another_schema(running: Running, backup: Backup) -> None:
     name = _new_name()
-    restore_backup(running, backup.dump_path, name)
+    restore_backup(running.database(), backup.dump_path, name, owner=OWNER)
     _sql(running, name, 'ALTER TABLE "user" ADD COLUMN "twoFactorEnabled" boolean')
     with pytest.raises(RecoveryError, match="cannot be compared") as info:
-        verify_database(running, backup.manifest, name)
+        verify_database(running.handle.endpoints.database_url, backup.manifest, name)
     assert backup.manifest.digest.schema_version in str(info.value)
 
 
@@ -212,7 +211,7 @@ def test_restore_confirms_the_migration_head(running: Running, backup: Backup, t
     manifest_path.write_text(json.dumps(data))
     mismatch = r"migration head is '0001', while the manifest .* records '0002'"
     with pytest.raises(RecoveryError, match=mismatch):
-        restore_backup(running, dump, _new_name())
+        restore_backup(running.database(), dump, _new_name(), owner=OWNER)
 
 
 def test_upload_then_verified_download_restores(running: Running, backup: Backup, tmp_path: Path) -> None:
@@ -223,8 +222,8 @@ def test_upload_then_verified_download_restores(running: Running, backup: Backup
     fetched = download(endpoints, uploaded.bucket, uploaded.dump_key, tmp_path / "fetched")
     assert sha256_file(fetched)[0] == backup.sha256
     name = _new_name()
-    restore_backup(running, fetched, name)
-    assert verify_database(running, backup.manifest, name).ok
+    restore_backup(running.database(), fetched, name, owner=OWNER)
+    assert verify_database(running.handle.endpoints.database_url, backup.manifest, name).ok
 
 
 def test_download_refuses_a_tampered_object(running: Running, backup: Backup, tmp_path: Path) -> None:
@@ -248,5 +247,5 @@ def test_unreachable_object_store_keeps_the_local_backup(running: Running, backu
 def test_restore_needs_the_app_role(running: Running, backup: Backup) -> None:
     name = _new_name()
     with pytest.raises(RecoveryError, match=r"role 'ghost_app' does not exist.*provision"):
-        restore_backup(running, backup.dump_path, name, owner="ghost_app")
+        restore_backup(running.database(), backup.dump_path, name, owner="ghost_app")
     assert _sql(running, "postgres", f"SELECT 1 FROM pg_database WHERE datname = '{name}'") == []

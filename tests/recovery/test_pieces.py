@@ -8,18 +8,12 @@ from pathlib import Path
 
 import pytest
 
+from harness.providers.compose import compose_client
 from harness.recovery import Manifest, RecoveryError, bucket_for
 from harness.recovery.artifacts import backup_stem, manifest_path_for
 from harness.recovery.manifest import DatabaseDigest, DumpInfo, TableDigest
-from harness.recovery.pgtools import (
-    PgClient,
-    client_major,
-    compose_client,
-    local_client,
-    local_tool_dir,
-    tool_major,
-)
 from harness.recovery.verify import TableDifference, VerificationResult
+from harness.services.postgres.tools import PgClient, client_major, local_client, local_tool_dir, tool_major
 
 URL = "postgresql://postgres:s3cret-pw@127.0.0.1:55432/postgres"
 COMPOSE_STATE = {

@@ -7,7 +7,6 @@ from pathlib import Path
 import docker
 import pytest
 import yaml
-from conftest import RenderFn
 
 from harness.endpoints import ServiceInfo
 from harness.providers.base import ProviderError
@@ -21,6 +20,7 @@ from harness.providers.testcontainers import (
     container_specs,
     endpoints_for,
 )
+from tests.helpers.render import RenderFn
 
 CREDENTIALS = Credentials("kernia", "run-password", "run-token")
 

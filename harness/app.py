@@ -1,0 +1,100 @@
+"""The rendered project's backend as a library: its environment, starting a backend process, and its manage commands.
+
+The deployment step (harness.deploy.backend), the drills and the checks all start backends and run manage
+commands through here; none of them imports a deployment step for it.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from harness.commands import run_command
+from harness.deploy.context import Context, StepFailed
+from harness.ports import LOCALHOST, free_port
+from harness.process import ManagedProcess, ProcessRecord, ServiceStartError
+from harness.pythonenv import python_env
+from harness.readiness import HttpStatus
+
+BACKEND_READY_TIMEOUT = 60.0
+
+
+def backend_env(ctx: Context, *, port: int, database_url: str, vault_token: str) -> dict[str, str]:
+    """The backend's environment: addresses and the Vault location; every secret value stays in Vault."""
+    endpoints = ctx.endpoints
+    auth_base = f"http://{LOCALHOST}:{port}{ctx.project.auth_path}"
+    env = {
+        "DATABASE_URL": database_url,
+        "REDIS_URL": endpoints.redis_url,
+        "KERNIA_BASE_URL": auth_base,
+        "FRONTEND_URL": ctx.deployment["frontend_url"],
+        "TRUSTED_PROXIES": "",
+        "SMTP_HOST": endpoints.smtp_host,
+        "SMTP_PORT": str(endpoints.smtp_port),
+        "SMTP_FROM": f"{ctx.project.slug} <no-reply@example.com>",
+        "STRIPE_API_BASE": endpoints.stripe_api_base,
+        "AWS_ENDPOINT_URL": endpoints.aws_endpoint_url,
+        "AWS_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "test",
+        "AWS_SECRET_ACCESS_KEY": "test",
+        "VAULT_ADDR": endpoints.vault_addr,
+        "VAULT_TOKEN": vault_token,
+        "VAULT_SECRET_PATH": ctx.vault.path,
+        # Rehearsal setting: refresh sessions older than one second so "refresh moves the expiry" is observable.
+        "SESSION_UPDATE_AGE": "1",
+        # SSO: the test IdP is the only issuer the backend may fetch from (F17); domain proofs are looked up at
+        # the stack's DNS stand-in (F09; endpoints.dns_url serves DNS on UDP at the same host:port).
+        "SSO_ALLOWED_ISSUERS": endpoints.oidc_issuer,
+        "SSO_DNS_RESOLVER": urlsplit(endpoints.dns_url).netloc,
+        "LOG_LEVEL": "INFO",
+    }
+    return env
+
+
+def start_backend(
+    ctx: Context,
+    *,
+    name: str = "backend",
+    database_url: str | None = None,
+    app: str | None = None,
+    factory: bool = False,
+    extra_env: dict[str, str] | None = None,
+) -> tuple[ProcessRecord, str]:
+    """Start one backend process; returns its record and its base URL. Used for the deployment and the drills."""
+    port = free_port()
+    token = ctx.vault.backend_token(policy_name=f"{ctx.project.slug}-backend")
+    database_url = database_url or ctx.vault.read()["database_url"]
+    env = backend_env(ctx, port=port, database_url=database_url, vault_token=token)
+    env = python_env({**os.environ, **env, **(extra_env or {})})
+    argv = [ctx.python, "-m", "uvicorn", app or f"{ctx.project.slug}.main:app"]
+    argv += ["--factory"] if factory else []
+    argv += ["--app-dir", str(ctx.project.source_dir), "--host", LOCALHOST, "--port", str(port), "--no-access-log"]
+    # Uvicorn would otherwise believe X-Forwarded-For from 127.0.0.1 and defeat the app's trusted-proxy rule.
+    argv.append("--no-proxy-headers")
+    argv.append("--no-server-header")  # the answer should not name the server software
+    url = f"http://{LOCALHOST}:{port}"
+    process = ManagedProcess(
+        name,
+        argv,
+        log_path=Path(ctx.run_dir) / "logs" / f"{name}.log",
+        env=env,
+        cwd=ctx.project.root,
+        probes=[HttpStatus(f"{url}/readyz")],
+        secrets=[database_url, token],
+    )
+    try:
+        record = process.start(timeout=BACKEND_READY_TIMEOUT)
+    except ServiceStartError as exc:
+        raise StepFailed(str(exc)) from exc
+    return record, url
+
+
+def run_manage(ctx: Context, *args: str) -> str:
+    """Run the project's management command (``python -m <slug>.manage ...``) against the deployed database."""
+    env = backend_env(ctx, port=0, database_url=ctx.vault.read()["database_url"], vault_token=ctx.endpoints.vault_token)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ctx.project.source_dir), os.environ.get("PYTHONPATH")]))
+    result = run_command([ctx.python, "-m", f"{ctx.project.slug}.manage", *args], cwd=ctx.project.root, env=env)
+    if not result.ok:
+        raise StepFailed(f"manage {' '.join(args)} failed: {result.describe_failure()}")
+    return result.output

@@ -1,0 +1,118 @@
+"""What every deployment step reads and fills in: the leaf of harness.deploy (it imports no step).
+
+Steps, the backend library (harness.app), the drills and the checks take a ``Context``; a step that cannot
+achieve what it must raises ``StepFailed`` with a message that says what and how to fix it.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from harness.console import Progress, silent
+from harness.endpoints import Endpoints
+from harness.project import Project
+from harness.report import Outcome
+from harness.services.vault.store import VaultStore
+
+StepResult = Outcome  # a step's outcome: passed | failed | not run
+
+
+class StepFailed(RuntimeError):
+    """A deployment step did not achieve what it must; the message says what and how to fix it."""
+
+
+@dataclass
+class Deployment:
+    """What the deployment steps recorded (JSON, no secrets), typed like StackHandle.
+
+    Steps and the code of this branch read the attributes. Until every branch does, the record also answers the
+    mapping calls (``deployment["backend_url"]``, ``.get``, ``in``, ``.update``, ``.setdefault``), where an unset
+    field is a missing key; keys that are no field are kept in ``extra`` and round-trip.
+    """
+
+    vault_path: str | None = None
+    database: str | None = None
+    role: str | None = None
+    migration_head: str | None = None
+    frontend_port: int | None = None
+    frontend_url: str | None = None
+    backend_url: str | None = None
+    auth_base_url: str | None = None
+    callbacks: dict[str, str] | None = None
+    processes: dict[str, dict[str, Any]] | None = None  # name -> ProcessRecord.to_dict()
+    steps: list[dict[str, Any]] | None = None  # Outcome.to_dict() per step
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | Deployment | None) -> Deployment:
+        if isinstance(data, Deployment):
+            return data
+        names = {f.name for f in fields(cls)} - {"extra"}
+        data = dict(data or {})
+        extra = {key: data.pop(key) for key in list(data) if key not in names}
+        return cls(**data, extra=extra)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Only what was recorded: unset fields are left out, as the steps never wrote them."""
+        recorded = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "extra"}
+        return {**{key: value for key, value in recorded.items() if value is not None}, **self.extra}
+
+    # The mapping calls, for code that still reads the record as a dict.
+    def _is_field(self, key: str) -> bool:
+        return key != "extra" and key in {f.name for f in fields(self)}
+
+    def __getitem__(self, key: str) -> Any:
+        value = getattr(self, key) if self._is_field(key) else self.extra.get(key)
+        if value is None:
+            raise KeyError(key)
+        return value
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        if self._is_field(key):
+            setattr(self, key, value)
+        else:
+            self.extra[key] = value
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and key in self.to_dict()
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.to_dict().get(key, default)
+
+    def setdefault(self, key: str, default: Any) -> Any:
+        if key not in self:
+            self[key] = default
+        return self[key]
+
+    def update(self, values: dict[str, Any] | None = None, **more: Any) -> None:
+        for key, value in {**(values or {}), **more}.items():
+            self[key] = value
+
+    def items(self) -> Any:
+        return self.to_dict().items()
+
+
+@dataclass
+class Context:
+    """Everything a step reads, plus the deployment record the steps fill in (JSON, no secrets)."""
+
+    project: Project
+    endpoints: Endpoints
+    run_dir: Path
+    progress: Progress = silent
+    python: str = sys.executable
+    deployment: Deployment = field(default_factory=Deployment)
+
+    def __post_init__(self) -> None:
+        self.deployment = Deployment.from_dict(self.deployment)
+
+    @property
+    def vault(self) -> VaultStore:
+        return VaultStore(
+            addr=self.endpoints.vault_addr,
+            token=self.endpoints.vault_token,
+            path=self.deployment.vault_path or f"{self.project.slug}/backend",
+        )

@@ -1,0 +1,70 @@
+"""Step 5: serve the project's frontend configured with the same auth base URL, and check what it serves."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import httpx
+
+from harness.deploy.context import Context, StepFailed
+from harness.ports import LOCALHOST
+from harness.process import ManagedProcess, ServiceStartError
+from harness.pythonenv import python_env
+from harness.readiness import HttpStatus
+
+
+def _check_served(frontend_url: str, auth_base_url: str, backend_url: str) -> list[str]:
+    problems = []
+    page = httpx.get(f"{frontend_url}/", timeout=10)
+    if page.status_code != 200 or "<html" not in page.text.lower():
+        problems.append(f"GET / answered {page.status_code} without an HTML page")
+    config = httpx.get(f"{frontend_url}/config.js", timeout=10)
+    if auth_base_url not in config.text:
+        problems.append(f"/config.js does not carry the auth base URL {auth_base_url}")
+    preflight = httpx.options(
+        f"{auth_base_url}/get-session",
+        headers={"Origin": frontend_url, "Access-Control-Request-Method": "GET"},
+        timeout=10,
+    )
+    allowed = preflight.headers.get("access-control-allow-origin")
+    credentials = preflight.headers.get("access-control-allow-credentials")
+    if allowed != frontend_url or credentials != "true":
+        problems.append(
+            f"backend CORS does not admit the frontend origin with credentials "
+            f"(allow-origin={allowed!r}, allow-credentials={credentials!r})"
+        )
+    foreign = httpx.options(
+        f"{auth_base_url}/get-session",
+        headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "GET"},
+        timeout=10,
+    )
+    if foreign.headers.get("access-control-allow-origin") in ("*", "https://evil.example"):
+        problems.append("backend CORS admits an unrelated origin")
+    return problems
+
+
+def run(ctx: Context) -> str:
+    """Step 5: start the frontend on the port step 3 chose, then check its page, config and CORS."""
+    port = ctx.deployment["frontend_port"]  # KeyError when step 3 did not run: the step order is wrong
+    url = ctx.deployment["frontend_url"]
+    auth_base = ctx.deployment["auth_base_url"]
+    argv = [ctx.python, "-m", "uvicorn", "app:app", "--app-dir", str(ctx.project.root / "frontend")]
+    argv += ["--host", LOCALHOST, "--port", str(port), "--no-access-log"]
+    process = ManagedProcess(
+        "frontend",
+        argv,
+        log_path=Path(ctx.run_dir) / "logs" / "frontend.log",
+        env=python_env({**os.environ, "AUTH_BASE_URL": auth_base}),
+        cwd=ctx.project.root,
+        probes=[HttpStatus(f"{url}/")],
+    )
+    try:
+        record = process.start(timeout=30)
+    except ServiceStartError as exc:
+        raise StepFailed(str(exc)) from exc
+    ctx.deployment.processes = {**(ctx.deployment.processes or {}), "frontend": record.to_dict()}
+    problems = _check_served(url, auth_base, ctx.deployment["backend_url"])
+    if problems:
+        raise StepFailed("; ".join(problems))
+    return f"uvicorn pid {record.pid} at {url}; serves the page, /config.js with {auth_base}; CORS admits it"

@@ -1,0 +1,52 @@
+"""Kernia's deployment sequence, steps 1-5: each step named, timed and reported (step 6, smoke, runs under pytest).
+
+The steps import only ``harness.deploy.context`` (and the libraries below it); this module imports the steps.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from harness.deploy import backend, callbacks, frontend, migrate, provision
+from harness.deploy.context import Context, StepFailed, StepResult
+
+Step = Callable[[Context], str]
+
+STEPS: tuple[tuple[str, Step], ...] = (
+    ("provision", provision.run),
+    ("migrate", migrate.run),
+    ("deploy_backend", backend.run),
+    ("configure_callbacks", callbacks.run),
+    ("deploy_frontend", frontend.run),
+)
+
+
+def deployment_steps() -> list[tuple[str, Step]]:
+    """The five deployment steps, in order, with their names."""
+    return list(STEPS)
+
+
+def run_sequence(ctx: Context, steps: list[tuple[str, Step]] | None = None) -> list[StepResult]:
+    """Run steps in order; stop at the first failure and mark the rest "not run"."""
+    steps = deployment_steps() if steps is None else steps
+    results: list[StepResult] = []
+    failed = False
+    for name, step in steps:
+        if failed:
+            results.append(StepResult(name, "not run", 0.0, "an earlier step failed"))
+            continue
+        ctx.progress(f"{name}: running")
+        started = time.perf_counter()
+        try:
+            detail = step(ctx)
+            status = "passed"
+        except StepFailed as exc:
+            detail, status, failed = str(exc), "failed", True
+        seconds = round(time.perf_counter() - started, 3)
+        ctx.progress(f"{name}: {status} in {seconds:.2f} s — {detail.splitlines()[0] if detail else ''}")
+        results.append(StepResult(name, status, seconds, detail))
+    return results
+
+
+__all__ = ["STEPS", "Context", "Step", "StepFailed", "StepResult", "deployment_steps", "run_sequence"]

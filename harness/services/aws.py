@@ -1,0 +1,219 @@
+"""AWS: LocalStack (PyPI ``localstack-core[runtime]==4.14.0``, the compose image's release) in its own
+cached virtualenv on Python >= 3.12, else moto's server (``moto[server]``, runs on this interpreter).
+
+LocalStack 4.14 does not import on Python 3.11, so its venv is built with uv on a newer interpreter found
+on PATH or under ~/.pyenv/versions, once per (release, Python) and cached. The pins below are the ones
+measured to work (without them: "No component plugins found" / cbor2 decoder errors). Force the fallback
+with ``options["aws"] = "moto"`` (fast tests); ``options["aws"] = "localstack"`` makes a failed build fatal.
+LocalStack's S3 writes the hard-coded /tmp/localstack-s3-storage: removed on down if this run created it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Mapping
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import httpx
+
+from harness.endpoints import ServiceInfo
+from harness.errors import ProviderError
+from harness.ports import free_port
+from harness.process import run_step
+from harness.pythonenv import python_env
+from harness.readiness import Custom, HttpStatus
+from harness.services import ContainerSpec, Credentials, Port, Service, image_of
+from harness.services.launch import LOCALHOST, Launch, RunContext
+from harness.toolcache import ensure_tool
+
+if TYPE_CHECKING:
+    from testcontainers.core.container import DockerContainer
+
+NAME = "aws"
+PORT = 4566  # LocalStack's gateway inside its container
+LOCALSTACK_VERSION = "4.14.0"
+LOCALSTACK_PINS = (
+    f"localstack-core[runtime]=={LOCALSTACK_VERSION}",
+    "cbor2<6",
+    "cryptography==45.0.7",
+    "pyopenssl==25.3.0",
+    "service_identity",
+)
+SERVICES = "s3,sqs,sns,ses,secretsmanager"
+S3_STORAGE = Path("/tmp/localstack-s3-storage")
+MIN_PYTHON = (3, 12)
+
+
+def find_python() -> tuple[Path, tuple[int, int]] | None:
+    """The newest Python >= 3.12 on PATH or in pyenv (3.13 and 3.12 preferred: the measured ones)."""
+    candidates = [shutil.which(n) for n in ("python3.13", "python3.12", "python3")]
+    for root in {Path.home() / ".pyenv" / "versions", Path("/root/.pyenv/versions")}:
+        if root.is_dir():
+            candidates += [str(p) for p in sorted(root.glob("3.*/bin/python3"))]
+    found: dict[tuple[int, int], Path] = {}
+    for candidate in filter(None, candidates):
+        ver = _python_version(Path(candidate))
+        if ver is not None and ver >= MIN_PYTHON:
+            found.setdefault(ver, Path(candidate))
+    for preferred in ((3, 13), (3, 12)):
+        if preferred in found:
+            return found[preferred], preferred
+    return (found[max(found)], max(found)) if found else None
+
+
+def _python_version(python: Path) -> tuple[int, int] | None:
+    match = re.search(r"/versions/(\d+)\.(\d+)\.", str(python))
+    if match:  # pyenv layout names the version; spares a subprocess per candidate
+        return int(match.group(1)), int(match.group(2))
+    try:
+        out = subprocess.run(
+            [str(python), "-c", "import sys; print(*sys.version_info[:2])"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout.split()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return int(out[0]), int(out[1])
+
+
+def localstack_venv(ctx: RunContext) -> Path:
+    """The cached LocalStack venv's python, built on first use; ProviderError says why it cannot be."""
+    found = find_python()
+    if found is None:
+        raise ProviderError("LocalStack needs Python >= 3.12 (none on PATH or in ~/.pyenv/versions)")
+    python, (major, minor) = found
+    uv = shutil.which("uv")
+    if uv is None:
+        raise ProviderError("building the LocalStack venv needs uv: `pip install uv`")
+    log = ctx.log_path(f"{NAME}-build")
+
+    def build(staging: Path) -> None:
+        venv = staging / "venv"
+        run_step(NAME, [uv, "venv", "--quiet", "--relocatable", "-p", str(python), str(venv)], log_path=log)
+        run_step(
+            NAME,
+            # --compile-bytecode: pay for .pyc once here, not on every start (~5 s on 2 cores)
+            [
+                uv,
+                "pip",
+                "install",
+                "--quiet",
+                "--compile-bytecode",
+                "--python",
+                str(venv / "bin" / "python"),
+                *LOCALSTACK_PINS,
+            ],
+            log_path=log,
+            timeout=600,
+        )
+
+    entry = ensure_tool(f"localstack-{LOCALSTACK_VERSION}-py{major}{minor}", build)
+    return entry / "venv" / "bin" / "python"
+
+
+def plan(ctx: RunContext) -> Launch:
+    """LocalStack when it can be installed, else moto; options['aws'] forces either."""
+    choice = ctx.options.get("aws", "auto")
+    if choice == "moto":
+        return moto_plan(ctx, reason="forced by options['aws']='moto'")
+    try:
+        python = localstack_venv(ctx)
+    except ProviderError as exc:
+        if choice == "localstack":
+            raise
+        return moto_plan(ctx, reason=f"LocalStack unavailable: {str(exc).splitlines()[0]}")
+    return localstack_plan(ctx, python)
+
+
+def localstack_plan(ctx: RunContext, python: Path) -> Launch:
+    """Launch LocalStack's S3 gateway from its own virtualenv, ready when its health lists S3."""
+    home = ctx.service_dir(NAME)
+    port = free_port()
+    url = f"http://{LOCALHOST}:{port}"
+    env = {
+        **os.environ,
+        "GATEWAY_LISTEN": f"{LOCALHOST}:{port}",
+        "LOCALSTACK_HOST": f"{LOCALHOST}:{port}",
+        "SERVICES": SERVICES,
+        "DISABLE_EVENTS": "1",
+        "SKIP_SSL_CERT_DOWNLOAD": "1",
+        "DNS_ADDRESS": "0",
+        "OVERRIDE_IN_DOCKER": "0",
+        "FILESYSTEM_ROOT": str(home / "filesystem"),
+    }
+    return Launch(
+        name=NAME,
+        argv=[str(python), "-m", "localstack.runtime.main"],
+        probes=[Custom(f"HTTP GET {url}/_localstack/health lists {SERVICES}", lambda: _localstack_ready(url))],
+        info=ServiceInfo(NAME, "LocalStack", LOCALSTACK_VERSION, "native"),
+        endpoints={"aws_endpoint_url": url},
+        env=env,
+        cwd=home,
+        state={"account_id": "000000000000"},
+        cleanup=[] if S3_STORAGE.exists() else [str(S3_STORAGE)],
+        timeout=90.0,
+    )
+
+
+def _localstack_ready(url: str) -> bool:
+    services = httpx.get(f"{url}/_localstack/health", timeout=1.0).json().get("services", {})
+    return all(services.get(s) in ("available", "running") for s in SERVICES.split(","))
+
+
+def moto_plan(ctx: RunContext, *, reason: str) -> Launch:
+    """Launch moto's server as the S3 stand-in when LocalStack is unavailable."""
+    try:
+        moto_version = version("moto")
+    except PackageNotFoundError:
+        raise ProviderError(f"{reason}; the fallback needs moto: `pip install 'moto[server]'`") from None
+    port = free_port()
+    url = f"http://{LOCALHOST}:{port}"
+    return Launch(
+        name=NAME,
+        argv=[sys.executable, "-m", "moto.server", "-H", LOCALHOST, "-p", str(port)],
+        probes=[HttpStatus(f"{url}/moto-api/data.json")],
+        info=ServiceInfo(NAME, "moto", moto_version, "native", stand_in=True),
+        endpoints={"aws_endpoint_url": url},
+        env=python_env(dict(os.environ)),
+        cwd=ctx.service_dir(NAME),
+        state={"account_id": "123456789012", "fallback_reason": reason},
+    )
+
+
+def endpoints(host: str, port: Mapping[int, int], env: Mapping[str, str]) -> dict[str, Any]:
+    return {"aws_endpoint_url": f"http://{host}:{port[PORT]}"}
+
+
+def container(compose: Mapping[str, Any], credentials: Credentials) -> ContainerSpec:
+    """LocalStack with the services compose.yaml lists for it."""
+    env = {"SERVICES": str(compose["environment"]["SERVICES"]), "EAGER_SERVICE_LOADING": "1"}
+    return ContainerSpec("localstack", image_of(compose), (PORT,), env)
+
+
+def factory(spec: ContainerSpec) -> DockerContainer:
+    from testcontainers.community.localstack import LocalStackContainer  # optional extra
+
+    container = LocalStackContainer(spec.image, region_name="us-east-1")
+    return container.with_services(*spec.env["SERVICES"].split(",")).with_env("EAGER_SERVICE_LOADING", "1")
+
+
+SERVICE = Service(
+    name=NAME,
+    plan=plan,
+    external={"aws_endpoint_url": "HARNESS_AWS_ENDPOINT_URL"},
+    external_label="HARNESS_AWS_ENDPOINT_URL",
+    compose_name="localstack",
+    ports=(Port(PORT, "LOCALSTACK_PORT"),),
+    endpoints=endpoints,
+    container=container,
+    factory=factory,
+    compose_optional=True,  # compose.yaml's `aws` profile
+)

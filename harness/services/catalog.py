@@ -1,0 +1,27 @@
+"""The services of the stack, in report order; the providers loop over this tuple."""
+
+from __future__ import annotations
+
+from harness.services import Service, aws, mail, oidc, postgres, redis, stripe, vault
+
+SERVICES: tuple[Service, ...] = (
+    postgres.SERVICE,
+    redis.SERVICE,
+    mail.SERVICE,
+    aws.SERVICE,
+    stripe.SERVICE,
+    vault.SERVICE,
+    oidc.SERVICE,
+)
+# The services that also run as containers (compose, testcontainers), by compose.yaml service name.
+CONTAINER_SERVICES: tuple[Service, ...] = tuple(service for service in SERVICES if service.compose_name)
+
+
+def named(name: str) -> Service:
+    """The service called ``name`` in the report."""
+    return next(service for service in SERVICES if service.name == name)
+
+
+def report_name(compose_name: str) -> str:
+    """The report's name for a compose.yaml service: the catalog's name, or the compose name for the app's own."""
+    return next((s.name for s in CONTAINER_SERVICES if s.compose_name == compose_name), compose_name)

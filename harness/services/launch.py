@@ -1,0 +1,85 @@
+"""What a native service module returns: a declarative description of the process to run.
+
+Each service module (postgres.py, redis.py, ...) has one ``plan(ctx) -> Launch`` function that finds its
+program, prepares its data directory and ports, and describes the command, readiness probes and the
+Endpoints fields it provides. Starting, waiting, retrying and stopping live once, in orchestrate.py.
+"""
+
+from __future__ import annotations
+
+import secrets
+import stat
+import sys
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from harness.endpoints import ServiceInfo
+from harness.ports import LOCALHOST
+from harness.readiness import Probe
+
+__all__ = ["LOCALHOST", "Launch", "RunContext", "new_secret", "python_module_argv", "traversable_by"]
+
+
+@dataclass
+class RunContext:
+    """Per-run inputs every service plan reads."""
+
+    run_dir: Path
+    options: dict[str, Any] = field(default_factory=dict)
+    cancel: threading.Event = field(default_factory=threading.Event)
+
+    def service_dir(self, name: str) -> Path:
+        path = self.run_dir / name
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def log_path(self, name: str) -> Path:
+        return self.run_dir / "logs" / f"{name}.log"
+
+
+@dataclass
+class Launch:
+    """One service process to start, and what the stack gains once it is ready."""
+
+    name: str
+    argv: list[str]
+    probes: list[Probe]
+    info: ServiceInfo
+    endpoints: dict[str, Any]
+    env: dict[str, str] | None = None
+    cwd: Path | None = None
+    user: str | None = None
+    secrets: tuple[str, ...] = ()
+    state: dict[str, Any] = field(default_factory=dict)
+    cleanup: list[str] = field(default_factory=list)  # paths outside run_dir to remove on down
+    timeout: float = 30.0
+    # Runs once the service is ready and may update ``endpoints`` (e.g. replace a credential the log shows).
+    on_ready: Callable[[Launch], None] | None = None
+
+
+def new_secret() -> str:
+    """A URL-safe random password/token (safe inside URLs without quoting)."""
+    return secrets.token_urlsafe(24)
+
+
+def python_module_argv(module: str, *args: str) -> list[str]:
+    """Run one of the harness's own modules (the fakes) with this interpreter."""
+    return [sys.executable, "-m", module, *args]
+
+
+def traversable_by(path: Path, uid: int, gids: set[int]) -> bool:
+    """True if a process with ``uid``/``gids`` can reach ``path`` (execute bit on every ancestor)."""
+    for part in [*reversed(path.resolve().parents), path.resolve()]:
+        st = part.stat()
+        if st.st_uid == uid:
+            bit = stat.S_IXUSR
+        elif st.st_gid in gids:
+            bit = stat.S_IXGRP
+        else:
+            bit = stat.S_IXOTH
+        if not st.st_mode & bit:
+            return False
+    return True

@@ -1,0 +1,89 @@
+"""Mail: ``mailpit`` on PATH (SMTP and HTTP on 127.0.0.1, any SMTP login accepted), else the harness's
+aiosmtpd sink with the Mailpit API subset (harness.services.mail.sink)."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from collections.abc import Mapping
+from importlib.metadata import version
+from typing import Any
+
+from harness.endpoints import ServiceInfo
+from harness.ports import free_port
+from harness.pythonenv import python_env
+from harness.readiness import HttpStatus, TcpOpen
+from harness.services import ContainerSpec, Credentials, HttpWait, Port, Service, image_of
+from harness.services.launch import LOCALHOST, Launch, RunContext, python_module_argv
+
+NAME = "mail"
+SMTP_PORT = 1025  # Mailpit's ports inside its container
+API_PORT = 8025
+
+
+def plan(ctx: RunContext) -> Launch:
+    """Mailpit when installed, else the aiosmtpd sink that serves Mailpit's API."""
+    home = ctx.service_dir(NAME)
+    smtp_port, http_port = free_port(), free_port()
+    api = f"http://{LOCALHOST}:{http_port}"
+    mailpit = shutil.which("mailpit")
+    if mailpit:
+        argv = [
+            mailpit,
+            "--smtp",
+            f"{LOCALHOST}:{smtp_port}",
+            "--listen",
+            f"{LOCALHOST}:{http_port}",
+            "--smtp-auth-accept-any",
+            "--smtp-auth-allow-insecure",
+            "--database",
+            str(home / "mailpit.db"),
+        ]
+        out = subprocess.run([mailpit, "version"], capture_output=True, text=True, check=False).stdout
+        match = re.search(r"v(\d+\.\d+\.\d+)", out)
+        info = ServiceInfo(NAME, "Mailpit", match.group(1) if match else "unknown", "native")
+        env = None
+    else:
+        argv = python_module_argv(
+            "harness.services.mail.sink", "--smtp-port", str(smtp_port), "--http-port", str(http_port)
+        )
+        info = ServiceInfo(NAME, "aiosmtpd mail sink (Mailpit API)", version("aiosmtpd"), "native", True)
+        env = python_env(dict(os.environ))
+    return Launch(
+        name=NAME,
+        argv=argv,
+        probes=[HttpStatus(f"{api}/readyz"), TcpOpen(smtp_port)],
+        info=info,
+        endpoints={"smtp_host": LOCALHOST, "smtp_port": smtp_port, "mailpit_api_url": api},
+        env=env,
+        cwd=home,
+    )
+
+
+def endpoints(host: str, port: Mapping[int, int], env: Mapping[str, str]) -> dict[str, Any]:
+    return {"smtp_host": host, "smtp_port": port[SMTP_PORT], "mailpit_api_url": f"http://{host}:{port[API_PORT]}"}
+
+
+def container(compose: Mapping[str, Any], credentials: Credentials) -> ContainerSpec:
+    """Mailpit configured like its compose service, minus the on-disk database."""
+    env = {key: str(value) for key, value in compose.get("environment", {}).items()}
+    env.pop("MP_DATABASE", None)  # no volume here: keep messages in memory
+    return ContainerSpec("mailpit", image_of(compose), (SMTP_PORT, API_PORT), env, HttpWait(API_PORT, "/readyz"))
+
+
+SERVICE = Service(
+    name=NAME,
+    plan=plan,
+    external={
+        "smtp_host": "HARNESS_SMTP_HOST",
+        "smtp_port": "HARNESS_SMTP_PORT",
+        "mailpit_api_url": "HARNESS_MAILPIT_API_URL",
+    },
+    external_label="HARNESS_MAILPIT_API_URL",
+    compose_name="mailpit",
+    ports=(Port(SMTP_PORT, "MAILPIT_SMTP_PORT"), Port(API_PORT, "MAILPIT_UI_PORT")),
+    endpoints=endpoints,
+    container=container,
+)

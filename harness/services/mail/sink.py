@@ -1,0 +1,152 @@
+"""Mailpit stand-in: an aiosmtpd SMTP server plus the part of Mailpit's /api/v1 REST API the harness uses.
+
+Used when no ``mailpit`` binary is installed. Like Mailpit started with ``--smtp-auth-accept-any
+--smtp-auth-allow-insecure``, it accepts AUTH PLAIN/LOGIN with any credentials without TLS (and mail
+without AUTH), and records the login as the message's ``Username``.
+
+Run: ``python -m harness.services.mail.sink --smtp-port A --http-port B`` (binds 127.0.0.1 only).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import resource
+from importlib.metadata import version
+from typing import Any
+
+import uvicorn
+from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+
+from harness.ports import LOCALHOST
+from harness.services.mail.store import MailStore, SearchSyntaxError
+
+VERSION = f"kernia-harness mailsink (aiosmtpd {version('aiosmtpd')})"
+
+
+def accept_any(server: SMTP, session: Session, envelope: Envelope, mechanism: str, data: Any) -> AuthResult:
+    """Authenticator that accepts every login; keeps the user name, never the password."""
+    login = data.login.decode(errors="replace") if isinstance(data, LoginPassword) else ""
+    return AuthResult(success=True, auth_data=login)
+
+
+class SinkHandler:
+    """aiosmtpd handler: store every message that arrives."""
+
+    def __init__(self, store: MailStore) -> None:
+        self.store = store
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        """Store the accepted message with its envelope and SMTP AUTH user."""
+        raw = envelope.original_content or envelope.content or b""
+        username = session.auth_data if isinstance(session.auth_data, str) else ""
+        self.store.add(bytes(raw), envelope.mail_from or "", list(envelope.rcpt_tos), username)
+        return "250 OK: queued"
+
+
+def build_app(store: MailStore) -> Starlette:
+    """The HTTP API over ``store``."""
+
+    def _page(request: Request) -> tuple[int, int]:
+        try:
+            return int(request.query_params.get("start", 0)), int(request.query_params.get("limit", 50))
+        except ValueError:
+            return 0, 50
+
+    async def messages(request: Request) -> Response:
+        """Mailpit's list (GET, paged) and delete (DELETE, all or by IDs) of messages."""
+        if request.method == "DELETE":
+            body = await request.body()
+            ids = (await request.json()).get("IDs") if body else None
+            store.delete(ids or None)
+            return PlainTextResponse("ok")
+        start, limit = _page(request)
+        return JSONResponse(store.listing(store.search(None), start, limit))
+
+    async def search(request: Request) -> Response:
+        """Mailpit's search: list or delete the messages matching ``query``."""
+        query = request.query_params.get("query", "")
+        try:
+            found = store.search(query)
+        except SearchSyntaxError as exc:
+            return PlainTextResponse(str(exc), status_code=400)
+        if request.method == "DELETE":
+            store.delete([m.id for m in found])
+            return PlainTextResponse("ok")
+        start, limit = _page(request)
+        return JSONResponse(store.listing(found, start, limit))
+
+    def _find(request: Request) -> Any:
+        return store.get(request.path_params["id"])
+
+    async def message(request: Request) -> Response:
+        found = _find(request)
+        if found is None:
+            return PlainTextResponse("Not found", status_code=404)
+        found.read = True
+        return JSONResponse(found.detail())
+
+    async def headers(request: Request) -> Response:
+        found = _find(request)
+        if found is None:
+            return PlainTextResponse("Not found", status_code=404)
+        return JSONResponse(found.headers())
+
+    async def raw(request: Request) -> Response:
+        found = _find(request)
+        if found is None:
+            return PlainTextResponse("Not found", status_code=404)
+        return Response(found.raw, media_type="text/plain")
+
+    async def info(_request: Request) -> Response:
+        data = store.info(VERSION)
+        data["RuntimeStats"]["Memory"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+        return JSONResponse(data)
+
+    async def ok(_request: Request) -> Response:
+        return PlainTextResponse("ok")
+
+    return Starlette(
+        routes=[
+            Route("/api/v1/messages", messages, methods=["GET", "DELETE"]),
+            Route("/api/v1/search", search, methods=["GET", "DELETE"]),
+            Route("/api/v1/message/{id}", message),
+            Route("/api/v1/message/{id}/headers", headers),
+            Route("/api/v1/message/{id}/raw", raw),
+            Route("/api/v1/info", info),
+            Route("/livez", ok),
+            Route("/readyz", ok),
+        ]
+    )
+
+
+async def serve(smtp_port: int, http_port: int) -> None:
+    """Run SMTP and HTTP in one event loop until SIGTERM/SIGINT (uvicorn handles the signals)."""
+    store = MailStore()
+    loop = asyncio.get_running_loop()
+    smtp = await loop.create_server(
+        lambda: SMTP(SinkHandler(store), authenticator=accept_any, auth_require_tls=False, hostname="mailsink"),
+        host=LOCALHOST,
+        port=smtp_port,
+    )
+    try:
+        config = uvicorn.Config(build_app(store), host=LOCALHOST, port=http_port, log_level="warning")
+        await uvicorn.Server(config).serve()
+    finally:
+        smtp.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--smtp-port", type=int, required=True)
+    parser.add_argument("--http-port", type=int, required=True)
+    args = parser.parse_args()
+    asyncio.run(serve(args.smtp_port, args.http_port))
+
+
+if __name__ == "__main__":
+    main()

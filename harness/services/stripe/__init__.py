@@ -1,0 +1,68 @@
+"""Stripe: ``stripe-mock`` on PATH, else kernia-test-utils' MockStripe over HTTP (harness.services.stripe.fake)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Mapping
+from importlib.metadata import version
+from typing import Any
+
+from harness.endpoints import ServiceInfo
+from harness.ports import free_port
+from harness.pythonenv import python_env
+from harness.readiness import HttpStatus, TcpOpen
+from harness.services import ContainerSpec, Credentials, HttpWait, Port, Service, image_of
+from harness.services.launch import LOCALHOST, Launch, RunContext, python_module_argv
+
+NAME = "stripe"
+PORT = 12111  # stripe-mock's HTTP port inside its container
+TEST_KEY = "sk_test_devonly"  # stripe-mock accepts any sk_test_ key; this one is not a secret
+
+
+def plan(ctx: RunContext) -> Launch:
+    """stripe-mock when installed, else the stateful MockStripe server."""
+    port = free_port()
+    base = f"http://{LOCALHOST}:{port}"
+    stripe_mock = shutil.which("stripe-mock")
+    if stripe_mock:  # stateless fixtures; no health endpoint, so an open port is the readiness signal
+        argv = [stripe_mock, "-http-addr", f"{LOCALHOST}:{port}"]
+        probes = [TcpOpen(port)]
+        info = ServiceInfo(NAME, "stripe-mock", "unknown", "native")
+        env = None
+    else:
+        argv = python_module_argv("harness.services.stripe.fake", "--port", str(port))
+        probes = [HttpStatus(f"{base}/_harness/events")]
+        info = ServiceInfo(NAME, "kernia-test-utils MockStripe", version("kernia-test-utils"), "native", True)
+        env = python_env(dict(os.environ))
+    return Launch(
+        name=NAME,
+        argv=argv,
+        probes=probes,
+        info=info,
+        endpoints={"stripe_api_base": base},
+        env=env,
+        cwd=ctx.service_dir(NAME),
+    )
+
+
+def endpoints(host: str, port: Mapping[int, int], env: Mapping[str, str]) -> dict[str, Any]:
+    return {"stripe_api_base": f"http://{host}:{port[PORT]}"}
+
+
+def container(compose: Mapping[str, Any], credentials: Credentials) -> ContainerSpec:
+    wait = HttpWait(PORT, "/v1/customers", (("Authorization", f"Bearer {TEST_KEY}"),))
+    return ContainerSpec("stripe-mock", image_of(compose), (PORT,), wait=wait)
+
+
+SERVICE = Service(
+    name=NAME,
+    plan=plan,
+    external={"stripe_api_base": "HARNESS_STRIPE_API_BASE"},
+    external_label="HARNESS_STRIPE_API_BASE",
+    compose_name="stripe-mock",
+    ports=(Port(PORT, "STRIPE_MOCK_PORT"),),
+    endpoints=endpoints,
+    container=container,
+    compose_optional=True,
+)

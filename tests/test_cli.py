@@ -1,0 +1,82 @@
+"""The `harness` command: argument handling and the pytest arguments it builds."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import pytest
+
+from harness import cli
+from harness.project import Project
+from tests.helpers.records import write_answers
+
+
+def test_down_with_nothing_running_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    monkeypatch.setenv("KERNIA_HARNESS_RUNTIME", str(tmp_path / "runtime"))
+    project = write_answers(tmp_path / "p")
+    assert cli.main(["--project", str(project), "down"]) == 0
+    assert "nothing is running" in capsys.readouterr().err
+
+
+def test_smoke_without_a_stack_fails_clearly(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    monkeypatch.setenv("KERNIA_HARNESS_RUNTIME", str(tmp_path / "runtime"))
+    project = write_answers(tmp_path / "p")
+    assert cli.main(["--project", str(project), "smoke"]) == 2
+    assert "no stack is running" in capsys.readouterr().err
+
+
+def test_unknown_provider_on_the_command_line_is_refused(capsys) -> None:
+    with pytest.raises(SystemExit):
+        cli.build_parser().parse_args(["up", "--provider", "kubernetes"])
+    assert "invalid choice: 'kubernetes'" in capsys.readouterr().err
+
+
+def test_rehearse_pytest_arguments(tmp_path: Path) -> None:
+    project = Project.load(write_answers(tmp_path / "p"))
+    args = cli.build_parser().parse_args(
+        ["rehearse", "--provider", "native", "--report", "r.json", "-n", "2", "--option", "aws=moto", "--", "-x"]
+    )
+    argv = cli.pytest_args(project, args, provider="native")
+    assert argv[0] == str(cli.SUITE_DIR)
+    joined = " ".join(argv)
+    assert f"--harness-project {project.root}" in joined
+    assert "--harness-provider native" in joined and "--harness-running" not in joined
+    assert f"--harness-report {Path('r.json').resolve()}" in joined
+    assert "-n 2 --dist loadgroup" in joined
+    assert "--harness-option aws=moto" in joined
+    assert argv[-1] == "-x"
+
+
+def test_smoke_pytest_arguments_use_the_running_stack(tmp_path: Path) -> None:
+    project = Project.load(write_answers(tmp_path / "p"))
+    args = cli.build_parser().parse_args(["smoke"])
+    argv = cli.pytest_args(project, args, provider=None)
+    assert "--harness-running" in argv and "--harness-provider" not in argv and "-n" not in argv
+
+
+def test_namespace_defaults() -> None:
+    args = cli.build_parser().parse_args(["up"])
+    assert isinstance(args, argparse.Namespace) and args.provider == "native" and not args.show_secrets
+
+
+@pytest.mark.parametrize(
+    ("argv", "provider", "marker"),
+    [
+        (["smoke"], None, "not recovery and not rotation"),
+        (["rehearse"], "native", None),
+        (["rehearse", "--recovery"], "native", "recovery or rotation"),
+        (["rehearse", "--skip-recovery"], "native", "not recovery and not rotation"),
+    ],
+)
+def test_phase_selection(tmp_path: Path, argv: list[str], provider: str | None, marker: str | None) -> None:
+    project = Project.load(write_answers(tmp_path / "p"))
+    built = cli.pytest_args(project, cli.build_parser().parse_args(argv), provider=provider)
+    selected = built[built.index("-m") + 1] if "-m" in built else None
+    assert selected == marker
+
+
+def test_recovery_and_skip_recovery_exclude_each_other(capsys) -> None:
+    with pytest.raises(SystemExit):
+        cli.build_parser().parse_args(["rehearse", "--recovery", "--skip-recovery"])
+    assert "not allowed with argument" in capsys.readouterr().err

@@ -1,0 +1,24 @@
+"""Report: the JSON shape of a rehearsal's report."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.helpers.records import ENDPOINTS
+
+
+def test_report_json_shape(tmp_path: Path) -> None:
+    from harness.report import CheckResult, Report
+
+    report = Report(provider="native", project="/p")
+    report.set_endpoints(ENDPOINTS)
+    report.steps = [{"name": "provision", "status": "passed", "seconds": 0.1, "detail": "ok"}]
+    report.checks = [CheckResult("test_login", "passed", 0.2)]
+    path = tmp_path / "r.json"
+    report.write(path)
+    data = json.loads(path.read_text())
+    assert data["status"] == "passed"
+    assert data["services"][0]["summary"] == "vault: OpenBao 2.7.2, native"
+    report.checks.append(CheckResult("test_logout", "failed", 0.1, "boom"))
+    assert report.status == "failed"
