@@ -183,3 +183,23 @@ def test_junk_webhooks_are_counted_not_each_audited(
     after = webhook_failures_counted(backend_url, backend_secrets["ops_token"])
     if before is not None and after is not None:
         assert after - before >= 30, f"webhook_signature_failures_total grew by {after - before} for 30 junk webhooks"
+
+
+def test_rate_limit_refusals_are_counted_not_each_audited(
+    new_client: ClientFactory, admin_client: AuthClient, backend_url: str
+) -> None:
+    """F22: a flood of refused sign-ins (429s) from one address is audited sampled, not one row per refusal."""
+    flood = new_client()
+    wrong = Account(unique_email("flood"), password="wrong-Passw0rd-1")
+    statuses = [flood.sign_in(wrong).status_code for _ in range(16)]
+    refused = statuses.count(429)
+    assert refused >= 3, f"16 failed sign-ins from one address met {refused} refusals: {statuses}"
+    events = admin_client.http.get(
+        f"{backend_url}/admin/audit-events", params={"event": "rate_limit.blocked", "limit": 1000}
+    )
+    assert events.status_code == 200, f"GET /admin/audit-events answered {events.status_code}"
+    rows = [row for row in events.json()["events"] if row.get("ip_address") == flood.local_address]
+    assert 1 <= len(rows) <= 2, (
+        f"{refused} rate-limit refusals from {flood.local_address} left {len(rows)} rate_limit.blocked audit rows: "
+        "they must be audited, but sampled (at most one row a minute per route and client)"
+    )

@@ -100,6 +100,20 @@ def test_banned_admin_cannot_read_the_audit_log(
     assert response.status_code in (401, 403), f"a banned admin read /admin/audit-events: {response.status_code}"
 
 
+def test_banned_user_gets_no_session_from_a_magic_link(
+    new_client: ClientFactory, banned_admin: BannedAdmin, mail: MailpitClient
+) -> None:
+    """F12: Kernia checks bans on /sign-in/email only; a magic link must not sign a banned user in either."""
+    client = new_client()
+    asked = client.post("/sign-in/magic-link", {"email": banned_admin.account.email, "callbackURL": "/"})
+    assert asked.status_code == 200, f"/sign-in/magic-link answered {asked.status_code}"
+    message = mail.wait_for(to=banned_admin.account.email, subject="sign in", timeout=10)
+    links = [link for link in links_in(message.text) if "magic-link/verify" in link]
+    assert links, f"the magic-link mail has no link: {message.text[:200]}"
+    client.http.get(links[0], follow_redirects=False)
+    assert client.get_session() is None, "a banned user signed in with a magic link"
+
+
 def test_oversized_bodies_are_refused_before_processing(new_client: ClientFactory) -> None:
     """F18: a 1 MiB sign-in body (the review sent 64 MiB) is refused with 413, not read and processed."""
     body = json.dumps({"email": "nobody@example.com", "password": "A" * MiB}).encode()

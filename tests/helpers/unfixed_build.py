@@ -21,6 +21,17 @@ SLUG_VARIABLE = "UNFIXED_PROJECT_SLUG"
 UNLISTED_ROUTE = "POST /admin/create-user"
 
 
+class _EveryRow:
+    """What the app does without sampling: one audit row per refusal."""
+
+    def __init__(self, audit: Any) -> None:
+        self.audit = audit
+
+    async def record(self, event: str, *, route: str, metadata: Any = None) -> bool:
+        await self.audit.record(event, metadata=metadata)
+        return True
+
+
 def strip_defences(slug: str) -> None:
     """Replace every defence composed in ``<slug>.security`` with what Kernia does without it."""
     from kernia.types.init_options import EmailPasswordOptions
@@ -38,6 +49,7 @@ def strip_defences(slug: str) -> None:
         "mount_layers": lambda app, deps, **_: app,
         "gateway_layer": lambda app, **_: app,
         "cookie_layer": lambda app, **_: app,
+        "flood_audit": lambda audit: _EveryRow(audit),
     }
     missing = [name for name in stock if not hasattr(security, name)]
     assert not missing, f"{slug}.security no longer composes {missing}: update the negative control"

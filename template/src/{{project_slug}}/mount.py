@@ -15,7 +15,6 @@ from kernia.auth import Kernia
 from . import security
 from .asgi import ASGIApp, HttpMiddleware, Receive, Scope, Send, StatusRecorder, send_json
 from .audit import AuditWriter
-from .audit_sampling import SampledAudit
 from .security import SecurityDeps
 from .telemetry import Telemetry
 from .webhooks import StripeEventLog
@@ -63,7 +62,7 @@ class AuthObserver(HttpMiddleware):
         self.kernia = kernia
         self.audit = audit
         self.telemetry = telemetry
-        self.blocked = SampledAudit(audit)  # every 429 is counted; audited once a minute per route and client
+        self.blocked = security.flood_audit(audit)  # every 429 is counted; audited sampled
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = time.perf_counter()

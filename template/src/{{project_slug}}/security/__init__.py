@@ -19,6 +19,8 @@ from kernia_scim import SCIMOptions
 from starlette.routing import BaseRoute
 
 from ..asgi import ASGIApp
+from ..audit import AuditWriter
+from ..audit_sampling import SampledAudit
 from ..errors import InternalErrorScrubber, log_unhandled_errors
 from ..roles import is_admin_user
 from ..settings import IPNetwork
@@ -115,3 +117,8 @@ def cookie_layer(app: ASGIApp, *, secure: Callable[[], bool]) -> ASGIApp:
 def route_limit(method: str, path: str) -> dict[str, Any] | None:
     """The rate limit of an auth route as /internal/routes reports it (a description, not a defence)."""
     return abuse.describe(method, path)
+
+
+def flood_audit(audit: AuditWriter) -> SampledAudit:
+    """429s are what anyone can cause without limit: audited once a minute per route and client, not each."""
+    return SampledAudit(audit)

@@ -1,16 +1,18 @@
-"""Session lifetimes: a refresh moves the expiry, and a "don't remember me" session stays short on the server.
+"""Sessions: a refresh moves the expiry, a "don't remember me" session stays short, a banned user gets none.
 
 Kernia 0.1.0 re-sends the cookie on refresh but never moves ``expiresAt``, and a sign-in with ``rememberMe:
 false`` only drops the cookie's Max-Age: the server-side session still lives the full ``expires_in`` (7 days),
 so a cookie taken from a shared computer stays valid for a week. Here such a session (marked by Kernia's
 ``dont_remember`` cookie) lives ``SESSION_UNREMEMBERED_EXPIRES_IN`` and refreshes never extend it past that.
+And no sign-in route leaves a session for a banned user.
 """
 
 from __future__ import annotations
 
 import time
 
-from kernia.context import should_refresh_session
+from kernia.context import revoke_session, should_refresh_session
+from kernia.error import APIError
 from kernia.types.adapter import Where
 from kernia.types.context import EndpointContext
 from kernia.types.cookie import DONT_REMEMBER_COOKIE, SESSION_TOKEN_COOKIE
@@ -18,7 +20,21 @@ from kernia.types.hooks import AfterHook
 from kernia.types.plugin import KerniaPlugin
 
 from ..plugin import body_dict, hooks_plugin
+from .callers import is_banned
 from .deps import SecurityDeps
+
+# Every route that can end in a new session besides /sign-in/email (where Kernia checks bans itself).
+SIGN_IN_ROUTES = (
+    "/magic-link/verify",
+    "/email-otp/verify",
+    "/sign-in/email-otp",
+    "/verify-email",
+    "/callback/",
+    "/sso/oidc/callback/",
+    "/sso/saml/acs/",
+    "/sign-in/phone-number",
+    "/phone-number/verify",
+)
 
 
 def plugin(deps: SecurityDeps) -> KerniaPlugin:
@@ -61,10 +77,28 @@ def plugin(deps: SecurityDeps) -> KerniaPlugin:
                 model="session", where=(Where(field="token", value=token),), update={"expiresAt": expires_at}
             )
 
+    async def refuse_banned(ctx: EndpointContext, result: object) -> None:
+        """Kernia checks bans on ``/sign-in/email`` only: a magic link, an OTP or an identity provider still
+        signed a banned user in. Any sign-in route: the session just made for a banned user is revoked."""
+        tokens = [v.rpartition(".")[0] for n, v, _ in ctx.set_cookies if n == SESSION_TOKEN_COOKIE and v]
+        for token in tokens:
+            session = await ctx.auth.adapter.find_one(
+                model="session", where=(Where(field="token", value=token),)
+            )
+            if session is None:
+                continue
+            where = (Where(field="id", value=session["userId"]),)
+            user = await ctx.auth.adapter.find_one(model="user", where=where)
+            if user is not None and is_banned(user):
+                ctx.set_cookies.clear()
+                ctx.set_cookies.extend(await revoke_session(ctx.auth, token=token))
+                raise APIError(403, "USER_BANNED", message="This account is banned.")
+
     return hooks_plugin(
         "project-sessions",
         after=(
             AfterHook(match="/get-session", handler=extend_on_refresh),
             AfterHook(match="/sign-in/email", handler=shorten_unremembered),
+            AfterHook(match=lambda ctx: ctx.request.path.startswith(SIGN_IN_ROUTES), handler=refuse_banned),
         ),
     )
