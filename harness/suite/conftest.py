@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 
 from harness import stack
+from harness.actions import sign_up_verified
+from harness.app import run_manage
 from harness.client import Account, AuthClient, unique_email
-from harness.drills.actions import sign_up_verified
-from harness.mailpit import MailpitClient
+from harness.deploy.context import Context
 from harness.project import Project
-from harness.sequence import Context
-from harness.steps.backend import run_manage
+from harness.services.mail.client import MailpitClient
 from harness.suite.flows import ClientFactory
 from harness.suite.flows import verification_link as verification_link  # old import path for unmerged branches
 

@@ -12,9 +12,9 @@ from collections.abc import Iterator
 import pytest
 
 from harness import authz
+from harness.actions import create_organization, expect, sign_up_verified
 from harness.client import SESSION_COOKIE, Account, AuthClient, unique_email
-from harness.drills.actions import create_organization, expect, sign_up_verified
-from harness.mailpit import MailpitClient
+from harness.services.mail.client import MailpitClient
 
 pytestmark = [pytest.mark.intrusion, pytest.mark.authorization]
 

@@ -24,7 +24,7 @@ from harness.browser import (
     origin_of,
 )
 from harness.client import PASSWORD, Account, links_in, unique_email
-from harness.mailpit import MailpitClient
+from harness.services.mail.client import MailpitClient
 
 from .flows import ClientFactory
 
@@ -92,7 +92,7 @@ def evidence(chromium: Any, evidence_root: Path, request: pytest.FixtureRequest)
 
 def verified_via_api(new_client: ClientFactory, mail: MailpitClient, label: str) -> Account:
     """A verified user made through the API (its own client address), for checks that start at sign-in."""
-    from harness.drills.actions import sign_up_verified
+    from harness.actions import sign_up_verified
 
     return sign_up_verified(new_client(), mail, Account(unique_email(f"browser-{label}")))
 

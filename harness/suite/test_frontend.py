@@ -6,7 +6,7 @@ import httpx
 import pytest
 
 from harness.client import Account, AuthClient, links_in, unique_email
-from harness.mailpit import MailpitClient
+from harness.services.mail.client import MailpitClient
 
 from .flows import ClientFactory, verification_link
 

@@ -15,7 +15,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from harness.client import SESSION_COOKIE, Account, AuthClient, links_in, next_loopback_address, unique_email
-from harness.mailpit import MailpitClient
+from harness.services.mail.client import MailpitClient
 
 from .flows import ClientFactory
 

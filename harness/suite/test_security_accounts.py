@@ -14,9 +14,9 @@ import time
 import httpx
 import pytest
 
+from harness.actions import sign_up_verified
 from harness.client import SESSION_COOKIE, Account, AuthClient, links_in, unique_email
-from harness.drills.actions import sign_up_verified
-from harness.mailpit import MailpitClient, search_query
+from harness.services.mail.client import MailpitClient, search_query
 
 from .flows import ClientFactory
 

@@ -13,11 +13,11 @@ from dataclasses import dataclass
 import httpx
 import pytest
 
+from harness.actions import expect
+from harness.app import run_manage
 from harness.client import Account, AuthClient, links_in, unique_email
-from harness.drills.actions import expect
-from harness.mailpit import MailpitClient
-from harness.sequence import Context
-from harness.steps.backend import run_manage
+from harness.deploy.context import Context
+from harness.services.mail.client import MailpitClient
 
 from .flows import ClientFactory
 

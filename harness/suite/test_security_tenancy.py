@@ -19,13 +19,13 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from harness.actions import sign_up_verified
+from harness.app import run_manage
 from harness.client import Account, AuthClient, unique_email
-from harness.drills.actions import sign_up_verified
-from harness.fakes.dns_server import control_url, publish_txt
-from harness.fakes.saml_idp import authn_request_id, mock_saml_idp, signed_response
-from harness.mailpit import MailpitClient
-from harness.sequence import Context
-from harness.steps.backend import run_manage
+from harness.deploy.context import Context
+from harness.services.dns.fake import control_url, publish_txt
+from harness.services.mail.client import MailpitClient
+from harness.services.saml_idp import authn_request_id, mock_saml_idp, signed_response
 
 from .flows import ClientFactory
 
