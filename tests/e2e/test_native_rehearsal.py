@@ -81,6 +81,11 @@ def test_up_deploy_smoke_down(deployed_project: Path, tmp_path: Path) -> None:
     assert {e["check"] for e in shots} == browser_checks, "a browser check left no screenshot"
     for shot in shots:
         assert (report_path.parent / shot["path"]).stat().st_size > 0, f"{shot['path']} is listed but empty"
+    matrix = report["authorization"]
+    routes, callers = {(row["method"], row["route"]) for row in matrix}, {row["caller"] for row in matrix}
+    assert len(routes) >= 100 and len(callers) >= 9, f"authorization section: {len(routes)} routes x {len(callers)}"
+    assert len(matrix) == len(routes) * len(callers) and all(row["ok"] for row in matrix), "matrix rows off policy"
+    assert "Authorization matrix" in smoke.stdout + smoke.stderr, "the terminal shows no authorization summary"
     services = {s["name"]: s for s in report["services"]}
     assert {"postgres", "redis", "vault", "mail", "stripe", "aws", "oidc"} <= set(services)
     assert services["postgres"]["version"].startswith("18.")
