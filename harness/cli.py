@@ -146,9 +146,11 @@ def cmd_restore(args: argparse.Namespace, project: Project) -> int:
     from harness.recovery import locate_backup, restore_backup
     from harness.recovery.artifacts import check_dump
 
-    check_dump(*locate_backup(Path(args.backup)))  # a missing or damaged backup is named before anything else
+    dump, manifest = locate_backup(Path(args.backup))  # a directory: its newest backup
+    check_dump(dump, manifest)  # a missing or damaged backup is named before anything else
+    progress(f"backup: {dump}")
     server = stack.load(project).database()
-    result = restore_backup(server, Path(args.backup), args.db, owner=app_role(project.slug), force=args.force)
+    result = restore_backup(server, dump, args.db, owner=app_role(project.slug), force=args.force)
     replaced = " (replaced the existing database)" if result.replaced else ""
     print(f"restored into {result.database}{replaced}, owner {result.owner}, migration head {result.migration_head}")
     return 0
@@ -158,7 +160,8 @@ def cmd_verify(args: argparse.Namespace, project: Project) -> int:
     """Compare a database with a backup's manifest; exit 1 naming every differing table."""
     from harness.recovery import locate_backup, verify_database
 
-    _dump, manifest = locate_backup(Path(args.backup))  # a missing backup is named before the stack is looked up
+    dump, manifest = locate_backup(Path(args.backup))  # a missing backup is named before the stack is looked up
+    progress(f"backup: {dump}")
     result = verify_database(stack.load(project).handle.endpoints.database_url, manifest, args.db)
     print(result.message)
     return 0 if result.ok else 1
@@ -232,13 +235,13 @@ def build_parser() -> argparse.ArgumentParser:
     backup.set_defaults(func=cmd_backup)
 
     restore = commands.add_parser("restore", help="restore a backup into a fresh database, checksum first")
-    restore.add_argument("backup", help="the .dump file or its .manifest.json")
+    restore.add_argument("backup", help="the .dump, its .manifest.json or the --out directory (newest)")
     restore.add_argument("--db", required=True, help="database to restore into (must be new or empty)")
     restore.add_argument("--force", action="store_true", help="DROP a non-empty --db and restore in its place")
     restore.set_defaults(func=cmd_restore)
 
     verify = commands.add_parser("verify", help="compare a database with a backup's manifest")
-    verify.add_argument("backup", help="the .dump file or its .manifest.json")
+    verify.add_argument("backup", help="the .dump, its .manifest.json or the --out directory (newest)")
     verify.add_argument("--db", required=True, help="database to compare")
     verify.set_defaults(func=cmd_verify)
 

@@ -206,3 +206,23 @@ def test_security_page_names_only_checks_that_exist(render: RenderFn) -> None:
     defined = {name for path in sources for name in re.findall(r"def (test_[a-z0-9_]+)", path.read_text())}
     assert len(cited) >= 15, cited
     assert cited <= defined, f"SECURITY.md cites checks that do not exist: {sorted(cited - defined)}"
+
+
+def test_nox_fails_with_install_hint_when_the_python_is_missing(render: RenderFn) -> None:
+    project = render()
+    noxfile = project / "noxfile.py"
+    noxfile.write_text(re.sub(r'(?m)^PYTHON = ".*"$', 'PYTHON = "3.99"', noxfile.read_text()))
+    result = run([sys.executable, "-m", "nox", "-s", "lint"], project)
+    assert result.returncode != 0, result.stdout + result.stderr
+    assert "uv python install 3.99" in result.stdout + result.stderr
+
+
+def test_readme_and_ci_upgrade_pip_before_installing(render: RenderFn) -> None:
+    """A fresh venv's pip (23.2) has no ``--group``: every documented or CI pip install upgrades pip first."""
+    project = render()
+    readme = (project / "README.md").read_text()
+    assert readme.index("pip install --upgrade pip") < readme.index("--group harness")
+    workflow = yaml.safe_load((project / ".github" / "workflows" / "ci.yml").read_text())
+    for name, job in workflow["jobs"].items():
+        installs = [step["run"] for step in job["steps"] if "pip install" in step.get("run", "")]
+        assert installs and "pip install --upgrade pip" in installs[0], f"job {name}: {installs}"

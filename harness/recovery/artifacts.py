@@ -22,7 +22,16 @@ def manifest_path_for(dump: Path) -> Path:
 
 
 def locate_backup(path: Path) -> tuple[Path, Manifest]:
-    """The dump and its manifest from either file's path; a missing file is named with the way forward."""
+    """The dump and its manifest from either file's path, or the newest backup in the directory ``harness backup
+    --out`` wrote; a missing file is named with the way forward."""
+    if path.is_dir():
+        manifests = sorted(path.glob(f"*{MANIFEST_SUFFIX}"))  # names sort by time: the last is the newest
+        if not manifests:
+            raise RecoveryError(
+                f"no backup in {path}: no *{MANIFEST_SUFFIX} there; pass the --out directory of `harness backup` "
+                "or its .dump file"
+            )
+        path = manifests[-1]
     if path.name.endswith(MANIFEST_SUFFIX):
         manifest_path = path
     else:

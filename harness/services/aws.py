@@ -84,15 +84,25 @@ def _python_version(python: Path) -> tuple[int, int] | None:
     return int(out[0]), int(out[1])
 
 
+def uv_bin() -> str:
+    """The uv installed with the harness (PyPI ``uv``, a dependency): never depends on PATH."""
+    try:
+        from uv import find_uv_bin
+    except ImportError as exc:
+        raise ProviderError("building the LocalStack venv needs uv: `pip install uv`") from exc
+    try:
+        return find_uv_bin()
+    except FileNotFoundError as exc:
+        raise ProviderError(f"building the LocalStack venv needs uv: {exc}") from exc
+
+
 def localstack_venv(ctx: RunContext) -> Path:
     """The cached LocalStack venv's python, built on first use; ProviderError says why it cannot be."""
     found = find_python()
     if found is None:
         raise ProviderError("LocalStack needs Python >= 3.12 (none on PATH or in ~/.pyenv/versions)")
     python, (major, minor) = found
-    uv = shutil.which("uv")
-    if uv is None:
-        raise ProviderError("building the LocalStack venv needs uv: `pip install uv`")
+    uv = uv_bin()
     log = ctx.log_path(f"{NAME}-build")
 
     def build(staging: Path) -> None:

