@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from importlib.metadata import requires
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -11,11 +11,14 @@ from packaging.requirements import Requirement
 from uv import find_uv_bin
 
 from harness.services import aws
+from tests.helpers.render import REPO_ROOT
 
 
 def test_harness_depends_on_uv_and_xdist() -> None:
-    names = {Requirement(req).name for req in requires("kernia-harness") or []}
-    assert {"uv", "pytest-xdist"} <= names
+    """Read from pyproject.toml, not the installed metadata (which an older install would still satisfy)."""
+    project = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]
+    names = {Requirement(req).name for req in project["dependencies"]}
+    assert {"uv", "pytest-xdist"} <= names, "`harness rehearse -n 2` needs xdist; the LocalStack venv needs uv"
 
 
 def test_localstack_venv_builds_without_uv_on_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
