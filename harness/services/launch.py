@@ -7,6 +7,7 @@ Endpoints fields it provides. Starting, waiting, retrying and stopping live once
 
 from __future__ import annotations
 
+import os
 import secrets
 import stat
 import sys
@@ -17,10 +18,11 @@ from pathlib import Path
 from typing import Any
 
 from harness.endpoints import ServiceInfo
-from harness.ports import LOCALHOST
-from harness.readiness import Probe
+from harness.ports import LOCALHOST, free_port
+from harness.pythonenv import python_env
+from harness.readiness import HttpStatus, Probe
 
-__all__ = ["LOCALHOST", "Launch", "RunContext", "new_secret", "python_module_argv", "traversable_by"]
+__all__ = ["LOCALHOST", "Launch", "RunContext", "harness_server", "new_secret", "python_module_argv", "traversable_by"]
 
 
 @dataclass
@@ -68,6 +70,23 @@ def new_secret() -> str:
 def python_module_argv(module: str, *args: str) -> list[str]:
     """Run one of the harness's own modules (the fakes) with this interpreter."""
     return [sys.executable, "-m", module, *args]
+
+
+def harness_server(
+    ctx: RunContext, *, name: str, module: str, probe_path: str, info: ServiceInfo, endpoint: str
+) -> Launch:
+    """Launch one of the harness's own HTTP servers (``python -m module --port P``) on a free port; its base URL
+    becomes the endpoint field ``endpoint`` and ``probe_path`` tells when it is ready."""
+    url = f"http://{LOCALHOST}:{(port := free_port())}"
+    return Launch(
+        name=name,
+        argv=python_module_argv(module, "--port", str(port)),
+        probes=[HttpStatus(f"{url}{probe_path}")],
+        info=info,
+        endpoints={endpoint: url},
+        env=python_env(dict(os.environ)),
+        cwd=ctx.service_dir(name),
+    )
 
 
 def traversable_by(path: Path, uid: int, gids: set[int]) -> bool:

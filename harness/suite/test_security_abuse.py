@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from typing import Any
 
 import httpx
 import pytest
@@ -160,6 +161,13 @@ def webhook_failures_counted(backend_url: str, token: str) -> float | None:
     )
 
 
+def audit_rows(admin: AuthClient, backend_url: str, event: str, address: str) -> list[dict[str, Any]]:
+    """The audit rows of ``event`` caused from ``address``, read as an operator would (the admin audit route)."""
+    listed = admin.http.get(f"{backend_url}/admin/audit-events", params={"event": event, "limit": 1000})
+    assert listed.status_code == 200, f"GET /admin/audit-events answered {listed.status_code}: {listed.text[:200]}"
+    return [row for row in listed.json()["events"] if row.get("ip_address") == address]
+
+
 def test_junk_webhooks_are_counted_not_each_audited(
     new_client: ClientFactory, admin_client: AuthClient, backend_url: str, backend_secrets: dict[str, str]
 ) -> None:
@@ -171,11 +179,7 @@ def test_junk_webhooks_are_counted_not_each_audited(
         junk.http.post(junk.url("/stripe/webhook"), content=b"{}", headers=headers).status_code for _ in range(30)
     ]
     assert set(statuses) == {400}, f"junk-signed POST /stripe/webhook answered {sorted(set(statuses))}, not 400"
-    listed = admin_client.http.get(
-        f"{backend_url}/admin/audit-events", params={"event": "webhook.signature_failed", "limit": 1000}
-    )
-    assert listed.status_code == 200, f"GET /admin/audit-events answered {listed.status_code}: {listed.text[:200]}"
-    rows = [row for row in listed.json()["events"] if row.get("ip_address") == junk.local_address]
+    rows = audit_rows(admin_client, backend_url, "webhook.signature_failed", junk.local_address)
     assert 1 <= len(rows) <= 2, (
         f"30 junk webhooks from {junk.local_address} left {len(rows)} webhook.signature_failed audit rows: "
         "the flood must be audited, but sampled (at most one row a minute per client)"
@@ -194,11 +198,7 @@ def test_rate_limit_refusals_are_counted_not_each_audited(
     statuses = [flood.sign_in(wrong).status_code for _ in range(16)]
     refused = statuses.count(429)
     assert refused >= 3, f"16 failed sign-ins from one address met {refused} refusals: {statuses}"
-    events = admin_client.http.get(
-        f"{backend_url}/admin/audit-events", params={"event": "rate_limit.blocked", "limit": 1000}
-    )
-    assert events.status_code == 200, f"GET /admin/audit-events answered {events.status_code}"
-    rows = [row for row in events.json()["events"] if row.get("ip_address") == flood.local_address]
+    rows = audit_rows(admin_client, backend_url, "rate_limit.blocked", flood.local_address)
     assert 1 <= len(rows) <= 2, (
         f"{refused} rate-limit refusals from {flood.local_address} left {len(rows)} rate_limit.blocked audit rows: "
         "they must be audited, but sampled (at most one row a minute per route and client)"

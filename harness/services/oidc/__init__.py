@@ -2,31 +2,25 @@
 
 from __future__ import annotations
 
-import os
 from importlib.metadata import version
 
 from harness.endpoints import ServiceInfo
-from harness.ports import free_port
-from harness.pythonenv import python_env
-from harness.readiness import HttpStatus
 from harness.services import Service
-from harness.services.launch import LOCALHOST, Launch, RunContext, python_module_argv
+from harness.services.launch import Launch, RunContext, harness_server
 
 NAME = "oidc"
 
 
 def plan(ctx: RunContext) -> Launch:
     """Launch the test OIDC identity provider (MockIdP over HTTP) on a free port."""
-    port = free_port()
-    issuer = f"http://{LOCALHOST}:{port}"
-    return Launch(
+    info = ServiceInfo(NAME, "kernia-test-utils MockIdP", version("kernia-test-utils"), "native", True)
+    return harness_server(
+        ctx,
         name=NAME,
-        argv=python_module_argv("harness.services.oidc.fake", "--port", str(port)),
-        probes=[HttpStatus(f"{issuer}/.well-known/openid-configuration")],
-        info=ServiceInfo(NAME, "kernia-test-utils MockIdP", version("kernia-test-utils"), "native", True),
-        endpoints={"oidc_issuer": issuer},
-        env=python_env(dict(os.environ)),
-        cwd=ctx.service_dir(NAME),
+        module="harness.services.oidc.fake",
+        probe_path="/.well-known/openid-configuration",
+        info=info,
+        endpoint="oidc_issuer",
     )
 
 

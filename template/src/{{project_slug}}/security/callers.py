@@ -20,11 +20,11 @@ from urllib.parse import urlsplit
 
 from kernia.cookies import verify
 from kernia.types.adapter import Where
+from kernia.types.cookie import SESSION_TOKEN_COOKIE
 from kernia_api_key import default_key_hasher
 
 from ..roles import is_admin_user
 
-SESSION_COOKIE = "better-auth.session_token"
 API_KEY_HEADER = "x-api-key"
 
 
@@ -78,7 +78,7 @@ class CallerResolver:
                 return Caller("scim" if _plausible_scim_token(bearer) else "anonymous", presented=True)
         if headers.get("stripe-signature") and not user:
             return Caller("stripe", presented=True)  # StripeWebhookGuard verifies the signature
-        cookie = cookies.get(SESSION_COOKIE)
+        cookie = cookies.get(SESSION_TOKEN_COOKIE)
         if user and cookie:
             caller = await self._from_cookie(cookie)
             if caller is not None:
