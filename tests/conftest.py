@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.helpers.native import StartFn, native_services
 from tests.helpers.render import RenderFn, render_project
 
 
@@ -19,3 +21,10 @@ def render(tmp_path: Path) -> RenderFn:
         return render_project(tmp_path / f"project{next(counter)}", **answers)
 
     return _render
+
+
+@pytest.fixture
+def start_native(tmp_path: Path) -> Iterator[StartFn]:
+    """Start one catalog service (``start_native(mail.SERVICE)``); returns its Launch; stopped at teardown."""
+    with native_services(tmp_path / "run") as start:
+        yield start

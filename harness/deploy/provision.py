@@ -30,10 +30,10 @@ def _provision_database(admin_url: str, role: str, database: str, password: str)
                 sql.SQL("{} ROLE {} LOGIN PASSWORD {}").format(verb, sql.Identifier(role), sql.Literal(password))
             )
             db_exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (database,)).fetchone()
-            if not db_exists:
-                conn.execute(
-                    sql.SQL("CREATE DATABASE {} OWNER {}").format(sql.Identifier(database), sql.Identifier(role))
-                )
+            # A reused database may belong to the superuser (the postgres image creates POSTGRES_DB owned by
+            # POSTGRES_USER); since PostgreSQL 15 only the database owner may create tables in its public schema.
+            verb = "ALTER DATABASE {} OWNER TO {}" if db_exists else "CREATE DATABASE {} OWNER {}"
+            conn.execute(sql.SQL(verb).format(sql.Identifier(database), sql.Identifier(role)))
     except psycopg.Error as exc:
         raise StepFailed(f"database provisioning failed: {exc}".strip()) from exc
     return f"database {database} owned by role {role} ({'reused' if db_exists else 'created'})"

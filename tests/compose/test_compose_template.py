@@ -28,7 +28,7 @@ PINNED = {
     "grafana": "grafana/grafana:13.2.0",
 }
 POSTGRES = {
-    17: ("postgres:17.11-alpine", "/var/lib/postgresql/data"),
+    17: ("postgres:17.12-alpine", "/var/lib/postgresql/data"),
     18: ("postgres:18.6-alpine", "/var/lib/postgresql"),
 }
 APP = ("migrate", "backend", "frontend")  # built from the project's Dockerfile
@@ -135,7 +135,8 @@ def test_every_service_has_a_healthcheck_with_start_period(model: dict[str, Any]
             continue
         check = service.get("healthcheck")
         assert check and check["test"], name
-        assert check.get("start_period") and check.get("start_interval"), name
+        # No start_interval: Compose 2.24-5.0 send it and Docker Engine < 25 refuses the whole `up`.
+        assert check.get("start_period") and "start_interval" not in check, name
 
 
 def test_healthchecks_test_readiness_not_liveness(model: dict[str, Any]) -> None:

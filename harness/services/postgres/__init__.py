@@ -154,6 +154,7 @@ def _home(ctx: RunContext) -> tuple[Path, list[str]]:
         cleanup: list[str] = []
     else:
         home = Path(tempfile.mkdtemp(prefix="kernia-harness-pg-", dir="/var/tmp"))
+        link.parent.mkdir(parents=True, exist_ok=True)
         link.symlink_to(home)
         cleanup = [str(home)]
     os.chown(home, user.pw_uid, user.pw_gid)

@@ -1,12 +1,11 @@
-"""Fixtures for the services' tests: start single catalog services natively and always stop them."""
+"""Start single catalog services natively for a test, and always stop them."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from harness.native.orchestrate import Registry, remove_paths, start_service, stop_all
 from harness.services import Service
@@ -15,16 +14,17 @@ from harness.services.launch import Launch, RunContext
 StartFn = Callable[..., Launch]
 
 
-@pytest.fixture
-def start_native(tmp_path: Path) -> Iterator[StartFn]:
-    """Start one catalog service (``start_native(mail.SERVICE)``); returns its Launch; stopped at teardown."""
+@contextmanager
+def native_services(run_dir: Path) -> Iterator[StartFn]:
+    """``start(mail.SERVICE)`` returns the service's Launch; everything started is stopped and removed on exit."""
     registry = Registry()
-    run_dir = tmp_path / "run"
 
-    def _start(service: Service, **options: Any) -> Launch:
+    def start(service: Service, **options: Any) -> Launch:
         return start_service(service, RunContext(run_dir=run_dir, options=options), registry).launch
 
-    yield _start
-    stop_all(registry.records)
-    remove_paths([*registry.cleanup, run_dir])
+    try:
+        yield start
+    finally:
+        stop_all(registry.records)
+        remove_paths([*registry.cleanup, run_dir])
     assert not any(r.is_alive() for r in registry.records)
