@@ -111,6 +111,9 @@ def test_secret_scan_catches_planted_secrets(planted: str) -> None:
     [
         ("project_slug", "Bad-Slug", "not a valid Python package name"),
         ("project_slug", "1auth", "not a valid Python package name"),
+        # `<slug>:dev` names the project's image: a reference path ends alphanumeric and has no `___`.
+        ("project_slug", "acme_", "and image name"),
+        ("project_slug", "acme___auth", "and image name"),
         ("auth_path", "api/auth/", "must start with"),
         ("backend_url", "api.example.com", "must be an http(s) URL"),
         ("frontend_url", "https://app.example.com/", "must be an http(s) URL"),
@@ -226,3 +229,29 @@ def test_readme_and_ci_upgrade_pip_before_installing(render: RenderFn) -> None:
     for name, job in workflow["jobs"].items():
         installs = [step["run"] for step in job["steps"] if "pip install" in step.get("run", "")]
         assert installs and "pip install --upgrade pip" in installs[0], f"job {name}: {installs}"
+
+
+def test_generated_workflow_matches_the_github_workflow_schema(render: RenderFn) -> None:
+    """The workflow validates against GitHub's schema (vendored in check-jsonschema: no network), and rehearses
+    on the native services and on the project's compose.yaml."""
+    project = render()
+    workflow = project / ".github" / "workflows" / "ci.yml"
+    result = run(
+        [sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.github-workflows", str(workflow)],
+        project,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    runs = " ".join(
+        step.get("run", "") for job in yaml.safe_load(workflow.read_text())["jobs"].values() for step in job["steps"]
+    )
+    assert "rehearse -- --provider native" in runs and "rehearse -- --provider compose" in runs
+
+
+def test_workflow_schema_check_catches_a_broken_workflow(tmp_path: Path) -> None:
+    """Negative control: a job without runs-on or steps is refused by the same check."""
+    broken = tmp_path / "ci.yml"
+    broken.write_text("name: ci\non: push\njobs:\n  lint:\n    step: []\n")
+    result = run(
+        [sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.github-workflows", str(broken)], tmp_path
+    )
+    assert result.returncode != 0
