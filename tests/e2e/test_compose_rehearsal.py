@@ -1,0 +1,151 @@
+"""The compose provider end to end on a real Docker engine, with the stand-in images where no upstream image is.
+
+The same rehearsal (every check of the native one) on the project's own compose.yaml; two projects at once;
+a service that never turns healthy named with its logs; Ctrl-C during `up --wait`. After each: no container,
+volume or network of the run remains.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from harness.state import StackState
+from tests.helpers.cli import describe, harness
+from tests.helpers.engine import leftovers, require_engine
+from tests.helpers.render import render_project
+
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("compose-stack")]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def stand_in_images() -> Iterator[None]:
+    """The engine, and a stand-in for every image it lacks (built once, cached by their inputs)."""
+    require_engine()
+    build = subprocess.run([sys.executable, "-m", "tests.images.build"], capture_output=True, text=True, timeout=1800)
+    assert build.returncode == 0, describe(build)
+    yield
+
+
+def project_label(name: str) -> str:
+    return f"com.docker.compose.project={name}"
+
+
+def unique(prefix: str) -> str:
+    return f"kh-{prefix}-{secrets.token_hex(3)}"
+
+
+def test_compose_rehearsal_passes_every_check_and_leaves_nothing(tmp_path: Path) -> None:
+    project = render_project(tmp_path / "demo-auth")
+    name, report_path = unique("e2e"), tmp_path / "report.json"
+    run = harness(
+        project,
+        "rehearse",
+        "--provider",
+        "compose",
+        "--option",
+        f"project_name={name}",
+        "-n",
+        "2",
+        "--report",
+        str(report_path),
+        timeout=1800,
+    )
+    assert run.returncode == 0, describe(run)
+    report = json.loads(report_path.read_text())
+    assert report["status"] == "passed"
+    assert report["checks"] and all(c["status"] == "passed" for c in report["checks"]), [
+        (c["name"], c["status"]) for c in report["checks"] if c["status"] != "passed"
+    ]
+    services = {s["name"]: s for s in report["services"]}
+    for container in ("postgres", "redis", "vault", "mail"):
+        assert services[container]["mode"] == "compose", services[container]
+    stand_ins = [s for s in report["services"] if "stand-in image" in s["implementation"]]
+    assert all(s["stand_in"] for s in stand_ins)
+    assert "stand-in image" in run.stdout or not stand_ins
+    assert leftovers(project_label(name)) == {}
+
+
+def test_two_projects_run_at_once_without_colliding(tmp_path: Path) -> None:
+    projects = [render_project(tmp_path / f"p{index}" / "demo-auth") for index in (1, 2)]
+    names = [unique("pair") for _ in projects]
+    try:
+        with ThreadPoolExecutor(2) as pool:
+            ups = list(
+                pool.map(
+                    lambda pn: harness(
+                        pn[0], "up", "--provider", "compose", "--json", "--option", f"project_name={pn[1]}"
+                    ),
+                    zip(projects, names, strict=True),
+                )
+            )
+        for up in ups:
+            assert up.returncode == 0, describe(up)
+        urls = [json.loads(up.stdout)["redis_url"] for up in ups]
+        assert urls[0] != urls[1]
+    finally:
+        for project in projects:
+            harness(project, "down")
+    for name in names:
+        assert leftovers(project_label(name)) == {}
+
+
+def test_a_service_that_never_turns_healthy_is_named_with_its_logs(tmp_path: Path) -> None:
+    """The broken redis stand-in's healthcheck always fails: `up` names redis, shows its log and the command,
+    and removes everything it started."""
+    project = render_project(tmp_path / "demo-auth")
+    compose = project / "compose.yaml"
+    text = compose.read_text()
+    assert "image: redis:7.4.11-alpine" in text
+    compose.write_text(
+        text.replace("image: redis:7.4.11-alpine", "image: kernia-stand-in/redis:7.4.11-alpine-unhealthy")
+    )
+    name = unique("sick")
+    up = harness(
+        project, "up", "--provider", "compose", "--option", f"project_name={name}", "--option", "wait_timeout=45"
+    )
+    assert up.returncode != 0, describe(up)
+    output = up.stdout + up.stderr
+    assert "did not become ready" in output and "- redis (" in output and "unhealthy" in output, output
+    assert "command: " in output and " up --detach --wait" in output
+    assert leftovers(project_label(name)) == {}
+    assert not StackState(project).run_dir.exists()
+
+
+def test_ctrl_c_during_up_wait_leaves_nothing(tmp_path: Path) -> None:
+    project = render_project(tmp_path / "demo-auth")
+    name = unique("intr")
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "harness",
+            "--project",
+            str(project),
+            "up",
+            "--provider",
+            "compose",
+            "--option",
+            f"project_name={name}",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not leftovers(project_label(name)).get("containers"):
+        time.sleep(0.5)
+    assert leftovers(project_label(name)).get("containers"), "no container started within 120 s"
+    process.send_signal(signal.SIGINT)
+    output, _ = process.communicate(timeout=180)
+    assert process.returncode != 0, output
+    assert leftovers(project_label(name)) == {}, output
