@@ -12,7 +12,7 @@ from harness import __version__, stack
 from harness.console import error, info, progress
 from harness.options import parse_options
 from harness.project import Project, ProjectError, app_role
-from harness.providers import DEFAULT_PROVIDER, PROVIDERS
+from harness.providers import DEFAULT_PROVIDER, PROVIDERS, provider_class
 from harness.providers.base import ProviderError
 from harness.recovery.errors import RecoveryError
 
@@ -180,6 +180,20 @@ def cmd_status(args: argparse.Namespace, project: Project) -> int:
     return 0
 
 
+def cmd_providers(args: argparse.Namespace, project: Project | None) -> int:
+    """Each provider with its options, defaults and what they do (from the providers' Options records)."""
+    for name in sorted(PROVIDERS):
+        try:
+            rows = provider_class(name).Options.describe()
+        except ProviderError as exc:  # an optional extra is missing: say so, list the rest
+            print(f"{name}: {exc}")
+            continue
+        print(f"{name}:" + ("" if rows else " no options"))
+        for option_name, default, help_text in rows:
+            print(f"  --option {option_name}={default}  {help_text}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="harness", description="Rehearse a Kernia deployment against its stack.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
@@ -247,13 +261,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     status = commands.add_parser("status", help="show the running stack and deployment")
     status.set_defaults(func=cmd_status)
+
+    listing = commands.add_parser("providers", help="list the providers and their --option settings")
+    listing.set_defaults(func=cmd_providers, needs_project=False)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        project = Project.load(args.project)
+        project = Project.load(args.project) if getattr(args, "needs_project", True) else None
         return args.func(args, project)
     except (ProjectError, ProviderError, stack.StackError, RecoveryError) as exc:
         error(str(exc))

@@ -8,23 +8,37 @@ another process later.
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 from harness.console import Progress, silent
 from harness.endpoints import Endpoints
 from harness.native.orchestrate import NativeGroup, remove_paths
+from harness.options import ProviderOptions, option
 from harness.providers.base import Provider, StackHandle
 from harness.services.launch import RunContext
 from harness.services.postgres.tools import PgClient, local_client
 
 
+@dataclass(frozen=True)
+class NativeOptions(ProviderOptions):
+    """Options of the native provider (``--option KEY=VALUE``)."""
+
+    provider: ClassVar[str] = "native"
+    postgres_major: int = option(18, "PostgreSQL major version (default: the project's answer)")
+    aws: str = option("auto", "LocalStack when it installs (Python >= 3.12), else moto", ("auto", "localstack", "moto"))
+
+
 class NativeProvider(Provider):
-    """Options: ``postgres_major`` (default 18), ``aws`` ("auto" | "localstack" | "moto")."""
+    """Every service as a local process on 127.0.0.1 (no Docker)."""
 
     name = "native"
+    Options = NativeOptions
 
     def up(self, run_dir: Path, progress: Progress = silent) -> StackHandle:
         """Start every native service as a local process; remove the run directory if any fails."""
+        self.typed_options()
         run_dir.mkdir(parents=True, exist_ok=True)
         group = NativeGroup()
         began = time.monotonic()

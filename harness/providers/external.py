@@ -21,6 +21,7 @@ class ExternalProvider(Provider):
 
     def up(self, run_dir: Path, progress: Progress = silent) -> StackHandle:
         """Read the services' addresses from HARNESS_* environment variables; starts nothing."""
+        self.typed_options()  # it has none: an option given is a mistake worth naming
         endpoints = endpoints_from_env(os.environ)
         for service in endpoints.services:
             progress(f"{service.name}: using {service.implementation}")
