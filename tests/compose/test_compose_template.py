@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import yaml
 
-from harness.compose_cli import PORT_VARIABLES
+from harness.compose_cli import MIN_COMPOSE, MIN_ENGINE_API, PORT_VARIABLES
 from tests.helpers.compose_checks import compose_config, resolved_model, schema_check
 from tests.helpers.render import REPO_ROOT, render_project
 
@@ -246,3 +246,14 @@ def test_custom_auth_path_and_slug_reach_the_app(tmp_path: Path) -> None:
     assert backend["environment"]["KERNIA_BASE_URL"] == "http://127.0.0.1:18000/auth/v1"
     assert backend["command"][1] == "acme_id.main:app"
     assert model["services"]["postgres"]["environment"]["POSTGRES_DB"] == "acme_id"
+
+
+def test_readme_states_the_engine_and_compose_minimums_and_the_vault_restart(
+    project: tuple[Path, dict[str, Any]],
+) -> None:
+    """Dev-mode Vault forgets its secrets when Docker restarts and nothing re-seeds it by itself: the README says
+    what to run; and the versions it states are the ones the harness checks."""
+    readme = (project[0] / "README.md").read_text()
+    assert MIN_COMPOSE == (2, 23, 1) and "Compose >= 2.23.1" in readme
+    assert MIN_ENGINE_API == (1, 41) and "Docker Engine >= 20.10" in readme
+    assert "after\nDocker or the host restarts, run `docker compose up --wait` again" in readme
