@@ -69,4 +69,4 @@ def demo(session: nox.Session) -> None:
 def benchmark(session: nox.Session) -> None:
     """Cold and warm native stack start and full rehearsal wall time, broken down by service and step."""
     install(session)
-    session.run("python", "benchmarks/rehearsal.py", *session.posargs)
+    session.run("python", "-m", "tests.benchmarks.rehearsal", *session.posargs)

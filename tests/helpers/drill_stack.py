@@ -1,4 +1,4 @@
-"""A Kernia-shaped database on a real native stack, shared by the recovery tests and benchmarks/recovery.py.
+"""A Kernia-shaped database on a real native stack, shared by the recovery tests and tests/benchmarks/recovery.py.
 
 The stack is provisioned the way a deployment is (harness.deploy.provision: database ``<slug>`` owned by
 ``<slug>_app``), and the schema is created by the app's role, as the backend's migrations would.

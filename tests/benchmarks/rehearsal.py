@@ -1,10 +1,15 @@
-"""Native stack cold start, warm start and full rehearsal wall time, broken down by service and step.
+"""Native stack cold start, warm start and full rehearsal wall time, broken down by service and step; where a
+Docker engine answers, the compose stack's `up --wait` with the stand-in images beside them.
 
 Cold = empty tool caches (the LocalStack virtualenv is built, PostgreSQL's binaries copied, bytecode compiled);
 package downloads still come from uv's and pip's own caches when they have them. Warm = the same caches reused.
 Prints tables; asserts nothing (performance is reported, not tested).
 
-    python benchmarks/rehearsal.py [--warm-runs 3] [--skip-cold]
+    python -m tests.benchmarks.rehearsal [--warm-runs 3] [--skip-cold] [--skip-compose]
+
+Compose: "images" is `python -m tests.images.build` (a no-op when the stand-ins are current), "first up" the
+first `up --wait` after it, "warm up" the median of the next ones (fresh containers and volumes each time: the
+harness never reuses a stack).
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ import copier
 from harness import stack
 from harness.project import Project
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 
 
 def render(dest: Path) -> Project:
@@ -34,9 +39,11 @@ def render(dest: Path) -> Project:
     return Project.load(dest)
 
 
-def timed_up_down(project: Project, options: dict[str, str]) -> tuple[float, dict[str, float]]:
+def timed_up_down(
+    project: Project, options: dict[str, str], provider: str = "native"
+) -> tuple[float, dict[str, float]]:
     started = time.perf_counter()
-    running = stack.up(project, "native", options)
+    running = stack.up(project, provider, options)
     total = time.perf_counter() - started
     try:
         return total, dict(running.handle.state.get("start_seconds", {}))
@@ -55,6 +62,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--warm-runs", type=int, default=3)
     parser.add_argument("--skip-cold", action="store_true")
+    parser.add_argument("--skip-compose", action="store_true")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
         workdir = Path(tmp)
@@ -100,6 +108,22 @@ def main() -> None:
         )
         rows.append(("wall time, command start to exit", f"{wall:.2f}"))
         table(f"Full rehearsal (native, LocalStack, warm): {report['status']}", rows, ("phase", "seconds"))
+        if not args.skip_compose:
+            compose_figures(project, args.warm_runs)
+
+
+def compose_figures(project: Project, warm_runs: int) -> None:
+    """Stand-in image build (cached) and the compose stack's `up --wait`, first and warm."""
+    if subprocess.run(["docker", "info"], capture_output=True).returncode != 0:
+        print("\nCompose: no Docker engine answers `docker info`; skipped")
+        return
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "tests.images.build"], check=True, capture_output=True, cwd=REPO)
+    rows = [("images (stand-ins, cached)", f"{time.perf_counter() - started:.2f}")]
+    rows.append(("first up --wait", f"{timed_up_down(project, {}, 'compose')[0]:.2f}"))
+    warm = [timed_up_down(project, {}, "compose")[0] for _ in range(warm_runs)]
+    rows.append((f"warm up --wait (median of {warm_runs})", f"{statistics.median(warm):.2f}"))
+    table(f"Compose stack on {os.cpu_count()} cores, stand-in images", rows, ("phase", "seconds"))
 
 
 if __name__ == "__main__":

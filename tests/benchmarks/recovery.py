@@ -5,8 +5,8 @@ For each size N it starts a native stack (moto for S3), seeds N users each with 
 (target: under 30 %), and the harness process's peak RSS while verifying (it should stay flat as N grows:
 checksums stream). Everything it starts is stopped before it exits.
 
-    python benchmarks/recovery.py                  # N = 10,000 and 100,000
-    python benchmarks/recovery.py --sizes 100000
+    python -m tests.benchmarks.recovery                  # N = 10,000 and 100,000
+    python -m tests.benchmarks.recovery --sizes 100000
 """
 
 from __future__ import annotations
