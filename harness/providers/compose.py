@@ -136,7 +136,7 @@ class ComposeProvider(Provider):
             "project_name": cli.project_name,
             "files": list(cli.files),
             "profiles": list(cli.profiles),
-            "ports": env,
+            "env": env,
         }
         return StackHandle(provider=self.name, endpoints=endpoints, run_dir=run_dir, state=state)
 
