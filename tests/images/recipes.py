@@ -104,7 +104,7 @@ RECIPES: tuple[Recipe, ...] = (
         },
     ),
     Recipe(
-        "postgres:17.11-alpine",
+        "postgres:17.12-alpine",
         "postgres",
         inputs=_postgres(PG17),
         build_args={
