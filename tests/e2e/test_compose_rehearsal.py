@@ -111,7 +111,7 @@ def test_a_service_that_never_turns_healthy_is_named_with_its_logs(tmp_path: Pat
     )
     name = unique("sick")
     up = harness(
-        project, "up", "--provider", "compose", "--option", f"project_name={name}", "--option", "wait_timeout=45"
+        project, "up", "--provider", "compose", "--option", f"project_name={name}", "--option", "wait_timeout=150"
     )
     assert up.returncode != 0, describe(up)
     output = up.stdout + up.stderr
