@@ -62,7 +62,9 @@ def prepare(project: Path, python_image: str) -> tuple[list[str], list[ImageChoi
     return ["-f", "compose.stand-in.yaml", "-f", "override.stand-in.yaml"], choices
 
 
-def compose(project: Path, name: str, files: list[str], *args: str, timeout: float = 900) -> subprocess.CompletedProcess:
+def compose(
+    project: Path, name: str, files: list[str], *args: str, timeout: float = 900
+) -> subprocess.CompletedProcess:
     env = {**os.environ, **port_env(), "COMPOSE_PROFILES": "*"}
     return subprocess.run(
         [compose_bin(), "-p", name, *files, *args],

@@ -28,7 +28,7 @@ def readyz() -> int:
 def serve() -> int:
     import harness.ports
 
-    harness.ports.LOCALHOST = "0.0.0.0"  # noqa: S104 - inside the container; published on 127.0.0.1 only
+    harness.ports.LOCALHOST = "0.0.0.0"  # inside the container; published on 127.0.0.1 only
     from harness.services.mail import sink
 
     asyncio.run(sink.serve(SMTP_PORT, HTTP_PORT))
