@@ -4,8 +4,8 @@ The base is a Debian rootfs from ``mmdebstrap --variant=minbase`` (run on the ho
 archive) imported with ``docker import``; every stand-in is then a ``docker build --network none``, so no
 build step can fetch anything. Each image carries the hash of its inputs as a label and is rebuilt only when
 that hash changes (the parent's image id is one of the inputs, so a new base rebuilds its children).
-Host files too large to read on every run (CPython prefixes, venvs, wheelhouse) are fingerprinted by path,
-mode, size and mtime; the image folders here and the downloaded wheels by content.
+Host trees too large to read on every run (CPython prefixes, venvs, wheelhouse, unpacked wheels) are
+fingerprinted by name, mode, size and mtime; the image folders and the harness source here by content.
 """
 
 from __future__ import annotations
@@ -14,39 +14,49 @@ import argparse
 import hashlib
 import os
 import shutil
+import stat
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
 from harness.images import HASH_LABEL, STAND_IN_LABEL, UPSTREAM_LABEL, image_labels
 from tests.images.recipes import BASE_REF, HERE, MIRROR, PACKAGES, RECIPES, SUITE, Recipe
 
-BY_CONTENT_LIMIT = 64 * 1024 * 1024  # larger files are fingerprinted by their stat, not read
+REPOSITORY = HERE.parent.parent
 
 
 def fingerprint(path: Path, digest: hashlib._Hash | None = None) -> hashlib._Hash:
-    """Fold ``path`` (file, symlink or tree) into ``digest``: names, modes, link targets, contents."""
+    """Fold ``path`` (file, symlink or tree) into ``digest``: names, modes, link targets, and contents (for a
+    single file or anything in this repository) or size + mtime (large host trees, read on every run)."""
     digest = digest or hashlib.sha256()
-    entries = [path] if not path.is_dir() or path.is_symlink() else sorted(path.rglob("*"))
-    for entry in entries:
-        info = entry.lstat()
-        digest.update(f"{entry.relative_to(path) if entry != path else '.'}\0{info.st_mode}\0".encode())
-        if entry.is_symlink():
-            digest.update(os.readlink(entry).encode())
-        elif entry.is_file():
-            if path.is_dir() and not _small_source(entry, info.st_size):
-                digest.update(f"{info.st_size}:{info.st_mtime_ns}".encode())
-            else:
-                with entry.open("rb") as handle:
+    by_content = not path.is_dir() or path.resolve().is_relative_to(REPOSITORY)
+    for relative, full in _walk(path):
+        info = os.lstat(full)
+        digest.update(f"{relative}\0{info.st_mode}\0".encode())
+        if stat.S_ISLNK(info.st_mode):
+            digest.update(os.readlink(full).encode())
+        elif stat.S_ISREG(info.st_mode):
+            if by_content:
+                with open(full, "rb") as handle:
                     digest.update(hashlib.file_digest(handle, "sha256").digest())
+            else:
+                digest.update(f"{info.st_size}:{info.st_mtime_ns}".encode())
     return digest
 
 
-def _small_source(entry: Path, size: int) -> bool:
-    return size <= BY_CONTENT_LIMIT and HERE.parent.parent in entry.parents
+def _walk(path: Path) -> Iterator[tuple[str, str]]:
+    """(relative name, full path) of ``path`` and everything below it, in a stable order."""
+    if not path.is_dir() or path.is_symlink():
+        yield ".", str(path)
+        return
+    for root, dirs, files in os.walk(path):
+        dirs.sort()
+        relative_root = os.path.relpath(root, path)
+        for name in sorted(dirs + files):
+            yield os.path.join(relative_root, name), os.path.join(root, name)
 
 
 def input_hash(recipe: Recipe, parent_id: str, inputs: Mapping[str, Path]) -> str:
@@ -77,6 +87,16 @@ def up_to_date(ref: str, wanted: str) -> bool:
     return labels is not None and labels.get(HASH_LABEL) == wanted
 
 
+def drop_replaced(ref: str, old_id: str | None) -> None:
+    """Remove the image ``ref`` named before a rebuild (kept while a container still uses it)."""
+    if old_id and old_id != image_id(ref):
+        subprocess.run(["docker", "image", "rm", old_id], capture_output=True)
+
+
+def current_id(ref: str) -> str | None:
+    return image_id(ref) if image_labels(ref) is not None else None
+
+
 def label_args(upstream: str, wanted: str, flag: str) -> list[str]:
     labels = {STAND_IN_LABEL: "true", UPSTREAM_LABEL: upstream, HASH_LABEL: wanted}
     return [arg for key, value in labels.items() for arg in (flag, f"{key}={value}")]
@@ -87,6 +107,7 @@ def build_base() -> bool:
     wanted = hashlib.sha256(repr((SUITE, MIRROR, PACKAGES, "minbase")).encode()).hexdigest()
     if up_to_date(BASE_REF, wanted):
         return False
+    old_id = current_id(BASE_REF)
     with tempfile.TemporaryDirectory(prefix="kernia-images-", dir="/var/tmp") as tmp:
         rootfs = Path(tmp) / "rootfs.tar"
         include = f"--include={','.join(PACKAGES)}"
@@ -94,6 +115,7 @@ def build_base() -> bool:
         changes = label_args(f"debian:{SUITE}-minbase", wanted, "--change")
         changes = [a if a == "--change" else f"LABEL {a}" for a in changes]
         docker(["import", *changes, "--change", 'CMD ["bash"]', str(rootfs), BASE_REF])
+    drop_replaced(BASE_REF, old_id)
     return True
 
 
@@ -121,6 +143,7 @@ def build_image(recipe: Recipe) -> bool:
     wanted = input_hash(recipe, image_id(parent), inputs)
     if up_to_date(recipe.ref, wanted):
         return False
+    old_id = current_id(recipe.ref)
     with tempfile.TemporaryDirectory(prefix="kernia-images-", dir="/var/tmp") as tmp:
         context = Path(tmp) / "context"
         stage(recipe, inputs, context)
@@ -130,6 +153,7 @@ def build_image(recipe: Recipe) -> bool:
             ["build", "--network", "none", *args, *labels, "--tag", recipe.ref, str(context)],
             env={**os.environ, "DOCKER_BUILDKIT": "0"},  # the engine's own builder: no buildx plugin needed
         )
+    drop_replaced(recipe.ref, old_id)
     return True
 
 
@@ -151,7 +175,11 @@ def main(argv: list[str] | None = None) -> int:
         began = time.monotonic()
         print(f"images: {ref} ...", flush=True)
         built = build_base() if recipe is None else build_image(recipe)
-        state = f"built in {time.monotonic() - began:.1f} s" if built else "up to date (input hash unchanged)"
+        state = (
+            f"built in {time.monotonic() - began:.1f} s"
+            if built
+            else f"up to date (input hash unchanged, {time.monotonic() - began:.1f} s)"
+        )
         print(f"images: {ref} {state}", flush=True)
     print(f"images: {len(steps)} images ready in {time.monotonic() - started:.1f} s", flush=True)
     return 0

@@ -7,4 +7,4 @@ import uvicorn
 from harness.services.stripe.fake import build_app
 
 if __name__ == "__main__":
-    uvicorn.run(build_app(), host="0.0.0.0", port=12111, log_level="warning")  # noqa: S104 - container side
+    uvicorn.run(build_app(), host="0.0.0.0", port=12111, log_level="warning")  # container side; published on 127.0.0.1

@@ -12,8 +12,8 @@ if [ "$1" = 'server' ]; then
 		-dev-root-token-id="$VAULT_DEV_ROOT_TOKEN_ID" \
 		-dev-listen-address="${VAULT_DEV_LISTEN_ADDRESS:-0.0.0.0:8200}" \
 		"$@"
-elif [ "$1" = 'version' ] || [ "$1" = 'status' ] || [ "$1" = 'kv' ] || [ "$1" = 'login' ] || [ "$1" = 'read' ] \
-	|| [ "$1" = 'write' ] || [ "$1" = 'secrets' ] || [ "$1" = 'operator' ] || [ "$1" = 'token' ]; then
+elif ! command -v "$1" > /dev/null 2>&1; then
+	# not a program: a vault subcommand (status, kv, version, ...), as upstream's `vault --help "$1"` test
 	set -- vault "$@"
 fi
 if [ "$1" = 'vault' ] && [ "$2" = 'server' ] && [ "$(id -u)" = '0' ]; then
