@@ -88,7 +88,7 @@ def test_two_projects_run_at_once_without_colliding(tmp_path: Path) -> None:
             ups = list(
                 pool.map(
                     lambda pn: harness(
-                        pn[0], "up", "--provider", "compose", "--json", "--option", f"project_name={pn[1]}"
+                        pn[0], "up", "--provider", "compose", "--json", "--option", f"project_name={pn[1]}", *NO_AWS
                     ),
                     zip(projects, names, strict=True),
                 )
@@ -116,7 +116,15 @@ def test_a_service_that_never_turns_healthy_is_named_with_its_logs(tmp_path: Pat
     )
     name = unique("sick")
     up = harness(
-        project, "up", "--provider", "compose", "--option", f"project_name={name}", "--option", "wait_timeout=150"
+        project,
+        "up",
+        "--provider",
+        "compose",
+        "--option",
+        f"project_name={name}",
+        "--option",
+        "wait_timeout=150",
+        *NO_AWS,
     )
     assert up.returncode != 0, describe(up)
     output = up.stdout + up.stderr
@@ -141,6 +149,7 @@ def test_ctrl_c_during_up_wait_leaves_nothing(tmp_path: Path) -> None:
             "compose",
             "--option",
             f"project_name={name}",
+            *NO_AWS,
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
