@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from harness import sidecars
+from harness.backup.database import Server
 from harness.console import Progress, silent
 from harness.deploy.context import Context, Deployment, StepResult
 from harness.deploy.sequence import run_sequence
@@ -14,7 +15,6 @@ from harness.process import ProcessRecord, stop_record
 from harness.project import Project
 from harness.providers import get_provider, provider_class
 from harness.providers.base import StackHandle
-from harness.recovery.database import Server
 from harness.state import StackState
 
 

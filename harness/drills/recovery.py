@@ -24,13 +24,7 @@ from harness.actions import (
     session_user_id,
     sign_in,
 )
-from harness.client import Account, AuthClient
-from harness.drills.backends import Backend, own_backend
-from harness.drills.lock import vault_secret_lock
-from harness.drills.results import Check, DrillReport, require
-from harness.drills.seed import Seed, seed_through_api
-from harness.project import app_role
-from harness.recovery import (
+from harness.backup import (
     Backup,
     RestoreResult,
     Upload,
@@ -41,7 +35,13 @@ from harness.recovery import (
     upload,
     verify_database,
 )
-from harness.recovery.database import admin_connection, connect, drop_database
+from harness.backup.database import admin_connection, connect, drop_database
+from harness.client import Account, AuthClient
+from harness.drills.backends import Backend, own_backend
+from harness.drills.lock import vault_secret_lock
+from harness.drills.results import Check, DrillReport, require
+from harness.drills.seed import Seed, seed_through_api
+from harness.project import app_role
 from harness.stack import Running
 
 # Tables whose rows the seed creates: the manifest must count them and the restore must bring them back.

@@ -21,11 +21,11 @@ import pytest
 
 from harness import browser, stack
 from harness.app import start_backend
+from harness.backup.artifacts import manifest_path_for
 from harness.client import Account, AuthClient, unique_email
 from harness.deploy.context import StepFailed
 from harness.process import stop_record
 from harness.project import Project
-from harness.recovery.artifacts import manifest_path_for
 from harness.state import StackState
 from tests.helpers.cli import describe, harness
 from tests.helpers.junit import junit_outcomes

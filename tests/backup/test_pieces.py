@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from harness.backup import BackupError, Manifest, bucket_for
+from harness.backup.artifacts import backup_stem, locate_backup, manifest_path_for
+from harness.backup.manifest import DatabaseDigest, DumpInfo, TableDigest
+from harness.backup.verify import TableDifference, VerificationResult
 from harness.providers.compose import compose_client
-from harness.recovery import Manifest, RecoveryError, bucket_for
-from harness.recovery.artifacts import backup_stem, locate_backup, manifest_path_for
-from harness.recovery.manifest import DatabaseDigest, DumpInfo, TableDigest
-from harness.recovery.verify import TableDifference, VerificationResult
 from harness.services.postgres.tools import PgClient, client_major, local_client, local_tool_dir, tool_major
 
 URL = "postgresql://postgres:s3cret-pw@127.0.0.1:55432/postgres"
@@ -111,7 +111,7 @@ def test_manifest_round_trips_through_json(tmp_path: Path) -> None:
 def test_a_bad_manifest_is_refused_naming_the_file(tmp_path: Path, content: str, message: str) -> None:
     path = tmp_path / "demo.manifest.json"
     path.write_text(content)
-    with pytest.raises(RecoveryError, match=message) as info:
+    with pytest.raises(BackupError, match=message) as info:
         Manifest.load(path)
     assert str(path) in str(info.value)
 
@@ -137,7 +137,7 @@ def test_verification_message_names_every_table() -> None:
 
 
 def test_an_unmatched_server_version_names_the_client_to_install() -> None:
-    with pytest.raises(RecoveryError, match=r"PostgreSQL 99 .*`apt install postgresql-client-99`"):
+    with pytest.raises(BackupError, match=r"PostgreSQL 99 .*`apt install postgresql-client-99`"):
         local_tool_dir(99)
 
 
@@ -155,5 +155,5 @@ def test_a_backup_directory_yields_its_newest_backup(tmp_path: Path) -> None:
     dump, found = locate_backup(tmp_path)
     (tmp_path / "empty").mkdir()
     assert dump == tmp_path / "demo-20261127T111530.000Z.dump" and found.dump.file == dump.name
-    with pytest.raises(RecoveryError, match="no backup in"):
+    with pytest.raises(BackupError, match="no backup in"):
         locate_backup(tmp_path / "empty")
