@@ -13,6 +13,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from harness.endpoints import Endpoints
+from harness.services import versions
 
 STATUS_STYLE = {"passed": "green", "failed": "red", "error": "red", "skipped": "yellow", "not run": "dim"}
 
@@ -63,7 +64,11 @@ class Report:
         self.evidence.extend(files)
 
     def set_endpoints(self, endpoints: Endpoints) -> None:
-        self.services = [{**asdict(s), "summary": s.describe()} for s in endpoints.services]
+        """The services the stack runs, each with the version it reports itself beside the one pinned."""
+        self.services = [
+            {**asdict(s), "summary": s.describe(), **_running(versions.observe(s, endpoints))}
+            for s in endpoints.services
+        ]
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -90,12 +95,18 @@ class Report:
 
     def render(self, console: Console) -> None:
         services = Table(title="Services", show_edge=False)
-        for column in ("service", "implementation", "version", "mode"):
+        for column in ("service", "implementation", "version", "running", "mode"):
             services.add_column(column)
         for s in self.services:
             mode = s["mode"] + (" (stand-in)" if s.get("stand_in") else "")
-            services.add_row(*(escape(str(v)) for v in (s["name"], s["implementation"], s["version"], mode)))
+            running = escape(str(s.get("running_version") or "?"))
+            running = f"[bold red]{running} (differs)[/]" if s.get("version_differs") else running
+            name, implementation, pinned = (escape(str(s[key])) for key in ("name", "implementation", "version"))
+            services.add_row(name, implementation, pinned, running, escape(mode))
         console.print(services)
+        for s in self.services:
+            if s.get("version_differs"):
+                console.print(f"[bold red]WARNING: {escape(s['version_summary'])}[/]")
         results = Table(title=f"Rehearsal on {self.provider}", show_edge=False)
         for column in ("kind", "name", "status", "seconds", "detail"):
             results.add_column(column, overflow="fold")
@@ -145,6 +156,17 @@ class Report:
         console.print(table)
         routes = {(row["method"], row["route"]) for row in self.authorization}
         console.print(f"{len(routes)} routes x {len(callers)} callers = {len(self.authorization)} answers checked")
+
+
+def _running(observed: versions.Observed | None) -> dict[str, Any]:
+    """The report's fields for a service's running version (none for a service without a version probe)."""
+    if observed is None:
+        return {}
+    return {
+        "running_version": observed.running,
+        "version_differs": observed.differs,
+        "version_summary": observed.describe(),
+    }
 
 
 def _relative(path: str, base: Path) -> str:

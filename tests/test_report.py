@@ -20,5 +20,7 @@ def test_report_json_shape(tmp_path: Path) -> None:
     data = json.loads(path.read_text())
     assert data["status"] == "passed"
     assert data["services"][0]["summary"] == "vault: OpenBao 2.7.2, native"
+    assert data["services"][0]["running_version"] is None  # nothing answers at the record's address
+    assert data["services"][0]["version_summary"].startswith("vault: running version not read (could not ask it")
     report.checks.append(CheckResult("test_logout", "failed", 0.1, "boom"))
     assert report.status == "failed"

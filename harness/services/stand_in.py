@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import sys
+from importlib.metadata import version
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -29,6 +30,12 @@ from starlette.responses import Response
 from harness.ports import LOCALHOST
 
 _HOP_BY_HOP = {"content-length", "transfer-encoding", "connection", "content-encoding"}
+VERSION_HEADER = "X-Stand-In-Version"  # every answer of a kernia-test-utils stand-in names the mocks' version
+
+
+def mocks_version() -> str:
+    """The installed kernia-test-utils, whose MockStripe and MockIdP the stand-ins serve."""
+    return version("kernia-test-utils")
 
 
 async def forward(request: Request, transport: httpx.BaseTransport) -> Response:
@@ -52,9 +59,11 @@ def port_argument(description: str) -> int:
     return int(parser.parse_args().port)
 
 
-def run(app: Starlette, port: int) -> None:
-    """Serve ``app`` on 127.0.0.1:``port`` until SIGTERM."""
-    uvicorn.run(app, host=LOCALHOST, port=port, log_level="warning")
+def run(app: Starlette, port: int, *, stand_in_version: str | None = None) -> None:
+    """Serve ``app`` on 127.0.0.1:``port`` until SIGTERM; with ``stand_in_version``, every answer carries it in
+    VERSION_HEADER, so the report reads the running stand-in's version as it reads a real service's."""
+    headers = [(VERSION_HEADER, stand_in_version)] if stand_in_version else None
+    uvicorn.run(app, host=LOCALHOST, port=port, log_level="warning", headers=headers)
 
 
 def _load(module: str) -> ModuleType:
