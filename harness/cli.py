@@ -53,7 +53,12 @@ def cmd_deploy(args: argparse.Namespace, project: Project) -> int:
     running = stack.load(project)
     results = stack.deploy(running, progress)
     failed = [r for r in results if r.status == "failed"]
-    urls = {key: running.deployment.get(key) for key in ("backend_url", "auth_base_url", "frontend_url")}
+    deployment = running.deployment
+    urls = {
+        "backend_url": deployment.backend_url,
+        "auth_base_url": deployment.auth_base_url,
+        "frontend_url": deployment.frontend_url,
+    }
     if args.json:
         print(
             json.dumps(

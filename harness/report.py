@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, astuple, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +15,9 @@ from rich.table import Table
 from harness.endpoints import Endpoints
 from harness.services import versions
 
+# A check whose work ran outside its test call (a drill check: the drill runs once, in a fixture) reports its own
+# seconds in this pytest user property; the plugin takes them instead of the call's duration.
+SECONDS_PROPERTY = "seconds"
 STATUS_STYLE = {"passed": "green", "failed": "red", "error": "red", "skipped": "yellow", "not run": "dim"}
 
 
@@ -31,9 +34,6 @@ class Outcome:
         return asdict(self)
 
 
-CheckResult = Outcome  # the name the plugin and the report used for checks
-
-
 @dataclass
 class Report:
     provider: str
@@ -41,8 +41,8 @@ class Report:
     started_at: float = field(default_factory=time.time)
     seconds: float = 0.0
     services: list[dict[str, Any]] = field(default_factory=list)
-    steps: list[dict[str, Any]] = field(default_factory=list)
-    checks: list[CheckResult] = field(default_factory=list)
+    steps: list[Outcome] = field(default_factory=list)  # the deployment's, then any stack/teardown failure
+    checks: list[Outcome] = field(default_factory=list)
     stack_seconds: float = 0.0
     authorization: list[dict[str, Any]] = field(default_factory=list)  # route x caller rows (harness/authz.py)
     evidence: list[dict[str, str]] = field(default_factory=list)  # browser screenshots and logs (harness/browser.py)
@@ -51,7 +51,7 @@ class Report:
     @property
     def status(self) -> str:
         # A check "not run" (no browser here) does not fail the run, but the report says so loudly (warnings).
-        statuses = [s["status"] for s in self.steps] + [c.status for c in self.checks if c.status != "not run"]
+        statuses = [s.status for s in self.steps] + [c.status for c in self.checks if c.status != "not run"]
         if not statuses:
             return "failed"
         return "passed" if all(s in ("passed", "skipped") for s in statuses) else "failed"
@@ -79,8 +79,8 @@ class Report:
             "seconds": round(self.seconds, 3),
             "stack_seconds": round(self.stack_seconds, 3),
             "services": self.services,
-            "steps": self.steps,
-            "checks": [asdict(c) for c in self.checks],
+            "steps": [s.to_dict() for s in self.steps],
+            "checks": [c.to_dict() for c in self.checks],
             "authorization": self.authorization,
             "evidence": self.evidence,
             "warnings": self.warnings,
@@ -110,9 +110,8 @@ class Report:
         results = Table(title=f"Rehearsal on {self.provider}", show_edge=False)
         for column in ("kind", "name", "status", "seconds", "detail"):
             results.add_column(column, overflow="fold")
-        rows = [("step", s["name"], s["status"], s["seconds"], s["detail"]) for s in self.steps]
-        rows += [("check", c.name, c.status, c.seconds, c.detail) for c in self.checks]
-        for kind, name, status, seconds, detail in rows:
+        rows = [("step", s) for s in self.steps] + [("check", c) for c in self.checks]
+        for kind, (name, status, seconds, detail) in ((kind, astuple(o)) for kind, o in rows):
             first_line = detail.strip().splitlines()[0][:120] if detail.strip() else ""
             style = STATUS_STYLE.get(status, "")
             results.add_row(kind, escape(name), f"[{style}]{status}[/]", f"{seconds:.2f}", escape(first_line))
