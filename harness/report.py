@@ -99,7 +99,7 @@ class Report:
             services.add_column(column)
         for s in self.services:
             mode = s["mode"] + (" (stand-in)" if s.get("stand_in") else "")
-            running = escape(str(s.get("running_version") or "?"))
+            running = escape(str(s.get("running_version") or "not read"))
             running = f"[bold red]{running} (differs)[/]" if s.get("version_differs") else running
             name, implementation, pinned = (escape(str(s[key])) for key in ("name", "implementation", "version"))
             services.add_row(name, implementation, pinned, running, escape(mode))

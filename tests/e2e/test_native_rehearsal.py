@@ -89,6 +89,11 @@ def test_up_deploy_smoke_down(deployed_project: Path, tmp_path: Path) -> None:
     services = {s["name"]: s for s in report["services"]}
     assert {"postgres", "redis", "vault", "mail", "stripe", "aws", "oidc"} <= set(services)
     assert services["postgres"]["version"].startswith("18.")
+    assert services["postgres"]["running_version"] == services["postgres"]["version"]  # what the server says
+    assert [s["version_summary"] for s in services.values() if s.get("version_differs")] == []
+    pg_version = services["postgres"]["version"]
+    rows = [line for line in (smoke.stdout + smoke.stderr).splitlines() if line.strip().startswith("postgres ")]
+    assert any(line.count(pg_version) == 2 for line in rows), f"no pinned + running version in the terminal: {rows}"
     testcases = ET.parse(junit).getroot().iter("testcase")
     assert sum(1 for _ in testcases) >= len(names)
     running = stack.load(Project.load(deployed_project))
