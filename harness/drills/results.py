@@ -76,6 +76,8 @@ class DrillReport:
             status, detail = "passed", check.probe(state)
         except DrillError as exc:
             status, detail = "failed", str(exc)
+        except Exception as exc:  # e.g. a refused connection: this check fails, the drill's other checks still run
+            status, detail = "failed", f"{type(exc).__name__}: {exc}"
         now = time.perf_counter()
         result = Outcome(check.name, status, round(now - self._mark, 3), detail)
         self._mark = now

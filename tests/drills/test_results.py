@@ -26,6 +26,10 @@ def later(state: list[str]) -> str:
     return "never probed"
 
 
+def crashes(state: list[str]) -> str:
+    raise ConnectionRefusedError("backend gone")
+
+
 def _unused_run(running: object) -> DrillReport:
     raise AssertionError("not run here")
 
@@ -54,6 +58,15 @@ def test_a_check_the_drill_never_reached_fails_naming_what_ran() -> None:
     assert (missing.status, missing.seconds) == ("failed", 0.0)
     assert missing.detail == "demo drill did not reach this check (ran: first, second)"
     assert report.result(DRILL.checks[0]).status == "passed"
+
+
+def test_an_unexpected_error_fails_its_check_and_the_next_still_runs() -> None:
+    drill = Drill("demo", (DrillCheck(crashes, "a"), DrillCheck(first, "a")), _unused_run)
+    report, state = drill.report(), []
+    report.run_stage("a", state)
+    crashed, ran = report.results
+    assert (crashed.status, crashed.detail) == ("failed", "ConnectionRefusedError: backend gone")
+    assert ran.status == "passed" and state == ["first"]
 
 
 @pytest.mark.parametrize("drill", [RECOVERY, ROTATION], ids=lambda d: d.name)
