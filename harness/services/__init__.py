@@ -22,6 +22,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from importlib.metadata import version
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # annotations only: launch imports nothing from here either
@@ -29,6 +30,14 @@ if TYPE_CHECKING:  # annotations only: launch imports nothing from here either
 
     from harness.endpoints import Endpoints
     from harness.services.launch import Launch, RunContext
+
+STAND_IN_VERSION_HEADER = "X-Stand-In-Version"  # every answer of a kernia-test-utils stand-in names its version
+
+
+def mocks_version() -> str:
+    """The installed kernia-test-utils, whose MockStripe and MockIdP the stand-ins serve (their pinned version)."""
+    return version("kernia-test-utils")
+
 
 # (host, {container port: host port}, the container's environment) -> Endpoints fields
 EndpointsFn = Callable[[str, Mapping[int, int], Mapping[str, str]], dict[str, Any]]

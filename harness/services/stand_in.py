@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import sys
-from importlib.metadata import version
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -28,14 +27,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from harness.ports import LOCALHOST
+from harness.services import STAND_IN_VERSION_HEADER
 
 _HOP_BY_HOP = {"content-length", "transfer-encoding", "connection", "content-encoding"}
-VERSION_HEADER = "X-Stand-In-Version"  # every answer of a kernia-test-utils stand-in names the mocks' version
-
-
-def mocks_version() -> str:
-    """The installed kernia-test-utils, whose MockStripe and MockIdP the stand-ins serve."""
-    return version("kernia-test-utils")
 
 
 async def forward(request: Request, transport: httpx.BaseTransport) -> Response:
@@ -61,8 +55,8 @@ def port_argument(description: str) -> int:
 
 def run(app: Starlette, port: int, *, stand_in_version: str | None = None) -> None:
     """Serve ``app`` on 127.0.0.1:``port`` until SIGTERM; with ``stand_in_version``, every answer carries it in
-    VERSION_HEADER, so the report reads the running stand-in's version as it reads a real service's."""
-    headers = [(VERSION_HEADER, stand_in_version)] if stand_in_version else None
+    STAND_IN_VERSION_HEADER, so the report reads the running stand-in's version as it reads a real service's."""
+    headers = [(STAND_IN_VERSION_HEADER, stand_in_version)] if stand_in_version else None
     uvicorn.run(app, host=LOCALHOST, port=port, log_level="warning", headers=headers)
 
 

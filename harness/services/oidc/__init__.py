@@ -5,9 +5,8 @@ from __future__ import annotations
 import httpx
 
 from harness.endpoints import Endpoints, ServiceInfo
-from harness.services import Service
+from harness.services import STAND_IN_VERSION_HEADER, Service, mocks_version
 from harness.services.launch import UNKNOWN, Launch, RunContext, harness_server
-from harness.services.stand_in import VERSION_HEADER, mocks_version
 
 NAME = "oidc"
 
@@ -28,7 +27,7 @@ def plan(ctx: RunContext) -> Launch:
 def running_version(endpoints: Endpoints) -> str:
     """The version the IdP's discovery answer names (the stand-in's header; an external IdP may not say)."""
     response = httpx.get(f"{endpoints.oidc_issuer}/.well-known/openid-configuration", timeout=5.0)
-    return response.headers.get(VERSION_HEADER) or UNKNOWN
+    return response.headers.get(STAND_IN_VERSION_HEADER) or UNKNOWN
 
 
 # No container: every provider's SSO checks use this IdP, run beside container stacks as a sidecar.

@@ -27,7 +27,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from harness.services.stand_in import LOCALHOST, forward, mock_idp, mocks_version, port_argument, run
+from harness.services import mocks_version
+from harness.services.stand_in import LOCALHOST, forward, mock_idp, port_argument, run
 
 
 @dataclass(frozen=True)

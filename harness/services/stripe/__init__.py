@@ -13,9 +13,17 @@ from harness.endpoints import Endpoints, ServiceInfo
 from harness.ports import free_port
 from harness.pythonenv import python_env
 from harness.readiness import HttpStatus, TcpOpen
-from harness.services import ContainerSpec, Credentials, HttpWait, Port, Service, image_of
+from harness.services import (
+    STAND_IN_VERSION_HEADER,
+    ContainerSpec,
+    Credentials,
+    HttpWait,
+    Port,
+    Service,
+    image_of,
+    mocks_version,
+)
 from harness.services.launch import LOCALHOST, UNKNOWN, Launch, RunContext, binary_version, python_module_argv
-from harness.services.stand_in import VERSION_HEADER, mocks_version
 
 NAME = "stripe"
 PORT = 12111  # stripe-mock's HTTP port inside its container
@@ -56,7 +64,7 @@ def running_version(endpoints: Endpoints) -> str:
         headers={"Authorization": f"Bearer {TEST_KEY}"},
         timeout=5.0,
     )
-    return response.headers.get("Stripe-Mock-Version") or response.headers.get(VERSION_HEADER) or UNKNOWN
+    return response.headers.get("Stripe-Mock-Version") or response.headers.get(STAND_IN_VERSION_HEADER) or UNKNOWN
 
 
 def endpoints(host: str, port: Mapping[int, int], env: Mapping[str, str]) -> dict[str, Any]:

@@ -20,7 +20,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from harness.services.stand_in import forward, mock_stripe, mocks_version, port_argument, run
+from harness.services import mocks_version
+from harness.services.stand_in import forward, mock_stripe, port_argument, run
 
 _NO_KEY = {
     "error": {
