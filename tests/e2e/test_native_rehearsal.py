@@ -219,10 +219,10 @@ def test_rehearse_one_shot_leaves_nothing_behind(tmp_path: Path) -> None:
 
 
 def test_backup_restore_verify_commands(deployed_project: Path, tmp_path: Path) -> None:
-    """The recovery commands end to end through the CLI, with their two negative controls."""
+    """The backup commands end to end through the CLI, with their two negative controls."""
     running = stack.load(Project.load(deployed_project))
-    deployment = running.deployment
-    with AuthClient(deployment["auth_base_url"], deployment["frontend_url"]) as client:
+    deployed = running.deployment.deployed()
+    with AuthClient(deployed.auth_base_url, deployed.frontend_url) as client:
         assert client.sign_up(Account(unique_email("backup"))).status_code == 200
     backup = harness(deployed_project, "backup", "--out", str(tmp_path))
     assert backup.returncode == 0, describe(backup)
