@@ -28,7 +28,7 @@ def backend_env(ctx: Context, *, port: int, database_url: str, vault_token: str)
         "DATABASE_URL": database_url,
         "REDIS_URL": endpoints.redis_url,
         "KERNIA_BASE_URL": auth_base,
-        "FRONTEND_URL": ctx.deployment["frontend_url"],
+        "FRONTEND_URL": ctx.deployment.frontend_url,  # step 3 records it before it starts the backend
         "TRUSTED_PROXIES": "",
         "SMTP_HOST": endpoints.smtp_host,
         "SMTP_PORT": str(endpoints.smtp_port),

@@ -10,11 +10,11 @@ from pathlib import Path
 
 from harness import __version__, stack
 from harness.console import error, info, progress
+from harness.errors import BackupError
 from harness.options import parse_options
 from harness.project import Project, ProjectError, app_role
 from harness.providers import DEFAULT_PROVIDER, PROVIDERS, provider_class
 from harness.providers.base import ProviderError
-from harness.recovery.errors import RecoveryError
 
 SUITE_DIR = Path(__file__).parent / "suite"
 
@@ -53,7 +53,12 @@ def cmd_deploy(args: argparse.Namespace, project: Project) -> int:
     running = stack.load(project)
     results = stack.deploy(running, progress)
     failed = [r for r in results if r.status == "failed"]
-    urls = {key: running.deployment.get(key) for key in ("backend_url", "auth_base_url", "frontend_url")}
+    deployment = running.deployment
+    urls = {
+        "backend_url": deployment.backend_url,
+        "auth_base_url": deployment.auth_base_url,
+        "frontend_url": deployment.frontend_url,
+    }
     if args.json:
         print(
             json.dumps(
@@ -126,7 +131,7 @@ def cmd_rehearse(args: argparse.Namespace, project: Project) -> int:
 
 def cmd_backup(args: argparse.Namespace, project: Project) -> int:
     """Dump, manifest and checksum; then upload and verify the stored copy unless --no-upload."""
-    from harness.recovery import create_backup, upload
+    from harness.backup import create_backup, upload
 
     running = stack.load(project)
     backup = create_backup(running.database(), project.slug, Path(args.out).resolve())
@@ -143,8 +148,8 @@ def cmd_backup(args: argparse.Namespace, project: Project) -> int:
 
 def cmd_restore(args: argparse.Namespace, project: Project) -> int:
     """Restore into a fresh database after checking the dump's checksum."""
-    from harness.recovery import locate_backup, restore_backup
-    from harness.recovery.artifacts import check_dump
+    from harness.backup import locate_backup, restore_backup
+    from harness.backup.artifacts import check_dump
 
     dump, manifest = locate_backup(Path(args.backup))  # a directory: its newest backup
     check_dump(dump, manifest)  # a missing or damaged backup is named before anything else
@@ -158,7 +163,7 @@ def cmd_restore(args: argparse.Namespace, project: Project) -> int:
 
 def cmd_verify(args: argparse.Namespace, project: Project) -> int:
     """Compare a database with a backup's manifest; exit 1 naming every differing table."""
-    from harness.recovery import locate_backup, verify_database
+    from harness.backup import locate_backup, verify_database
 
     dump, manifest = locate_backup(Path(args.backup))  # a missing backup is named before the stack is looked up
     progress(f"backup: {dump}")
@@ -272,7 +277,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         project = Project.load(args.project) if getattr(args, "needs_project", True) else None
         return args.func(args, project)
-    except (ProjectError, ProviderError, stack.StackError, RecoveryError) as exc:
+    except (ProjectError, ProviderError, stack.StackError, BackupError) as exc:
         error(str(exc))
         return 2
     except KeyboardInterrupt:

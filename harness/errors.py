@@ -7,5 +7,5 @@ class ProviderError(RuntimeError):
     """A provider could not do its job; the message says what failed and what to do about it."""
 
 
-class RecoveryError(RuntimeError):
+class BackupError(RuntimeError):
     """A backup, restore or verification could not proceed; the message says what is wrong and what to do."""

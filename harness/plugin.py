@@ -20,9 +20,9 @@ from harness.browser import NOT_RUN_PREFIX, require_browser_default
 from harness.console import console, error, info, progress
 from harness.project import Project
 from harness.providers.base import ProviderError
-from harness.report import Outcome, Report
+from harness.report import SECONDS_PROPERTY, Outcome, Report
 
-STEP_TEST_PREFIX = "test_deployment_step"
+STEP_MARKER = "deployment_step"  # the suite's per-step tests, which re-state the deployment record for JUnit
 
 
 @dataclass
@@ -98,6 +98,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "monitoring: the monitoring signals a production deployment alerts on")
     config.addinivalue_line("markers", "authorization: the route x caller matrix against the declared policies")
     config.addinivalue_line("markers", "browser: a flow driven in headless Chromium against the deployed frontend")
+    config.addinivalue_line("markers", f"{STEP_MARKER}: one deployment step's recorded outcome, as a test for JUnit")
     if not _active(config) or _is_worker(config):
         return
     project = Project.load(Path(config.getoption("--harness-project")))
@@ -158,7 +159,7 @@ class CheckRecorder:
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         """Record each check's outcome in the report; setup errors count, step tests do not."""
-        if STEP_TEST_PREFIX in report.nodeid:
+        if STEP_MARKER in report.keywords:
             return  # steps are reported from the deployment record, with their own timings
         if report.when == "call":
             status = report.outcome
@@ -173,7 +174,8 @@ class CheckRecorder:
             status = "not run"  # e.g. no browser on this machine: said loudly, never counted as passed
             self.report.warn(detail)
         name = check_name(report.nodeid)
-        self.report.checks.append(Outcome(name, status, round(report.duration, 3), detail))
+        seconds = dict(report.user_properties).get(SECONDS_PROPERTY, report.duration)
+        self.report.checks.append(Outcome(name, status, round(seconds, 3), detail))
         for key, value in report.user_properties:
             if key == "authorization":
                 self.report.authorization.extend(value)
@@ -194,12 +196,12 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     except stack.StackError:
         pass
     if session.setup_error:
-        report.steps.append({"name": "stack", "status": "failed", "seconds": 0.0, "detail": session.setup_error})
+        report.steps.append(Outcome("stack", "failed", 0.0, session.setup_error))
     try:
         if session.owns_stack and not session.keep:
             stack.down(session.project, progress=progress)
     except stack.StackError as exc:
-        report.steps.append({"name": "teardown", "status": "failed", "seconds": 0.0, "detail": str(exc)})
+        report.steps.append(Outcome("teardown", "failed", 0.0, str(exc)))
         error(str(exc))
         raise
     finally:

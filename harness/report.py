@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, astuple, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +13,11 @@ from rich.markup import escape
 from rich.table import Table
 
 from harness.endpoints import Endpoints
+from harness.services import versions
 
+# A check whose work ran outside its test call (a drill check: the drill runs once, in a fixture) reports its own
+# seconds in this pytest user property; the plugin takes them instead of the call's duration.
+SECONDS_PROPERTY = "seconds"
 STATUS_STYLE = {"passed": "green", "failed": "red", "error": "red", "skipped": "yellow", "not run": "dim"}
 
 
@@ -30,9 +34,6 @@ class Outcome:
         return asdict(self)
 
 
-CheckResult = Outcome  # the name the plugin and the report used for checks
-
-
 @dataclass
 class Report:
     provider: str
@@ -40,8 +41,8 @@ class Report:
     started_at: float = field(default_factory=time.time)
     seconds: float = 0.0
     services: list[dict[str, Any]] = field(default_factory=list)
-    steps: list[dict[str, Any]] = field(default_factory=list)
-    checks: list[CheckResult] = field(default_factory=list)
+    steps: list[Outcome] = field(default_factory=list)  # the deployment's, then any stack/teardown failure
+    checks: list[Outcome] = field(default_factory=list)
     stack_seconds: float = 0.0
     authorization: list[dict[str, Any]] = field(default_factory=list)  # route x caller rows (harness/authz.py)
     evidence: list[dict[str, str]] = field(default_factory=list)  # browser screenshots and logs (harness/browser.py)
@@ -50,7 +51,7 @@ class Report:
     @property
     def status(self) -> str:
         # A check "not run" (no browser here) does not fail the run, but the report says so loudly (warnings).
-        statuses = [s["status"] for s in self.steps] + [c.status for c in self.checks if c.status != "not run"]
+        statuses = [s.status for s in self.steps] + [c.status for c in self.checks if c.status != "not run"]
         if not statuses:
             return "failed"
         return "passed" if all(s in ("passed", "skipped") for s in statuses) else "failed"
@@ -63,7 +64,11 @@ class Report:
         self.evidence.extend(files)
 
     def set_endpoints(self, endpoints: Endpoints) -> None:
-        self.services = [{**asdict(s), "summary": s.describe()} for s in endpoints.services]
+        """The services the stack runs, each with the version it reports itself beside the one pinned."""
+        self.services = [
+            {**asdict(s), "summary": s.describe(), **_running(versions.observe(s, endpoints))}
+            for s in endpoints.services
+        ]
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -74,8 +79,8 @@ class Report:
             "seconds": round(self.seconds, 3),
             "stack_seconds": round(self.stack_seconds, 3),
             "services": self.services,
-            "steps": self.steps,
-            "checks": [asdict(c) for c in self.checks],
+            "steps": [s.to_dict() for s in self.steps],
+            "checks": [c.to_dict() for c in self.checks],
             "authorization": self.authorization,
             "evidence": self.evidence,
             "warnings": self.warnings,
@@ -90,18 +95,23 @@ class Report:
 
     def render(self, console: Console) -> None:
         services = Table(title="Services", show_edge=False)
-        for column in ("service", "implementation", "version", "mode"):
+        for column in ("service", "implementation", "version", "running", "mode"):
             services.add_column(column)
         for s in self.services:
             mode = s["mode"] + (" (stand-in)" if s.get("stand_in") else "")
-            services.add_row(*(escape(str(v)) for v in (s["name"], s["implementation"], s["version"], mode)))
+            running = escape(str(s.get("running_version") or "not read"))
+            running = f"[bold red]{running} (differs)[/]" if s.get("version_differs") else running
+            name, implementation, pinned = (escape(str(s[key])) for key in ("name", "implementation", "version"))
+            services.add_row(name, implementation, pinned, running, escape(mode))
         console.print(services)
+        for s in self.services:
+            if s.get("version_differs"):
+                console.print(f"[bold red]WARNING: {escape(s['version_summary'])}[/]")
         results = Table(title=f"Rehearsal on {self.provider}", show_edge=False)
         for column in ("kind", "name", "status", "seconds", "detail"):
             results.add_column(column, overflow="fold")
-        rows = [("step", s["name"], s["status"], s["seconds"], s["detail"]) for s in self.steps]
-        rows += [("check", c.name, c.status, c.seconds, c.detail) for c in self.checks]
-        for kind, name, status, seconds, detail in rows:
+        rows = [("step", s) for s in self.steps] + [("check", c) for c in self.checks]
+        for kind, (name, status, seconds, detail) in ((kind, astuple(o)) for kind, o in rows):
             first_line = detail.strip().splitlines()[0][:120] if detail.strip() else ""
             style = STATUS_STYLE.get(status, "")
             results.add_row(kind, escape(name), f"[{style}]{status}[/]", f"{seconds:.2f}", escape(first_line))
@@ -145,6 +155,17 @@ class Report:
         console.print(table)
         routes = {(row["method"], row["route"]) for row in self.authorization}
         console.print(f"{len(routes)} routes x {len(callers)} callers = {len(self.authorization)} answers checked")
+
+
+def _running(observed: versions.Observed | None) -> dict[str, Any]:
+    """The report's fields for a service's running version (none for a service without a version probe)."""
+    if observed is None:
+        return {}
+    return {
+        "running_version": observed.running,
+        "version_differs": observed.differs,
+        "version_summary": observed.describe(),
+    }
 
 
 def _relative(path: str, base: Path) -> str:

@@ -7,14 +7,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from harness import sidecars
+from harness.backup.database import Server
 from harness.console import Progress, silent
-from harness.deploy.context import Context, Deployment, StepResult
+from harness.deploy.context import Context, Deployment
 from harness.deploy.sequence import run_sequence
 from harness.process import ProcessRecord, stop_record
 from harness.project import Project
 from harness.providers import get_provider, provider_class
 from harness.providers.base import StackHandle
-from harness.recovery.database import Server
+from harness.report import Outcome
 from harness.state import StackState
 
 
@@ -97,7 +98,7 @@ def load(project: Project) -> Running:
     return Running(project, handle, deployment)
 
 
-def deploy(running: Running, progress: Progress = silent) -> list[StepResult]:
+def deploy(running: Running, progress: Progress = silent) -> list[Outcome]:
     """Run steps 1-5; the deployment record is saved even when a step fails, so `down` stops what started."""
     ctx = running.context(progress)
     try:
@@ -105,7 +106,7 @@ def deploy(running: Running, progress: Progress = silent) -> list[StepResult]:
     finally:
         running.save()
     deployment = running.deployment
-    deployment.steps = [r.to_dict() for r in results]
+    deployment.steps = results
     if deployment.backend_url and deployment.frontend_url:
         running.handle.endpoints = running.handle.endpoints.with_deployment(
             backend_url=deployment.backend_url, frontend_url=deployment.frontend_url

@@ -14,7 +14,7 @@ from rich.console import Console
 from harness import browser, cli
 from harness.plugin import CheckRecorder
 from harness.project import Project
-from harness.report import CheckResult, Report
+from harness.report import Outcome, Report
 from tests.helpers.records import write_answers
 
 NOT_RUN = f"not run: no Chromium found (install it: {browser.INSTALL_COMMAND})"
@@ -59,7 +59,7 @@ def skipped_report(nodeid: str, reason: str) -> pytest.TestReport:
 
 def test_checks_without_a_browser_are_not_run_loudly_and_do_not_pass_silently() -> None:
     report = Report(provider="native", project="/p")
-    report.steps = [{"name": "provision", "status": "passed", "seconds": 0.1, "detail": "ok"}]
+    report.steps = [Outcome("provision", "passed", 0.1, "ok")]
     recorder = CheckRecorder(report)
     recorder.pytest_runtest_logreport(skipped_report("suite/test_browser.py::test_browser_a@browser", NOT_RUN))
     recorder.pytest_runtest_logreport(skipped_report("suite/test_browser.py::test_browser_b@browser", NOT_RUN))
@@ -76,7 +76,7 @@ def test_checks_without_a_browser_are_not_run_loudly_and_do_not_pass_silently() 
 
 def test_evidence_is_listed_in_the_report_relative_to_it(tmp_path: Path) -> None:
     report = Report(provider="native", project="/p")
-    report.checks = [CheckResult("test_browser_a", "failed", 1.0, "boom")]
+    report.checks = [Outcome("test_browser_a", "failed", 1.0, "boom")]
     shot = tmp_path / "report-browser" / "test_browser_a" / "01-open-FAILED.png"
     report.add_evidence(
         [

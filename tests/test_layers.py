@@ -152,3 +152,30 @@ def test_nothing_imports_a_test_module_or_conftest() -> None:
         if ".nox" not in path.parts
     }
     assert {path: names for path, names in offenders.items() if names} == {}
+
+
+def reachable(graph: dict[str, set[str]], start: set[str]) -> set[str]:
+    """Every module ``start`` imports, directly or through others."""
+    seen: set[str] = set()
+    work = list(start)
+    while work:
+        for target in graph.get(work.pop(), set()) - seen:
+            seen.add(target)
+            work.append(target)
+    return seen
+
+
+# What the backup library must stand without: it takes a database URL and a PostgreSQL client, never a stack.
+ABOVE_BACKUP = ("harness.stack", "harness.providers", "harness.native", "harness.deploy", "harness.drills")
+
+
+def test_the_backup_library_imports_no_stack() -> None:
+    graph = import_graph()
+    backup = {name for name in graph if name == "harness.backup" or name.startswith("harness.backup.")}
+    above = sorted(n for n in reachable(graph, backup) if n.startswith(ABOVE_BACKUP))
+    assert above == []
+
+
+def test_reachable_follows_imports_through_other_modules() -> None:  # negative control for the rule above
+    graph = {"harness.backup": {"harness.x"}, "harness.x": {"harness.stack"}, "harness.stack": set()}
+    assert reachable(graph, {"harness.backup"}) == {"harness.x", "harness.stack"}

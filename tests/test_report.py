@@ -9,16 +9,18 @@ from tests.helpers.records import ENDPOINTS
 
 
 def test_report_json_shape(tmp_path: Path) -> None:
-    from harness.report import CheckResult, Report
+    from harness.report import Outcome, Report
 
     report = Report(provider="native", project="/p")
     report.set_endpoints(ENDPOINTS)
-    report.steps = [{"name": "provision", "status": "passed", "seconds": 0.1, "detail": "ok"}]
-    report.checks = [CheckResult("test_login", "passed", 0.2)]
+    report.steps = [Outcome("provision", "passed", 0.1, "ok")]
+    report.checks = [Outcome("test_login", "passed", 0.2)]
     path = tmp_path / "r.json"
     report.write(path)
     data = json.loads(path.read_text())
     assert data["status"] == "passed"
     assert data["services"][0]["summary"] == "vault: OpenBao 2.7.2, native"
-    report.checks.append(CheckResult("test_logout", "failed", 0.1, "boom"))
+    assert data["services"][0]["running_version"] is None  # nothing answers at the record's address
+    assert data["services"][0]["version_summary"].startswith("vault: running version not read (could not ask it")
+    report.checks.append(Outcome("test_logout", "failed", 0.1, "boom"))
     assert report.status == "failed"

@@ -72,7 +72,7 @@ def _backend_answers(urls: dict[str, str]) -> list[str]:
 
 def run(ctx: Context) -> str:
     """Step 4: register both callback URLs, then fail unless they sit under KERNIA_BASE_URL and answer."""
-    auth_base = ctx.deployment["auth_base_url"]
+    auth_base = ctx.deployment.deployed().auth_base_url
     urls = callback_urls(auth_base)
     details = [
         _register_stripe_webhook(ctx, urls["stripe_webhook"]),

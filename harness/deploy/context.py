@@ -17,20 +17,32 @@ from harness.project import Project
 from harness.report import Outcome
 from harness.services.vault.store import VaultStore
 
-StepResult = Outcome  # a step's outcome: passed | failed | not run
-
 
 class StepFailed(RuntimeError):
     """A deployment step did not achieve what it must; the message says what and how to fix it."""
+
+
+class NotDeployed(LookupError):
+    """The deployment record lacks what a reader needs: the steps that record it did not run."""
+
+
+@dataclass(frozen=True)
+class Deployed:
+    """The addresses step 3 records, which every later reader (steps 4-5, drills, checks, the CLI) needs."""
+
+    backend_url: str
+    auth_base_url: str
+    frontend_url: str
 
 
 @dataclass
 class Deployment:
     """What the deployment steps recorded (JSON, no secrets), typed like StackHandle.
 
-    Steps and the code of this branch read the attributes. Until every branch does, the record also answers the
-    mapping calls (``deployment["backend_url"]``, ``.get``, ``in``, ``.update``, ``.setdefault``), where an unset
-    field is a missing key; keys that are no field are kept in ``extra`` and round-trip.
+    Steps, drills, checks and the CLI read the attributes (``deployed()`` for the addresses). Until every parallel
+    branch does, the record also answers the mapping calls (``deployment["backend_url"]``, ``.get``, ``in``,
+    ``.update``, ``.setdefault``), where an unset field is a missing key; keys that are no field are kept in
+    ``extra`` and round-trip.
     """
 
     vault_path: str | None = None
@@ -43,7 +55,7 @@ class Deployment:
     auth_base_url: str | None = None
     callbacks: dict[str, str] | None = None
     processes: dict[str, dict[str, Any]] | None = None  # name -> ProcessRecord.to_dict()
-    steps: list[dict[str, Any]] | None = None  # Outcome.to_dict() per step
+    steps: list[Outcome] | None = None  # one per deployment step, in order
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -53,12 +65,29 @@ class Deployment:
         names = {f.name for f in fields(cls)} - {"extra"}
         data = dict(data or {})
         extra = {key: data.pop(key) for key in list(data) if key not in names}
+        if data.get("steps") is not None:
+            data["steps"] = [Outcome(**step) for step in data["steps"]]
         return cls(**data, extra=extra)
 
     def to_dict(self) -> dict[str, Any]:
         """Only what was recorded: unset fields are left out, as the steps never wrote them."""
         recorded = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "extra"}
+        if self.steps is not None:
+            recorded["steps"] = [step.to_dict() for step in self.steps]
         return {**{key: value for key, value in recorded.items() if value is not None}, **self.extra}
+
+    def deployed(self) -> Deployed:
+        """The deployment's addresses; NotDeployed naming what is missing when step 3 has not recorded them."""
+        urls = {"backend_url": self.backend_url, "auth_base_url": self.auth_base_url, "frontend_url": self.frontend_url}
+        missing = [name for name, value in urls.items() if not value]
+        if missing:
+            raise NotDeployed(f"the deployment record has no {', '.join(missing)}: deploy the stack (`harness deploy`)")
+        return Deployed(**{name: str(value) for name, value in urls.items()})
+
+    @property
+    def failed_steps(self) -> list[Outcome]:
+        """The recorded steps that did not pass."""
+        return [step for step in self.steps or [] if step.status != "passed"]
 
     # The mapping calls, for code that still reads the record as a dict.
     def _is_field(self, key: str) -> bool:

@@ -46,9 +46,9 @@ def _check_served(frontend_url: str, auth_base_url: str, backend_url: str) -> li
 
 def run(ctx: Context) -> str:
     """Step 5: start the frontend on the port step 3 chose, then check its page, config and CORS."""
-    port = ctx.deployment["frontend_port"]  # KeyError when step 3 did not run: the step order is wrong
-    url = ctx.deployment["frontend_url"]
-    auth_base = ctx.deployment["auth_base_url"]
+    deployed = ctx.deployment.deployed()  # NotDeployed when step 3 did not run: the step order is wrong
+    url, auth_base = deployed.frontend_url, deployed.auth_base_url
+    port = ctx.deployment.frontend_port
     argv = [ctx.python, "-m", "uvicorn", "app:app", "--app-dir", str(ctx.project.root / "frontend")]
     argv += ["--host", LOCALHOST, "--port", str(port), "--no-access-log"]
     process = ManagedProcess(
@@ -64,7 +64,7 @@ def run(ctx: Context) -> str:
     except ServiceStartError as exc:
         raise StepFailed(str(exc)) from exc
     ctx.deployment.processes = {**(ctx.deployment.processes or {}), "frontend": record.to_dict()}
-    problems = _check_served(url, auth_base, ctx.deployment["backend_url"])
+    problems = _check_served(url, auth_base, deployed.backend_url)
     if problems:
         raise StepFailed("; ".join(problems))
     return f"uvicorn pid {record.pid} at {url}; serves the page, /config.js with {auth_base}; CORS admits it"

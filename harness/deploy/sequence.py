@@ -9,7 +9,8 @@ import time
 from collections.abc import Callable
 
 from harness.deploy import backend, callbacks, frontend, migrate, provision
-from harness.deploy.context import Context, StepFailed, StepResult
+from harness.deploy.context import Context, StepFailed
+from harness.report import Outcome
 
 Step = Callable[[Context], str]
 
@@ -27,14 +28,14 @@ def deployment_steps() -> list[tuple[str, Step]]:
     return list(STEPS)
 
 
-def run_sequence(ctx: Context, steps: list[tuple[str, Step]] | None = None) -> list[StepResult]:
+def run_sequence(ctx: Context, steps: list[tuple[str, Step]] | None = None) -> list[Outcome]:
     """Run steps in order; stop at the first failure and mark the rest "not run"."""
     steps = deployment_steps() if steps is None else steps
-    results: list[StepResult] = []
+    results: list[Outcome] = []
     failed = False
     for name, step in steps:
         if failed:
-            results.append(StepResult(name, "not run", 0.0, "an earlier step failed"))
+            results.append(Outcome(name, "not run", 0.0, "an earlier step failed"))
             continue
         ctx.progress(f"{name}: running")
         started = time.perf_counter()
@@ -45,8 +46,8 @@ def run_sequence(ctx: Context, steps: list[tuple[str, Step]] | None = None) -> l
             detail, status, failed = str(exc), "failed", True
         seconds = round(time.perf_counter() - started, 3)
         ctx.progress(f"{name}: {status} in {seconds:.2f} s — {detail.splitlines()[0] if detail else ''}")
-        results.append(StepResult(name, status, seconds, detail))
+        results.append(Outcome(name, status, seconds, detail))
     return results
 
 
-__all__ = ["STEPS", "Context", "Step", "StepFailed", "StepResult", "deployment_steps", "run_sequence"]
+__all__ = ["STEPS", "Context", "Step", "StepFailed", "deployment_steps", "run_sequence"]

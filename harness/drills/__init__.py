@@ -1,1 +1,1 @@
-"""Recovery and secret-rotation drills against a deployed stack, as plain functions returning DrillReports."""
+"""Recovery and secret-rotation drills against a deployed stack, each a Drill (harness.drills.results)."""

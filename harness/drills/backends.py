@@ -31,6 +31,6 @@ def own_backend(ctx: Context, name: str, *, database_url: str | None = None) -> 
     """Start a backend that reads Vault now (as a restart would), on ``database_url`` if given; stop it on exit."""
     record, url = start_backend(ctx, name=name, database_url=database_url)
     try:
-        yield Backend(url, f"{url}{ctx.project.auth_path}", ctx.deployment["frontend_url"])
+        yield Backend(url, f"{url}{ctx.project.auth_path}", ctx.deployment.deployed().frontend_url)
     finally:
         stop_record(record)

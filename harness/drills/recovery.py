@@ -1,14 +1,14 @@
 """The recovery drill: seed through the API, back up, upload, restore the uploaded copy into a fresh database, verify
 it against the manifest, and run a second backend on it to prove that what users hold still works.
 
-``restored_backend`` sets the drill up and tears it down (the second backend is stopped and the restored database
-dropped); each check below is a plain function of the running drill that returns its evidence or raises DrillError,
-so pytest runs each as a named check (harness/suite/test_recovery.py).
+``RECOVERY`` is the drill: ``restored_backend`` sets it up and tears it down (the second backend is stopped and the
+restored database dropped); each check below is a plain function of the restored state that returns its evidence or
+raises DrillError, probed while the second backend runs (harness/suite/test_recovery.py reports each).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,13 +24,7 @@ from harness.actions import (
     session_user_id,
     sign_in,
 )
-from harness.client import Account, AuthClient
-from harness.drills.backends import Backend, own_backend
-from harness.drills.lock import vault_secret_lock
-from harness.drills.results import Check, DrillReport, require
-from harness.drills.seed import Seed, seed_through_api
-from harness.project import app_role
-from harness.recovery import (
+from harness.backup import (
     Backup,
     RestoreResult,
     Upload,
@@ -41,7 +35,13 @@ from harness.recovery import (
     upload,
     verify_database,
 )
-from harness.recovery.database import admin_connection, connect, drop_database
+from harness.backup.database import admin_connection, connect, drop_database
+from harness.client import Account, AuthClient
+from harness.drills.backends import Backend, own_backend
+from harness.drills.lock import vault_secret_lock
+from harness.drills.results import Drill, DrillCheck, DrillReport, require
+from harness.drills.seed import Seed, seed_through_api
+from harness.project import app_role
 from harness.stack import Running
 
 # Tables whose rows the seed creates: the manifest must count them and the restore must bring them back.
@@ -73,15 +73,18 @@ class RecoveryDrill:
     missing_rows: tuple[str, ...]  # seeded rows not found in the restored database, checked before it served
     late_cookie: str  # a session the owner opened after the backup: the restored backend must not know it
     backend: Backend
-    report: DrillReport
 
     def client(self, cookie: str | None = None) -> AuthClient:
         """A browser on the frontend's origin talking to the restored backend."""
         return self.backend.client(cookie)
 
-    def run(self, probe: Callable[[RecoveryDrill], str]) -> Check:
-        """Run one check (named after its function) and record it in the drill's report."""
-        return self.report.record(probe.__name__, lambda: probe(self))
+
+def run_recovery_drill(running: Running) -> DrillReport:
+    """Restore, then probe every check against the restored backend before it is stopped."""
+    report = RECOVERY.report()
+    with restored_backend(running, Path(running.handle.run_dir) / "drills" / "recovery") as state:
+        report.run_stage(RESTORED, state)
+    return report.finish()
 
 
 @contextmanager
@@ -89,28 +92,23 @@ def restored_backend(running: Running, out_dir: Path) -> Iterator[RecoveryDrill]
     """Seed, back up into ``out_dir``, upload, download, restore into ``<slug>_restored_<tag>``, verify, and start
     a backend on it; on exit the backend is stopped and the restored database dropped."""
     ctx = running.context()
-    report = DrillReport("recovery")
-    with report.phase("seed"):
-        seed = seed_through_api(ctx)
-    with report.phase("backup"):
-        backup = create_backup(running.database(), running.project.slug, out_dir)
-    with report.phase("upload"):
-        uploaded = upload(backup, running.handle.endpoints)
+    seed = seed_through_api(ctx)
+    backup = create_backup(running.database(), running.project.slug, out_dir)
+    uploaded = upload(backup, running.handle.endpoints)
     late_cookie = _open_session(running, seed.owner.account)
     db_name = f"{running.project.slug}_restored_{seed.tag}"
     admin_url = running.handle.endpoints.database_url
     with ExitStack() as cleanup:
         cleanup.callback(_drop_database, admin_url, db_name)
-        with report.phase("restore"):
-            copy = download(running.handle.endpoints, uploaded.bucket, uploaded.dump_key, out_dir / "downloaded")
-            restored = restore_backup(running.database(), copy, db_name, owner=app_role(running.project.slug))
-        with report.phase("verify"):  # before any backend touches the restored database
-            verification = verify_database(admin_url, backup.manifest, db_name)
-            missing = missing_seed_rows(admin_url, db_name, seed)
-        with report.phase("start_backend"), vault_secret_lock(running.handle.run_dir):  # it reads the Vault secret
+        copy = download(running.handle.endpoints, uploaded.bucket, uploaded.dump_key, out_dir / "downloaded")
+        restored = restore_backup(running.database(), copy, db_name, owner=app_role(running.project.slug))
+        # verified before any backend touches the restored database
+        verification = verify_database(admin_url, backup.manifest, db_name)
+        missing = missing_seed_rows(admin_url, db_name, seed)
+        with vault_secret_lock(running.handle.run_dir):  # the backend reads the Vault secret at start
             url = _database_url(ctx.vault.read()["database_url"], db_name)
             backend = cleanup.enter_context(own_backend(ctx, f"restored-{seed.tag}", database_url=url))
-        yield RecoveryDrill(seed, backup, uploaded, restored, verification, missing, late_cookie, backend, report)
+        yield RecoveryDrill(seed, backup, uploaded, restored, verification, missing, late_cookie, backend)
 
 
 def _database_url(app_url: str, db_name: str) -> str:
@@ -124,7 +122,8 @@ def _drop_database(admin_url: str, db_name: str) -> None:
 
 
 def _open_session(running: Running, account: Account) -> str:
-    with client_for(running.deployment["auth_base_url"], running.deployment["frontend_url"]) as client:
+    deployed = running.deployment.deployed()
+    with client_for(deployed.auth_base_url, deployed.frontend_url) as client:
         return sign_in(client, account)
 
 
@@ -180,7 +179,7 @@ def seeded_rows_are_restored(drill: RecoveryDrill) -> str:
     return f"{len(_seed_rows(drill.seed))} seeded rows found in {drill.restore.database}"
 
 
-def session_cookie_is_accepted(drill: RecoveryDrill) -> str:
+def restored_session_cookie_is_accepted(drill: RecoveryDrill) -> str:
     """Cookies issued before the backup still sign their users in."""
     for user in drill.seed.users:
         with drill.client(cookie=user.cookie) as client:
@@ -189,7 +188,7 @@ def session_cookie_is_accepted(drill: RecoveryDrill) -> str:
     return f"{len(drill.seed.users)} pre-backup session cookies accepted"
 
 
-def session_opened_after_backup_is_refused(drill: RecoveryDrill) -> str:
+def restored_backend_refuses_session_opened_after_backup(drill: RecoveryDrill) -> str:
     """Negative control: proves the second backend serves the restored database, not the live one."""
     with drill.client(cookie=drill.late_cookie) as client:
         found = session_user_id(client)
@@ -197,7 +196,7 @@ def session_opened_after_backup_is_refused(drill: RecoveryDrill) -> str:
     return "a session opened after the backup is unknown to the restored backend"
 
 
-def api_key_authenticates(drill: RecoveryDrill) -> str:
+def restored_api_key_authenticates(drill: RecoveryDrill) -> str:
     """Proves an API key created before the backup still authenticates as its owner."""
     with drill.client() as client:
         found = session_user_id(client, headers={"x-api-key": drill.seed.api_key})
@@ -205,7 +204,7 @@ def api_key_authenticates(drill: RecoveryDrill) -> str:
     return f"API key {drill.seed.api_key_id} authenticates as its owner"
 
 
-def scim_token_lists_its_users(drill: RecoveryDrill) -> str:
+def restored_scim_token_lists_its_users(drill: RecoveryDrill) -> str:
     """Proves the pre-backup SCIM token still lists the users it provisioned."""
     with drill.client() as client:
         listed = {u["id"] for u in scim_users(client, drill.seed.scim_token)}
@@ -214,7 +213,7 @@ def scim_token_lists_its_users(drill: RecoveryDrill) -> str:
     return f"SCIM token of {drill.seed.scim_provider_id} lists its {len(drill.seed.scim_user_ids)} users"
 
 
-def sso_provider_is_listed_for_its_domain(drill: RecoveryDrill) -> str:
+def restored_sso_provider_is_listed_for_its_domain(drill: RecoveryDrill) -> str:
     """Proves the SSO provider registration survived, with its domain."""
     seed = drill.seed
     with drill.client(cookie=seed.admin.cookie) as admin:
@@ -225,7 +224,7 @@ def sso_provider_is_listed_for_its_domain(drill: RecoveryDrill) -> str:
     return f"SSO provider {seed.sso_provider_id} listed for {seed.sso_domain}"
 
 
-def subscription_shows_for_its_customer(drill: RecoveryDrill) -> str:
+def restored_subscription_shows_for_its_customer(drill: RecoveryDrill) -> str:
     """Proves the Stripe subscription is restored, active and tied to its customer."""
     seed = drill.seed
     with drill.client(cookie=seed.owner.cookie) as owner:
@@ -237,7 +236,7 @@ def subscription_shows_for_its_customer(drill: RecoveryDrill) -> str:
     return f"subscription {seed.subscription_id} active for customer {seed.customer_id}"
 
 
-def organization_keeps_members_and_invitation(drill: RecoveryDrill) -> str:
+def restored_organization_keeps_members_and_invitation(drill: RecoveryDrill) -> str:
     """Proves the organization keeps its roles and its pending invitation."""
     seed = drill.seed
     with drill.client(cookie=seed.owner.cookie) as owner:
@@ -251,7 +250,7 @@ def organization_keeps_members_and_invitation(drill: RecoveryDrill) -> str:
     return f"organization {seed.organization_id}: {len(members)} members, invitation still pending"
 
 
-def admin_is_still_admin(drill: RecoveryDrill) -> str:
+def restored_admin_is_still_admin(drill: RecoveryDrill) -> str:
     """Proves the admin keeps admin rights and the seeded audit events are restored."""
     with drill.client(cookie=drill.seed.admin.cookie) as admin:
         expect(admin.post("/admin/list-users", {}), "admin /admin/list-users")
@@ -260,3 +259,25 @@ def admin_is_still_admin(drill: RecoveryDrill) -> str:
     missing = set(drill.seed.audit_event_ids) - listed
     require(not missing, f"{len(missing)} seeded audit events are not listed by the restored backend")
     return f"the admin lists users and the {len(drill.seed.audit_event_ids)} seeded audit events"
+
+
+RESTORED = "restored"  # the one stage: the restored database verified, a second backend running on it
+RECOVERY = Drill(
+    "recovery",
+    tuple(
+        DrillCheck(probe, RESTORED)
+        for probe in (
+            manifest_matches_restored_database,
+            seeded_rows_are_restored,
+            restored_session_cookie_is_accepted,
+            restored_backend_refuses_session_opened_after_backup,
+            restored_api_key_authenticates,
+            restored_scim_token_lists_its_users,
+            restored_sso_provider_is_listed_for_its_domain,
+            restored_subscription_shows_for_its_customer,
+            restored_organization_keeps_members_and_invitation,
+            restored_admin_is_still_admin,
+        )
+    ),
+    run_recovery_drill,
+)

@@ -103,7 +103,8 @@ class Seed:
 def seed_through_api(ctx: Context) -> Seed:
     """Create the seed on the deployed backend (``ctx.deployment``'s URLs), as its users and operators would."""
     tag = uuid.uuid4().hex[:10]
-    auth_base_url, origin = ctx.deployment["auth_base_url"], ctx.deployment["frontend_url"]
+    deployed = ctx.deployment.deployed()
+    auth_base_url, origin = deployed.auth_base_url, deployed.frontend_url
     mail = MailpitClient(ctx.endpoints.mailpit_api_url)
     with ExitStack() as stack:
         stack.callback(mail.close)
@@ -204,7 +205,7 @@ def provision_scim(
 
 def _seeded_audit_events(ctx: Context, admin: AuthClient, actors: set[str]) -> tuple[str, ...]:
     """Ids of the audit events the seed's actions wrote, read through the admin API; each expected kind present."""
-    response = admin.http.get(f"{ctx.deployment['backend_url']}/admin/audit-events", params={"limit": 1000})
+    response = admin.http.get(f"{ctx.deployment.deployed().backend_url}/admin/audit-events", params={"limit": 1000})
     events = [e for e in expect(response, "/admin/audit-events")["events"] if e.get("actor_id") in actors]
     missing = sorted(set(SEEDED_EVENTS) - {e["event"] for e in events})
     require(not missing, f"the seed's actions wrote no audit event {missing}")

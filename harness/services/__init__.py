@@ -8,7 +8,9 @@ One module or package per service (postgres, redis, mail, aws, stripe, vault, oi
 - how a host and its published ports become Endpoints fields (``endpoints``);
 - its native ``plan(ctx) -> Launch`` with the host-side readiness probes;
 - its testcontainers spec and factory;
-- its stand-in server and client where it has one (``mail.sink``/``mail.client``, ``stripe.fake``, ``oidc.fake``).
+- its stand-in server and client where it has one (``mail.sink``/``mail.client``, ``stripe.fake``, ``oidc.fake``);
+- ``version``: how to read the running service's version through its endpoint (harness.services.versions compares
+  it with the pin the provider reports in ServiceInfo.version).
 
 This module holds the vocabulary (``Service``, ``Port``, the container spec types) and imports no service;
 ``harness.services.catalog`` lists the services. The providers loop over that list, so adding a service
@@ -20,12 +22,22 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from importlib.metadata import version
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # annotations only: launch imports nothing from here either
     from testcontainers.core.container import DockerContainer
 
+    from harness.endpoints import Endpoints
     from harness.services.launch import Launch, RunContext
+
+STAND_IN_VERSION_HEADER = "X-Stand-In-Version"  # every answer of a kernia-test-utils stand-in names its version
+
+
+def mocks_version() -> str:
+    """The installed kernia-test-utils, whose MockStripe and MockIdP the stand-ins serve (their pinned version)."""
+    return version("kernia-test-utils")
+
 
 # (host, {container port: host port}, the container's environment) -> Endpoints fields
 EndpointsFn = Callable[[str, Mapping[int, int], Mapping[str, str]], dict[str, Any]]
@@ -97,6 +109,7 @@ class Service:
     factory: Callable[[ContainerSpec], DockerContainer] | None = None
     compose_optional: bool = False
     external_optional: bool = False
+    version: Callable[[Endpoints], str] | None = None  # the running service's version, read through its endpoint
 
     @property
     def container_ports(self) -> tuple[int, ...]:

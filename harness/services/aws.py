@@ -22,14 +22,14 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from harness.endpoints import ServiceInfo
+from harness.endpoints import Endpoints, ServiceInfo
 from harness.errors import ProviderError
 from harness.ports import free_port
 from harness.process import run_step
 from harness.pythonenv import python_env
 from harness.readiness import Custom, HttpStatus
 from harness.services import ContainerSpec, Credentials, Port, Service, image_of
-from harness.services.launch import LOCALHOST, Launch, RunContext
+from harness.services.launch import LOCALHOST, UNKNOWN, Launch, RunContext
 from harness.toolcache import ensure_tool
 
 if TYPE_CHECKING:
@@ -198,6 +198,14 @@ def moto_plan(ctx: RunContext, *, reason: str) -> Launch:
     )
 
 
+def running_version(endpoints: Endpoints) -> str:
+    """LocalStack's health names its version; moto serves none (its report then says so)."""
+    response = httpx.get(f"{endpoints.aws_endpoint_url}/_localstack/health", timeout=5.0)
+    if response.status_code == 404:
+        return UNKNOWN
+    return str(response.raise_for_status().json().get("version") or UNKNOWN)
+
+
 def endpoints(host: str, port: Mapping[int, int], env: Mapping[str, str]) -> dict[str, Any]:
     return {"aws_endpoint_url": f"http://{host}:{port[PORT]}"}
 
@@ -226,4 +234,5 @@ SERVICE = Service(
     container=container,
     factory=factory,
     compose_optional=True,  # compose.yaml's `aws` profile
+    version=running_version,
 )

@@ -8,8 +8,10 @@ Endpoints fields it provides. Starting, waiting, retrying and stopping live once
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import stat
+import subprocess
 import sys
 import threading
 from collections.abc import Callable
@@ -22,7 +24,19 @@ from harness.ports import LOCALHOST, free_port
 from harness.pythonenv import python_env
 from harness.readiness import HttpStatus, Probe
 
-__all__ = ["LOCALHOST", "Launch", "RunContext", "harness_server", "new_secret", "python_module_argv", "traversable_by"]
+__all__ = [
+    "LOCALHOST",
+    "UNKNOWN",
+    "Launch",
+    "RunContext",
+    "binary_version",
+    "harness_server",
+    "new_secret",
+    "python_module_argv",
+    "traversable_by",
+]
+
+UNKNOWN = "unknown"  # a version a program did not tell
 
 
 @dataclass
@@ -60,6 +74,14 @@ class Launch:
     timeout: float = 30.0
     # Runs once the service is ready and may update ``endpoints`` (e.g. replace a credential the log shows).
     on_ready: Callable[[Launch], None] | None = None
+
+
+def binary_version(argv: list[str], pattern: str) -> str:
+    """The version an installed program prints (``argv``, e.g. ``[binary, "--version"]``): group 1 of ``pattern``
+    in its output, or UNKNOWN. This is the native provider's pin; harness.services.versions reads the running one."""
+    result = subprocess.run(argv, capture_output=True, text=True, check=False)
+    match = re.search(pattern, result.stdout + result.stderr)
+    return match.group(1) if match else UNKNOWN
 
 
 def new_secret() -> str:

@@ -6,21 +6,19 @@ The password goes into a config file (mode 600) rather than the command line, so
 
 from __future__ import annotations
 
-import re
 import shutil
-import subprocess
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import redis
 
-from harness.endpoints import ServiceInfo
+from harness.endpoints import Endpoints, ServiceInfo
 from harness.errors import ProviderError
 from harness.ports import free_port
 from harness.readiness import Custom
 from harness.services import ContainerSpec, Credentials, Port, Service, image_of
-from harness.services.launch import LOCALHOST, Launch, RunContext, new_secret
+from harness.services.launch import LOCALHOST, UNKNOWN, Launch, RunContext, binary_version, new_secret
 
 if TYPE_CHECKING:
     from testcontainers.core.container import DockerContainer
@@ -43,11 +41,11 @@ def find_server() -> tuple[Path, str]:
     return get_binary_path(), "Valkey"
 
 
-def server_version(binary: Path) -> str:
-    """The server's version for the report, from ``--version``."""
-    out = subprocess.run([str(binary), "--version"], capture_output=True, text=True, check=True).stdout
-    match = re.search(r"v=(\S+)", out)
-    return match.group(1) if match else "unknown"
+def running_version(endpoints: Endpoints) -> str:
+    """``INFO server``'s version: Valkey's own (it also answers an older redis_version for compatibility)."""
+    with redis.Redis.from_url(endpoints.redis_url, socket_timeout=5, socket_connect_timeout=5) as client:
+        info = client.info("server")
+    return str(info.get("valkey_version") or info.get("redis_version") or UNKNOWN)
 
 
 def plan(ctx: RunContext) -> Launch:
@@ -64,7 +62,7 @@ def plan(ctx: RunContext) -> Launch:
         name=NAME,
         argv=[str(binary), str(config)],
         probes=[Custom(f"redis PING on {LOCALHOST}:{port}", lambda: _ping(url))],
-        info=ServiceInfo(NAME, implementation, server_version(binary), "native"),
+        info=ServiceInfo(NAME, implementation, binary_version([str(binary), "--version"], r"v=(\S+)"), "native"),
         endpoints={"redis_url": url},
         cwd=home,
         secrets=(password,),
@@ -100,4 +98,5 @@ SERVICE = Service(
     endpoints=endpoints,
     container=container,
     factory=factory,
+    version=running_version,
 )

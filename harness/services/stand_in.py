@@ -27,6 +27,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from harness.ports import LOCALHOST
+from harness.services import STAND_IN_VERSION_HEADER
 
 _HOP_BY_HOP = {"content-length", "transfer-encoding", "connection", "content-encoding"}
 
@@ -52,9 +53,11 @@ def port_argument(description: str) -> int:
     return int(parser.parse_args().port)
 
 
-def run(app: Starlette, port: int) -> None:
-    """Serve ``app`` on 127.0.0.1:``port`` until SIGTERM."""
-    uvicorn.run(app, host=LOCALHOST, port=port, log_level="warning")
+def run(app: Starlette, port: int, *, stand_in_version: str | None = None) -> None:
+    """Serve ``app`` on 127.0.0.1:``port`` until SIGTERM; with ``stand_in_version``, every answer carries it in
+    STAND_IN_VERSION_HEADER, so the report reads the running stand-in's version as it reads a real service's."""
+    headers = [(STAND_IN_VERSION_HEADER, stand_in_version)] if stand_in_version else None
+    uvicorn.run(app, host=LOCALHOST, port=port, log_level="warning", headers=headers)
 
 
 def _load(module: str) -> ModuleType:

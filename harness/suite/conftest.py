@@ -33,10 +33,11 @@ def running(pytestconfig: pytest.Config) -> stack.Running:
 @pytest.fixture(scope="session")
 def deployed(running: stack.Running) -> stack.Running:
     """The stack after a successful deployment; checks fail (not skip) when the deployment did not succeed."""
-    failed = [s for s in running.deployment.get("steps", []) if s["status"] != "passed"]
-    if failed or "backend_url" not in running.deployment:
-        first = failed[0] if failed else {"name": "deploy", "detail": "no deployment recorded"}
-        pytest.fail(f"deployment failed at {first['name']}: {first['detail']}", pytrace=False)
+    failed = running.deployment.failed_steps
+    if failed:
+        pytest.fail(f"deployment failed at {failed[0].name}: {failed[0].detail}", pytrace=False)
+    if not running.deployment.backend_url:
+        pytest.fail("deployment failed at deploy: no deployment recorded", pytrace=False)
     return running
 
 
@@ -48,19 +49,21 @@ def ctx(deployed: stack.Running) -> Context:
 @pytest.fixture(scope="session")
 def auth_base_url(deployed: stack.Running, pytestconfig: pytest.Config) -> str:
     target = pytestconfig.getoption("--harness-target")
-    return f"{target.rstrip('/')}{deployed.project.auth_path}" if target else deployed.deployment["auth_base_url"]
+    return (
+        f"{target.rstrip('/')}{deployed.project.auth_path}" if target else deployed.deployment.deployed().auth_base_url
+    )
 
 
 @pytest.fixture(scope="session")
 def backend_url(deployed: stack.Running, pytestconfig: pytest.Config) -> str:
     """The backend under check: the deployed one, or ``--harness-target`` (e.g. a canary or a negative control)."""
     target = pytestconfig.getoption("--harness-target")
-    return target.rstrip("/") if target else deployed.deployment["backend_url"]
+    return target.rstrip("/") if target else deployed.deployment.deployed().backend_url
 
 
 @pytest.fixture(scope="session")
 def frontend_url(deployed: stack.Running) -> str:
-    return deployed.deployment["frontend_url"]
+    return deployed.deployment.deployed().frontend_url
 
 
 @pytest.fixture(scope="session")

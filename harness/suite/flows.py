@@ -8,16 +8,18 @@ from collections.abc import Callable
 import pytest
 
 from harness.client import AuthClient, links_in
-from harness.drills.results import Check
+from harness.report import SECONDS_PROPERTY, Outcome
 from harness.services.mail.client import MailpitClient
 
 ClientFactory = Callable[..., AuthClient]  # the ``new_client`` fixture: a fresh AuthClient, closed after the test
 
 
-def require_passed(check: Check) -> None:
-    """Fail with the drill's own evidence; without a traceback, that evidence is what the report shows."""
-    if not check.passed:
-        pytest.fail(f"{check.name}: {check.detail}", pytrace=False)
+def report_drill_check(request: pytest.FixtureRequest, result: Outcome) -> None:
+    """Report one drill check with its share of the drill's time, and fail with the drill's own evidence (without
+    a traceback, that evidence is what the report shows)."""
+    request.node.user_properties.append((SECONDS_PROPERTY, result.seconds))
+    if result.status != "passed":
+        pytest.fail(f"{result.name}: {result.detail}", pytrace=False)
 
 
 def verification_link(mail: MailpitClient, email: str) -> str:

@@ -82,7 +82,7 @@ def test_audit_log_records_security_events_without_secrets(
 ) -> None:
     _, account = signed_in
     response = admin_client.http.get(
-        f"{deployed.deployment['backend_url']}/admin/audit-events", params={"limit": 500}, timeout=10
+        f"{deployed.deployment.deployed().backend_url}/admin/audit-events", params={"limit": 500}, timeout=10
     )
     assert response.status_code == 200, f"/admin/audit-events answered {response.status_code}: {response.text}"
     events = response.json()
@@ -92,5 +92,5 @@ def test_audit_log_records_security_events_without_secrets(
     assert {"user.created", "session.created"} <= names, f"audit events for a new user: {sorted(names)}"
     dump = json.dumps(events)
     assert account.password not in dump, "the audit log holds a password"
-    anonymous = httpx.get(f"{deployed.deployment['backend_url']}/admin/audit-events", timeout=10)
+    anonymous = httpx.get(f"{deployed.deployment.deployed().backend_url}/admin/audit-events", timeout=10)
     assert anonymous.status_code in (401, 403)

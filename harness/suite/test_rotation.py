@@ -10,48 +10,21 @@ from __future__ import annotations
 
 import pytest
 
-from harness.deploy.context import Context
-from harness.drills.results import DrillReport
-from harness.drills.rotation import run_rotation_drill
+from harness import stack
+from harness.drills.results import DrillCheck, DrillReport
+from harness.drills.rotation import ROTATION
 
-from .flows import require_passed
+from .flows import report_drill_check
 
 pytestmark = [pytest.mark.rotation, pytest.mark.xdist_group("recovery")]
 
 
 @pytest.fixture(scope="module")
-def rotation(ctx: Context) -> DrillReport:
+def drill(deployed: stack.Running) -> DrillReport:
     """One rotation drill shared by the module's checks (it is slow)."""
-    return run_rotation_drill(ctx)
+    return ROTATION.run(deployed)
 
 
-def test_rotation_grace_accepts_cookie_issued_before_rotation(rotation: DrillReport) -> None:
-    require_passed(rotation.check("grace_accepts_cookie_issued_before_rotation"))
-
-
-def test_rotation_grace_reissues_cookie_signed_with_new_secret(rotation: DrillReport) -> None:
-    require_passed(rotation.check("grace_reissues_cookie_signed_with_new_secret"))
-
-
-def test_rotation_retirement_refuses_cookie_signed_with_old_secret(rotation: DrillReport) -> None:
-    require_passed(rotation.check("retirement_refuses_cookie_signed_with_old_secret"))
-
-
-def test_rotation_retirement_accepts_cookie_signed_with_new_secret(rotation: DrillReport) -> None:
-    require_passed(rotation.check("retirement_accepts_cookie_signed_with_new_secret"))
-
-
-def test_rotation_passwords_survive(rotation: DrillReport) -> None:
-    require_passed(rotation.check("passwords_survive_rotation"))
-
-
-def test_rotation_api_keys_survive(rotation: DrillReport) -> None:
-    require_passed(rotation.check("api_keys_survive_rotation"))
-
-
-def test_rotation_scim_tokens_survive(rotation: DrillReport) -> None:
-    require_passed(rotation.check("scim_tokens_survive_rotation"))
-
-
-def test_rotation_leaves_vault_usable_by_deployed_backend(rotation: DrillReport) -> None:
-    require_passed(rotation.check("vault_left_usable_by_deployed_backend"))
+@pytest.mark.parametrize("check", ROTATION.checks, ids=lambda check: check.name)
+def test_rotation(drill: DrillReport, check: DrillCheck[object], request: pytest.FixtureRequest) -> None:
+    report_drill_check(request, drill.result(check))

@@ -23,9 +23,9 @@ from typing import TypeVar
 
 import psutil
 
+from harness.backup import create_backup, restore_backup, upload, verify_database
+from harness.backup.database import admin_connection, create_database
 from harness.project import app_role
-from harness.recovery import create_backup, restore_backup, upload, verify_database
-from harness.recovery.database import admin_connection, create_database
 from harness.stack import Running
 from tests.helpers.drill_stack import drill_stack
 

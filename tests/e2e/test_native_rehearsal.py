@@ -21,11 +21,11 @@ import pytest
 
 from harness import browser, stack
 from harness.app import start_backend
+from harness.backup.artifacts import manifest_path_for
 from harness.client import Account, AuthClient, unique_email
 from harness.deploy.context import StepFailed
 from harness.process import stop_record
 from harness.project import Project
-from harness.recovery.artifacts import manifest_path_for
 from harness.state import StackState
 from tests.helpers.cli import describe, harness
 from tests.helpers.junit import junit_outcomes
@@ -89,6 +89,11 @@ def test_up_deploy_smoke_down(deployed_project: Path, tmp_path: Path) -> None:
     services = {s["name"]: s for s in report["services"]}
     assert {"postgres", "redis", "vault", "mail", "stripe", "aws", "oidc"} <= set(services)
     assert services["postgres"]["version"].startswith("18.")
+    assert services["postgres"]["running_version"] == services["postgres"]["version"]  # what the server says
+    assert [s["version_summary"] for s in services.values() if s.get("version_differs")] == []
+    pg_version = services["postgres"]["version"]
+    rows = [line for line in (smoke.stdout + smoke.stderr).splitlines() if line.strip().startswith("postgres ")]
+    assert any(line.count(pg_version) == 2 for line in rows), f"no pinned + running version in the terminal: {rows}"
     testcases = ET.parse(junit).getroot().iter("testcase")
     assert sum(1 for _ in testcases) >= len(names)
     running = stack.load(Project.load(deployed_project))
@@ -214,10 +219,10 @@ def test_rehearse_one_shot_leaves_nothing_behind(tmp_path: Path) -> None:
 
 
 def test_backup_restore_verify_commands(deployed_project: Path, tmp_path: Path) -> None:
-    """The recovery commands end to end through the CLI, with their two negative controls."""
+    """The backup commands end to end through the CLI, with their two negative controls."""
     running = stack.load(Project.load(deployed_project))
-    deployment = running.deployment
-    with AuthClient(deployment["auth_base_url"], deployment["frontend_url"]) as client:
+    deployed = running.deployment.deployed()
+    with AuthClient(deployed.auth_base_url, deployed.frontend_url) as client:
         assert client.sign_up(Account(unique_email("backup"))).status_code == 200
     backup = harness(deployed_project, "backup", "--out", str(tmp_path))
     assert backup.returncode == 0, describe(backup)

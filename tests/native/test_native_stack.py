@@ -23,7 +23,7 @@ from harness.native.orchestrate import Registry, start_all
 from harness.process import ProcessRecord, ServiceStartError
 from harness.providers.base import ProviderError, StackHandle
 from harness.readiness import Custom
-from harness.services import Service
+from harness.services import Service, versions
 from harness.services import redis as redis_service
 from harness.services.aws import find_python
 from harness.services.launch import Launch, RunContext
@@ -98,6 +98,12 @@ def test_native_stack_up_talk_down(tmp_path: Path) -> None:
         assert stripe.status_code == 200 and stripe.json()["email"] == "c@example.com"
         discovery = httpx.get(f"{e.oidc_issuer}/.well-known/openid-configuration").json()
         assert discovery["issuer"] == e.oidc_issuer
+
+        observed = {info.name: versions.observe(info, e) for info in e.services}
+        assert {name: o.running for name, o in observed.items() if o} == {
+            info.name: None if info.name == "aws" else info.version for info in e.services
+        }  # each running service says the version the provider pinned; moto says none
+        assert observed["aws"] and observed["aws"].note == "the service does not report its version"
     finally:
         provider.down(handle)
     _assert_gone(handle)

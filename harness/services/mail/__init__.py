@@ -4,19 +4,19 @@ aiosmtpd sink with the Mailpit API subset (harness.services.mail.sink)."""
 from __future__ import annotations
 
 import os
-import re
 import shutil
-import subprocess
 from collections.abc import Mapping
-from importlib.metadata import version
 from typing import Any
 
-from harness.endpoints import ServiceInfo
+import httpx
+
+from harness import __version__
+from harness.endpoints import Endpoints, ServiceInfo
 from harness.ports import free_port
 from harness.pythonenv import python_env
 from harness.readiness import HttpStatus, TcpOpen
 from harness.services import ContainerSpec, Credentials, HttpWait, Port, Service, image_of
-from harness.services.launch import LOCALHOST, Launch, RunContext, python_module_argv
+from harness.services.launch import LOCALHOST, UNKNOWN, Launch, RunContext, binary_version, python_module_argv
 
 NAME = "mail"
 SMTP_PORT = 1025  # Mailpit's ports inside its container
@@ -41,15 +41,13 @@ def plan(ctx: RunContext) -> Launch:
             "--database",
             str(home / "mailpit.db"),
         ]
-        out = subprocess.run([mailpit, "version"], capture_output=True, text=True, check=False).stdout
-        match = re.search(r"v(\d+\.\d+\.\d+)", out)
-        info = ServiceInfo(NAME, "Mailpit", match.group(1) if match else "unknown", "native")
+        info = ServiceInfo(NAME, "Mailpit", binary_version([mailpit, "version"], r"v(\d+\.\d+\.\d+)"), "native")
         env = None
     else:
         argv = python_module_argv(
             "harness.services.mail.sink", "--smtp-port", str(smtp_port), "--http-port", str(http_port)
         )
-        info = ServiceInfo(NAME, "aiosmtpd mail sink (Mailpit API)", version("aiosmtpd"), "native", True)
+        info = ServiceInfo(NAME, "kernia-harness mail sink (aiosmtpd, Mailpit API)", __version__, "native", True)
         env = python_env(dict(os.environ))
     return Launch(
         name=NAME,
@@ -60,6 +58,12 @@ def plan(ctx: RunContext) -> Launch:
         env=env,
         cwd=home,
     )
+
+
+def running_version(endpoints: Endpoints) -> str:
+    """The Version of Mailpit's /api/v1/info ("v1.21.8"; the harness's sink answers with its own)."""
+    info = httpx.get(f"{endpoints.mailpit_api_url}/api/v1/info", timeout=5.0).raise_for_status().json()
+    return str(info.get("Version") or UNKNOWN).removeprefix("v")
 
 
 def endpoints(host: str, port: Mapping[int, int], env: Mapping[str, str]) -> dict[str, Any]:
@@ -86,4 +90,5 @@ SERVICE = Service(
     ports=(Port(SMTP_PORT, "MAILPIT_SMTP_PORT"), Port(API_PORT, "MAILPIT_UI_PORT")),
     endpoints=endpoints,
     container=container,
+    version=running_version,
 )

@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import resource
-from importlib.metadata import version
 from typing import Any
 
 import uvicorn
@@ -22,10 +21,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from harness import __version__
 from harness.ports import LOCALHOST
 from harness.services.mail.store import MailStore, SearchSyntaxError
 
-VERSION = f"kernia-harness mailsink (aiosmtpd {version('aiosmtpd')})"
+VERSION = __version__  # the sink's own version in /api/v1/info, as Mailpit answers with its own
 
 
 def accept_any(server: SMTP, session: Session, envelope: Envelope, mechanism: str, data: Any) -> AuthResult:

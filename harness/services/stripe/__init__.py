@@ -5,15 +5,25 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Mapping
-from importlib.metadata import version
 from typing import Any
 
-from harness.endpoints import ServiceInfo
+import httpx
+
+from harness.endpoints import Endpoints, ServiceInfo
 from harness.ports import free_port
 from harness.pythonenv import python_env
 from harness.readiness import HttpStatus, TcpOpen
-from harness.services import ContainerSpec, Credentials, HttpWait, Port, Service, image_of
-from harness.services.launch import LOCALHOST, Launch, RunContext, python_module_argv
+from harness.services import (
+    STAND_IN_VERSION_HEADER,
+    ContainerSpec,
+    Credentials,
+    HttpWait,
+    Port,
+    Service,
+    image_of,
+    mocks_version,
+)
+from harness.services.launch import LOCALHOST, UNKNOWN, Launch, RunContext, binary_version, python_module_argv
 
 NAME = "stripe"
 PORT = 12111  # stripe-mock's HTTP port inside its container
@@ -28,12 +38,12 @@ def plan(ctx: RunContext) -> Launch:
     if stripe_mock:  # stateless fixtures; no health endpoint, so an open port is the readiness signal
         argv = [stripe_mock, "-http-addr", f"{LOCALHOST}:{port}"]
         probes = [TcpOpen(port)]
-        info = ServiceInfo(NAME, "stripe-mock", "unknown", "native")
+        info = ServiceInfo(NAME, "stripe-mock", binary_version([stripe_mock, "-version"], r"(\d+\.\d+\.\d+)"), "native")
         env = None
     else:
         argv = python_module_argv("harness.services.stripe.fake", "--port", str(port))
         probes = [HttpStatus(f"{base}/_harness/events")]
-        info = ServiceInfo(NAME, "kernia-test-utils MockStripe", version("kernia-test-utils"), "native", True)
+        info = ServiceInfo(NAME, "kernia-test-utils MockStripe", mocks_version(), "native", True)
         env = python_env(dict(os.environ))
     return Launch(
         name=NAME,
@@ -44,6 +54,17 @@ def plan(ctx: RunContext) -> Launch:
         env=env,
         cwd=ctx.service_dir(NAME),
     )
+
+
+def running_version(endpoints: Endpoints) -> str:
+    """What the server says of itself: stripe-mock's Stripe-Mock-Version header, or the stand-in's."""
+    response = httpx.get(
+        f"{endpoints.stripe_api_base}/v1/customers",
+        params={"limit": 1},
+        headers={"Authorization": f"Bearer {TEST_KEY}"},
+        timeout=5.0,
+    )
+    return response.headers.get("Stripe-Mock-Version") or response.headers.get(STAND_IN_VERSION_HEADER) or UNKNOWN
 
 
 def endpoints(host: str, port: Mapping[int, int], env: Mapping[str, str]) -> dict[str, Any]:
@@ -65,4 +86,5 @@ SERVICE = Service(
     endpoints=endpoints,
     container=container,
     compose_optional=True,
+    version=running_version,
 )

@@ -20,6 +20,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from harness.services import mocks_version
 from harness.services.stand_in import forward, mock_stripe, port_argument, run
 
 _NO_KEY = {
@@ -82,4 +83,4 @@ def build_app() -> Starlette:
 
 
 if __name__ == "__main__":
-    run(build_app(), port_argument(__doc__.splitlines()[0]))
+    run(build_app(), port_argument(__doc__.splitlines()[0]), stand_in_version=mocks_version())

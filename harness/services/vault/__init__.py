@@ -10,27 +10,27 @@ consecutive free ports are reserved. ``-dev-no-store-token`` keeps the token out
 from __future__ import annotations
 
 import os
-import re
 import shutil
-import subprocess
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import httpx
 import hvac
 
-from harness.endpoints import ServiceInfo
+from harness.endpoints import Endpoints, ServiceInfo
 from harness.errors import ProviderError
 from harness.ports import free_port
 from harness.readiness import HttpStatus
 from harness.services import ContainerSpec, Credentials, Port, Service, image_of
-from harness.services.launch import LOCALHOST, Launch, RunContext, new_secret
+from harness.services.launch import LOCALHOST, UNKNOWN, Launch, RunContext, binary_version, new_secret
 
 if TYPE_CHECKING:
     from testcontainers.core.container import DockerContainer
 
 NAME = "vault"
 PORT = 8200  # inside its container
+VERSION_PATTERN = r"v(\d+\.\d+\.\d+\S*)"  # `vault version` / `bao version`: "OpenBao v2.4.1 (...)"
 
 
 def find_server() -> tuple[Path, str, str]:
@@ -47,11 +47,10 @@ def find_server() -> tuple[Path, str, str]:
     return Path(get_binary_path()), "OpenBao", "BAO"
 
 
-def server_version(binary: Path) -> str:
-    """The server's version for the report, from ``<binary> version``."""
-    out = subprocess.run([str(binary), "version"], capture_output=True, text=True, check=True).stdout
-    match = re.search(r"v(\d+\.\d+\.\d+\S*)", out)
-    return match.group(1) if match else "unknown"
+def running_version(endpoints: Endpoints) -> str:
+    """The version ``sys/health`` reports (unauthenticated; a dev server answers 200)."""
+    health = httpx.get(f"{endpoints.vault_addr}/v1/sys/health", timeout=5.0).json()
+    return str(health.get("version") or UNKNOWN)
 
 
 def plan(ctx: RunContext) -> Launch:
@@ -72,7 +71,9 @@ def plan(ctx: RunContext) -> Launch:
             "-dev-no-store-token",
         ],
         probes=[HttpStatus(f"{addr}/v1/sys/health")],
-        info=ServiceInfo(NAME, implementation, server_version(binary), "native"),
+        info=ServiceInfo(
+            NAME, implementation, binary_version([str(binary), "version"], r"v(\d+\.\d+\.\d+\S*)"), "native"
+        ),
         endpoints={"vault_addr": addr, "vault_token": token},
         env=env,
         cwd=home,
@@ -115,4 +116,5 @@ SERVICE = Service(
     endpoints=endpoints,
     container=container,
     factory=factory,
+    version=running_version,
 )

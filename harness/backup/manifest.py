@@ -25,8 +25,8 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from harness.recovery.database import SYSTEM_SCHEMAS
-from harness.recovery.errors import RecoveryError
+from harness.backup.database import SYSTEM_SCHEMAS
+from harness.errors import BackupError
 
 FORMAT_VERSION = 1
 _FILE_CHUNK = 1 << 20
@@ -117,15 +117,15 @@ class Manifest:
         try:
             data = json.loads(path.read_text())
         except FileNotFoundError:
-            raise RecoveryError(
+            raise BackupError(
                 f"manifest {path} not found: a backup is the .dump file plus its .manifest.json beside it; "
                 "copy both, or take a new backup with `harness backup`"
             ) from None
         except (OSError, ValueError) as exc:
-            raise RecoveryError(f"manifest {path} is unreadable ({exc}): take a new backup") from exc
+            raise BackupError(f"manifest {path} is unreadable ({exc}): take a new backup") from exc
         version = data.get("format_version") if isinstance(data, dict) else None
         if version != FORMAT_VERSION:
-            raise RecoveryError(
+            raise BackupError(
                 f"manifest {path} has format version {version!r}, this harness reads {FORMAT_VERSION}: "
                 "use the harness version that wrote it, or take a new backup"
             )
@@ -145,7 +145,7 @@ class Manifest:
                 dump=DumpInfo(**data["dump"]),
             )
         except (KeyError, TypeError) as exc:
-            raise RecoveryError(f"manifest {path} lacks {exc}: it is damaged; take a new backup") from exc
+            raise BackupError(f"manifest {path} lacks {exc}: it is damaged; take a new backup") from exc
 
 
 def digest_database(conn: psycopg.Connection) -> DatabaseDigest:

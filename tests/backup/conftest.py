@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from harness.recovery import Backup, create_backup
+from harness.backup import Backup, create_backup
 from harness.stack import Running
 from tests.helpers.drill_stack import USERS, drill_stack
 

@@ -21,11 +21,11 @@ import botocore.exceptions
 from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
 
+from harness.backup.artifacts import check_dump, locate_backup, manifest_path_for
+from harness.backup.backup import Backup
+from harness.backup.manifest import sha256_file
 from harness.endpoints import Endpoints
-from harness.recovery.artifacts import check_dump, locate_backup, manifest_path_for
-from harness.recovery.backup import Backup
-from harness.recovery.errors import RecoveryError
-from harness.recovery.manifest import sha256_file
+from harness.errors import BackupError
 
 REGION = "us-east-1"
 SINGLE_PART_LIMIT = 64 * 1024 * 1024  # larger files go up in parts and are verified by download
@@ -66,12 +66,12 @@ def object_store(endpoint_url: str, local: str) -> Iterator[Any]:
     try:
         yield s3_client(endpoint_url)
     except (botocore.exceptions.EndpointConnectionError, botocore.exceptions.ConnectTimeoutError) as exc:
-        raise RecoveryError(
+        raise BackupError(
             f"object storage at {endpoint_url} is unreachable ({exc}): start the stack (`harness up`) or fix "
             f"aws_endpoint_url, then upload again; {local}"
         ) from exc
     except botocore.exceptions.ClientError as exc:
-        raise RecoveryError(f"object storage at {endpoint_url} refused the request ({exc}); {local}") from exc
+        raise BackupError(f"object storage at {endpoint_url} refused the request ({exc}); {local}") from exc
 
 
 def upload(backup: Backup, endpoints: Endpoints, bucket: str | None = None) -> Upload:
@@ -100,7 +100,7 @@ def download(endpoints: Endpoints, bucket: str, dump_key: str, dest_dir: Path) -
     manifest = manifest_path_for(dump)
     for path in (dump, manifest):
         if path.exists():
-            raise RecoveryError(f"{path} exists: nothing is overwritten; download into another directory")
+            raise BackupError(f"{path} exists: nothing is overwritten; download into another directory")
     with object_store(endpoints.aws_endpoint_url, f"nothing was downloaded to {dest_dir}") as s3:
         for path in (manifest, dump):
             key = str(Path(dump_key).with_name(path.name))
@@ -132,14 +132,14 @@ def _put_verified(s3: Any, path: Path, bucket: str, sha256: str) -> str:
     head = s3.head_object(Bucket=bucket, Key=path.name, ChecksumMode="ENABLED")
     where = f"s3://{bucket}/{path.name}"
     if head["ContentLength"] != size:
-        raise RecoveryError(f"{where} holds {head['ContentLength']} bytes, {path} has {size}: upload again")
+        raise BackupError(f"{where} holds {head['ContentLength']} bytes, {path} has {size}: upload again")
     server = head.get("ChecksumSHA256")
     if server and size <= SINGLE_PART_LIMIT and head.get("ChecksumType", "FULL_OBJECT") == "FULL_OBJECT":
         expected, method = base64.b64encode(bytes.fromhex(sha256)).decode(), "ChecksumSHA256"
     else:
         server, expected, method = _stream_sha256(s3, bucket, path.name), sha256, "download"
     if server != expected:
-        raise RecoveryError(f"{where} does not match {path} (SHA-256 {server} vs {expected}): upload again")
+        raise BackupError(f"{where} does not match {path} (SHA-256 {server} vs {expected}): upload again")
     return method
 
 

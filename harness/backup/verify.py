@@ -11,9 +11,8 @@ from dataclasses import dataclass
 
 import psycopg
 
-from harness.recovery.database import connect
-from harness.recovery.errors import RecoveryError
-from harness.recovery.manifest import (
+from harness.backup.database import connect
+from harness.backup.manifest import (
     Manifest,
     TableDigest,
     TableRef,
@@ -24,6 +23,7 @@ from harness.recovery.manifest import (
     row_hash_sum,
     schema_version,
 )
+from harness.errors import BackupError
 
 
 @dataclass(frozen=True)
@@ -121,7 +121,7 @@ def _matches(expected: TableDigest | None, actual: TableDigest | None) -> bool:
 def _require_same_schema(conn: psycopg.Connection, manifest: Manifest, db_name: str) -> None:
     actual = schema_version(conn)
     if actual != manifest.digest.schema_version:
-        raise RecoveryError(
+        raise BackupError(
             f"the manifest describes schema {manifest.digest.schema_version} (migration head "
             f"{manifest.digest.migration_head!r}, Kernia {manifest.kernia_version}) but database "
             f"{db_name!r} has schema {actual} (migration head {migration_head(conn)!r}): they cannot be "

@@ -14,7 +14,7 @@ import psycopg
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from harness.recovery.errors import RecoveryError
+from harness.errors import BackupError
 from harness.services import postgres
 from harness.services.postgres.tools import PgClient
 
@@ -48,13 +48,13 @@ def server_address(admin_url: str) -> str:
 
 def database_url(admin_url: str, database: str) -> str:
     """The superuser's connection string for ``database`` on the same server."""
-    settings = {"options": STABLE_OUTPUT, "application_name": "harness-recovery"}
+    settings = {"options": STABLE_OUTPUT, "application_name": "harness-backup"}
     return make_conninfo(admin_url, dbname=database, **settings)
 
 
 @contextmanager
 def connect(admin_url: str, database: str, *, missing_hint: str) -> Iterator[psycopg.Connection]:
-    """Connect to ``database``; a missing database or an unreachable server becomes a RecoveryError."""
+    """Connect to ``database``; a missing database or an unreachable server becomes a BackupError."""
     with admin_connection(admin_url) as admin:
         require_database(admin, database, missing_hint)
     with psycopg.connect(database_url(admin_url, database)) as conn:
@@ -63,11 +63,11 @@ def connect(admin_url: str, database: str, *, missing_hint: str) -> Iterator[psy
 
 @contextmanager
 def admin_connection(admin_url: str) -> Iterator[psycopg.Connection]:
-    """Autocommit superuser connection; an unreachable server becomes a RecoveryError."""
+    """Autocommit superuser connection; an unreachable server becomes a BackupError."""
     try:
         conn = psycopg.connect(admin_url, autocommit=True, connect_timeout=10)
     except psycopg.OperationalError as exc:
-        raise RecoveryError(
+        raise BackupError(
             f"PostgreSQL at {server_address(admin_url)} is unreachable ({_first_line(exc)}): "
             "start the stack with `harness up`, or check the database URL"
         ) from exc
@@ -82,11 +82,11 @@ def database_names(admin: psycopg.Connection) -> list[str]:
 
 
 def require_database(admin: psycopg.Connection, database: str, hint: str) -> None:
-    """Raise a RecoveryError naming the existing databases when ``database`` is missing."""
+    """Raise a BackupError naming the existing databases when ``database`` is missing."""
     names = database_names(admin)
     if database not in names:
         existing = ", ".join(names)
-        raise RecoveryError(f"database {database!r} is not on the server (it has: {existing}): {hint}")
+        raise BackupError(f"database {database!r} is not on the server (it has: {existing}): {hint}")
 
 
 def user_relation_count(admin_url: str, database: str) -> int:

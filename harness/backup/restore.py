@@ -11,8 +11,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.recovery.artifacts import check_dump, locate_backup
-from harness.recovery.database import (
+from harness.backup.artifacts import check_dump, locate_backup
+from harness.backup.database import (
     Server,
     admin_connection,
     connect,
@@ -22,8 +22,8 @@ from harness.recovery.database import (
     role_exists,
     user_relation_count,
 )
-from harness.recovery.errors import RecoveryError
-from harness.recovery.manifest import Manifest, migration_head
+from harness.backup.manifest import Manifest, migration_head
+from harness.errors import BackupError
 
 MAX_NAME_BYTES = 63  # PostgreSQL's identifier limit; longer names are silently truncated
 
@@ -52,14 +52,14 @@ def restore_backup(
     admin_url = server.admin_url
     with admin_connection(admin_url) as admin:
         if not role_exists(admin, owner):
-            raise RecoveryError(
+            raise BackupError(
                 f"role {owner!r} does not exist on this server: provision the stack first (`harness deploy` "
                 "runs the provision step), so the restored tables get the backend's own role as owner"
             )
         exists = db_name in database_names(admin)
         relations = user_relation_count(admin_url, db_name) if exists else 0
         if relations and not force:
-            raise RecoveryError(
+            raise BackupError(
                 f"database {db_name!r} is not empty ({relations} tables, sequences or views): nothing was "
                 f"changed. Restore into a new name (--db {db_name}_restored), or pass --force to DROP "
                 f"{db_name!r} and restore in its place"
@@ -74,15 +74,15 @@ def restore_backup(
     try:
         with dump.open("rb") as stream:
             client.run(client.restore_argv(db_name, role=owner), stdin=stream)
-    except RecoveryError as exc:
+    except BackupError as exc:
         if created:
             with admin_connection(admin_url) as admin:
                 drop_database(admin, db_name)
-        raise RecoveryError(f"restore of {dump} into {db_name!r} failed, nothing was kept: {exc}") from exc
+        raise BackupError(f"restore of {dump} into {db_name!r} failed, nothing was kept: {exc}") from exc
     with connect(admin_url, db_name, missing_hint="it vanished during the restore; retry") as conn:
         head = migration_head(conn)
     if head != manifest.digest.migration_head:
-        raise RecoveryError(
+        raise BackupError(
             f"database {db_name!r} was restored but its migration head is {head!r}, while the manifest "
             f"of {dump} records {manifest.digest.migration_head!r}: the dump and manifest do not belong "
             "together; restore a backup whose two files were taken together"
@@ -93,4 +93,4 @@ def restore_backup(
 def _check_name(db_name: str) -> None:
     if not db_name or len(db_name.encode()) > MAX_NAME_BYTES:
         limit = f"1 to {MAX_NAME_BYTES} bytes"
-        raise RecoveryError(f"database name {db_name!r} is not usable: give --db a name of {limit}")
+        raise BackupError(f"database name {db_name!r} is not usable: give --db a name of {limit}")

@@ -14,10 +14,9 @@ from pathlib import Path
 
 import psycopg
 
-from harness.recovery.artifacts import DUMP_SUFFIX, MANIFEST_SUFFIX, backup_stem
-from harness.recovery.database import Server, connect
-from harness.recovery.errors import RecoveryError
-from harness.recovery.manifest import (
+from harness.backup.artifacts import DUMP_SUFFIX, MANIFEST_SUFFIX, backup_stem
+from harness.backup.database import Server, connect
+from harness.backup.manifest import (
     DumpInfo,
     Manifest,
     digest_database,
@@ -25,6 +24,7 @@ from harness.recovery.manifest import (
     sha256_file,
     utc_now,
 )
+from harness.errors import BackupError
 
 
 @dataclass(frozen=True)
@@ -54,7 +54,7 @@ def create_backup(server: Server, slug: str, out_dir: Path, *, database: str | N
     dump_path, manifest_path = out_dir / f"{stem}{DUMP_SUFFIX}", out_dir / f"{stem}{MANIFEST_SUFFIX}"
     if dump_path.exists() or manifest_path.exists():
         message = f"{dump_path} already exists: nothing is overwritten; retry, or choose another --out"
-        raise RecoveryError(message)
+        raise BackupError(message)
     partial = dump_path.with_name(dump_path.name + ".partial")
     hint = "provision it first (`harness deploy` runs the provision step), or check the project's slug"
     try:

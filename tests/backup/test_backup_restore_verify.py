@@ -12,20 +12,20 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from harness.ports import free_port
-from harness.recovery import (
+from harness.backup import (
     Backup,
+    BackupError,
     Manifest,
-    RecoveryError,
     bucket_for,
     download,
     restore_backup,
     upload,
     verify_database,
 )
-from harness.recovery.database import database_url
-from harness.recovery.manifest import sha256_file
-from harness.recovery.storage import s3_client
+from harness.backup.database import database_url
+from harness.backup.manifest import sha256_file
+from harness.backup.storage import s3_client
+from harness.ports import free_port
 from harness.stack import Running
 from tests.helpers.drill_stack import MIGRATION_HEAD, OWNER, SLUG, USERS
 
@@ -140,7 +140,7 @@ def test_restore_refuses_damaged_dump(running: Running, backup: Backup, tmp_path
         del data[len(data) // 2 :]
     dump.write_bytes(bytes(data))
     name = _new_name()
-    with pytest.raises(RecoveryError, match="corrupted" if damage == "flipped byte" else "truncated") as info:
+    with pytest.raises(BackupError, match="corrupted" if damage == "flipped byte" else "truncated") as info:
         restore_backup(running.database(), dump, name, owner=OWNER)
     assert str(dump) in str(info.value)
     assert _sql(running, "postgres", f"SELECT 1 FROM pg_database WHERE datname = '{name}'") == []
@@ -150,7 +150,7 @@ def test_restore_over_a_non_empty_database_needs_force(running: Running, backup:
     name = _new_name()
     restore_backup(running.database(), backup.dump_path, name, owner=OWNER)
     _sql(running, name, "DELETE FROM session")
-    with pytest.raises(RecoveryError, match="--force") as info:
+    with pytest.raises(BackupError, match="--force") as info:
         restore_backup(running.database(), backup.dump_path, name, owner=OWNER)
     assert f"'{name}' is not empty" in str(info.value)
     assert _sql(running, name, "SELECT count(*) FROM session") == [(0,)]  # untouched
@@ -161,7 +161,7 @@ def test_restore_over_a_non_empty_database_needs_force(running: Running, backup:
 
 
 def test_restore_refuses_the_live_database_without_force(running: Running, backup: Backup) -> None:
-    with pytest.raises(RecoveryError, match=f"'{SLUG}' is not empty"):
+    with pytest.raises(BackupError, match=f"'{SLUG}' is not empty"):
         restore_backup(running.database(), backup.dump_path, SLUG, owner=OWNER)
     assert _sql(running, SLUG, 'SELECT count(*) FROM "user"') == [(USERS,)]
 
@@ -176,7 +176,7 @@ def test_restore_into_an_existing_empty_database(running: Running, backup: Backu
 
 def test_missing_backup_is_named(running: Running, tmp_path: Path) -> None:
     missing = tmp_path / "drill-20260101T000000.000Z.dump"
-    with pytest.raises(RecoveryError, match="not found") as info:
+    with pytest.raises(BackupError, match="not found") as info:
         restore_backup(running.database(), missing, _new_name(), owner=OWNER)
     assert str(missing) in str(info.value) and "harness backup" in str(info.value)
 
@@ -184,12 +184,12 @@ def test_missing_backup_is_named(running: Running, tmp_path: Path) -> None:
 def test_missing_manifest_is_named(running: Running, backup: Backup, tmp_path: Path) -> None:
     dump = _copy_backup(backup, tmp_path)
     (tmp_path / backup.manifest_path.name).unlink()
-    with pytest.raises(RecoveryError, match=r"manifest .* not found"):
+    with pytest.raises(BackupError, match=r"manifest .* not found"):
         restore_backup(running.database(), dump, _new_name(), owner=OWNER)
 
 
 def test_verify_names_a_wrong_database(running: Running, backup: Backup) -> None:
-    with pytest.raises(RecoveryError, match="'no_such_db' is not on the server") as info:
+    with pytest.raises(BackupError, match="'no_such_db' is not on the server") as info:
         verify_database(running.handle.endpoints.database_url, backup.manifest, "no_such_db")
     assert SLUG in str(info.value) and "harness restore" in str(info.value)
 
@@ -198,7 +198,7 @@ def test_verify_refuses_a_manifest_of_another_schema(running: Running, backup: B
     name = _new_name()
     restore_backup(running.database(), backup.dump_path, name, owner=OWNER)
     _sql(running, name, 'ALTER TABLE "user" ADD COLUMN "twoFactorEnabled" boolean')
-    with pytest.raises(RecoveryError, match="cannot be compared") as info:
+    with pytest.raises(BackupError, match="cannot be compared") as info:
         verify_database(running.handle.endpoints.database_url, backup.manifest, name)
     assert backup.manifest.digest.schema_version in str(info.value)
 
@@ -210,7 +210,7 @@ def test_restore_confirms_the_migration_head(running: Running, backup: Backup, t
     data["migration_head"] = "0002"
     manifest_path.write_text(json.dumps(data))
     mismatch = r"migration head is '0001', while the manifest .* records '0002'"
-    with pytest.raises(RecoveryError, match=mismatch):
+    with pytest.raises(BackupError, match=mismatch):
         restore_backup(running.database(), dump, _new_name(), owner=OWNER)
 
 
@@ -231,14 +231,14 @@ def test_download_refuses_a_tampered_object(running: Running, backup: Backup, tm
     uploaded = upload(backup, endpoints, bucket="drill-tampered")
     s3 = s3_client(endpoints.aws_endpoint_url)
     s3.put_object(Bucket="drill-tampered", Key=uploaded.dump_key, Body=backup.dump_path.read_bytes()[:-10])
-    with pytest.raises(RecoveryError, match="truncated"):
+    with pytest.raises(BackupError, match="truncated"):
         download(endpoints, "drill-tampered", uploaded.dump_key, tmp_path)
 
 
 def test_unreachable_object_store_keeps_the_local_backup(running: Running, backup: Backup) -> None:
     dead = f"http://127.0.0.1:{free_port()}"
     endpoints = dataclasses.replace(running.handle.endpoints, aws_endpoint_url=dead)
-    with pytest.raises(RecoveryError, match="unreachable") as info:
+    with pytest.raises(BackupError, match="unreachable") as info:
         upload(backup, endpoints)
     assert dead in str(info.value) and str(backup.dump_path) in str(info.value)
     assert backup.dump_path.is_file()
@@ -246,6 +246,6 @@ def test_unreachable_object_store_keeps_the_local_backup(running: Running, backu
 
 def test_restore_needs_the_app_role(running: Running, backup: Backup) -> None:
     name = _new_name()
-    with pytest.raises(RecoveryError, match=r"role 'ghost_app' does not exist.*provision"):
+    with pytest.raises(BackupError, match=r"role 'ghost_app' does not exist.*provision"):
         restore_backup(running.database(), backup.dump_path, name, owner="ghost_app")
     assert _sql(running, "postgres", f"SELECT 1 FROM pg_database WHERE datname = '{name}'") == []

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
-from harness.recovery.errors import RecoveryError
-from harness.recovery.manifest import Manifest, sha256_file
+from harness.backup.manifest import Manifest, sha256_file
+from harness.errors import BackupError
 
 DUMP_SUFFIX = ".dump"
 MANIFEST_SUFFIX = ".manifest.json"
@@ -27,7 +27,7 @@ def locate_backup(path: Path) -> tuple[Path, Manifest]:
     if path.is_dir():
         manifests = sorted(path.glob(f"*{MANIFEST_SUFFIX}"))  # names sort by time: the last is the newest
         if not manifests:
-            raise RecoveryError(
+            raise BackupError(
                 f"no backup in {path}: no *{MANIFEST_SUFFIX} there; pass the --out directory of `harness backup` "
                 "or its .dump file"
             )
@@ -36,7 +36,7 @@ def locate_backup(path: Path) -> tuple[Path, Manifest]:
         manifest_path = path
     else:
         if not path.is_file():
-            raise RecoveryError(
+            raise BackupError(
                 f"backup {path} not found: pass the .dump file that `harness backup` wrote (its --out "
                 "directory), or download it from the stack's backup bucket first"
             )
@@ -48,13 +48,13 @@ def locate_backup(path: Path) -> tuple[Path, Manifest]:
 def check_dump(dump: Path, manifest: Manifest) -> None:
     """Refuse a dump whose size or SHA-256 differs from what its manifest recorded at backup time."""
     if not dump.is_file():
-        raise RecoveryError(
+        raise BackupError(
             f"dump {dump} named by its manifest is missing: copy it beside the manifest, or download it again"
         )
     sha256, size = sha256_file(dump)
     if (sha256, size) != (manifest.dump.sha256, manifest.dump.size):
         kind = "truncated" if size < manifest.dump.size else "corrupted"
-        raise RecoveryError(
+        raise BackupError(
             f"dump {dump} is {kind}: {size} bytes with SHA-256 {sha256[:16]}…, but its manifest records "
             f"{manifest.dump.size} bytes with SHA-256 {manifest.dump.sha256[:16]}…. Refusing to restore it: "
             "download an intact copy from the backup bucket, or take a new backup"
