@@ -32,7 +32,7 @@ def fingerprint(path: Path, digest: hashlib._Hash | None = None) -> hashlib._Has
     """Fold ``path`` (file, symlink or tree) into ``digest``: names, modes, link targets, and contents (for a
     single file or anything in this repository) or size + mtime (large host trees, read on every run)."""
     digest = digest or hashlib.sha256()
-    by_content = not path.is_dir() or path.resolve().is_relative_to(REPOSITORY)
+    by_content = not path.is_dir() or _in_repository(path)
     for relative, full in _walk(path):
         info = os.lstat(full)
         digest.update(f"{relative}\0{info.st_mode}\0".encode())
@@ -52,11 +52,16 @@ def _walk(path: Path) -> Iterator[tuple[str, str]]:
     if not path.is_dir() or path.is_symlink():
         yield ".", str(path)
         return
+    skip = {"__pycache__"} if _in_repository(path) else set()  # bytecode written by whoever imported last
     for root, dirs, files in os.walk(path):
-        dirs.sort()
+        dirs[:] = sorted(set(dirs) - skip)
         relative_root = os.path.relpath(root, path)
         for name in sorted(dirs + files):
             yield os.path.join(relative_root, name), os.path.join(root, name)
+
+
+def _in_repository(path: Path) -> bool:
+    return path.resolve().is_relative_to(REPOSITORY)
 
 
 def input_hash(recipe: Recipe, parent_id: str, inputs: Mapping[str, Path]) -> str:
@@ -124,7 +129,8 @@ def stage(recipe: Recipe, inputs: Mapping[str, Path], context: Path) -> None:
     shutil.copytree(HERE / recipe.folder, context, dirs_exist_ok=True)
     for name, path in inputs.items():
         if path.is_dir():
-            shutil.copytree(path, context / name, symlinks=True, copy_function=_link_or_copy)
+            ignore = shutil.ignore_patterns("__pycache__") if _in_repository(path) else None
+            shutil.copytree(path, context / name, symlinks=True, ignore=ignore, copy_function=_link_or_copy)
         else:
             _link_or_copy(str(path), str(context / name))
 

@@ -64,8 +64,12 @@ def test_rendered_stack_turns_healthy_on_stand_ins(stand_ins: None, tmp_path: Pa
         services = {s["Service"]: (s["State"], s["Health"], s["ExitCode"]) for s in states}
         expected = set(yaml.safe_load((project / "compose.yaml").read_text())["services"])
         assert set(services) == expected
-        for service, (state, health, code) in services.items():
-            assert (state, health) == ("running", "healthy") or (state, code) == ("exited", 0), (service, state, health)
+        unready = {
+            service: (state, health, code)
+            for service, (state, health, code) in services.items()
+            if (state, health) != ("running", "healthy") and (state, code) != ("exited", 0)
+        }
+        assert not unready, f"{unready}\n{up.stderr[-3000:]}"
     finally:
         down = compose(project, name, files, "down", "--volumes", "--remove-orphans")
         docker("image", "rm", "-f", "images_stack:dev", check=False)  # built from the project: ours to remove
