@@ -17,7 +17,7 @@ COMPOSE_STATE = {
     "project_name": "kh-demo-1a2b",
     "files": ["/p/compose.yaml"],
     "profiles": ["aws"],
-    "ports": {"POSTGRES_PORT": "55432"},
+    "env": {"POSTGRES_PORT": "55432"},
 }
 
 
