@@ -85,3 +85,40 @@ def test_diagnosis_without_a_healthcheck_or_log() -> None:
     assert diagnosis(container, None, "did not start") == (  # type: ignore[arg-type]
         "did not start\n  command: (the image default)\n  last 30 log lines:\n    (no log output)"
     )
+
+
+BASE_IMAGE = "kernia-stand-in/base:bookworm"  # any image with sh and sleep; `nox -s images` builds this one
+
+
+@pytest.mark.parametrize(("exit_code", "healthy"), [(0, True), (1, False)])
+def test_against_the_engine(exit_code: int, healthy: bool) -> None:
+    """The same wait on a real container, whose check passes or fails: Docker's health, not a fake's."""
+    from docker.errors import ImageNotFound
+
+    from tests.helpers.engine import require_engine
+
+    client = require_engine()
+    try:
+        client.images.get(BASE_IMAGE)
+    except ImageNotFound:
+        pytest.skip(f"{BASE_IMAGE} is not built here (`nox -s images`)")
+    check = Healthcheck(("CMD-SHELL", f"echo probe-says-{exit_code}; exit {exit_code}"), 2 * 10**8, 10**9, 2, 0)
+    container = client.containers.run(
+        BASE_IMAGE,
+        ["sh", "-c", "echo started; exec sleep 60"],
+        detach=True,
+        labels={"org.kernia-harness.test": "tc"},
+        healthcheck=check.to_docker(),
+    )
+    try:
+        if healthy:
+            wait_healthy(container, check, timeout=30)
+        else:
+            with pytest.raises(NotHealthy) as raised:
+                wait_healthy(container, check, timeout=30)
+            assert "is unhealthy (2 failed checks in a row)" in str(raised.value)
+            assert "its last run exited 1: probe-says-1" in str(raised.value)
+            assert "command: sh -c 'echo started; exec sleep 60'" in str(raised.value)
+            assert "    started" in str(raised.value)
+    finally:
+        container.remove(force=True, v=True)
