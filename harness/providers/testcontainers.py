@@ -264,18 +264,21 @@ class TestcontainersProvider(Provider):
         leftovers = remove_labelled(client, f"{LABEL_STACK}={run_dir.name}")
         if leftovers:
             progress(f"testcontainers: removed {len(leftovers)} container(s) left by an earlier run of this project")
-        self._configure_reaper(client, options, progress)
+        self._configure(client, options, progress)
         run_id = secrets.token_hex(6)
         ports: dict[str, dict[int, int]] = {}
         ids: dict[str, str] = {}
+        host = options.bind_host
         try:
             for item, container in self._start_each(planned, options, run_dir, run_id, progress):
                 ports[item.spec.service] = {port: int(container.get_exposed_port(port)) for port in item.spec.ports}
                 ids[item.spec.service] = container.get_container_id()
+                if host == "0.0.0.0":  # published on every address: where testcontainers reaches it (remote engines)
+                    host = container.get_container_host_ip()
         except BaseException:
             remove_labelled(client, f"{LABEL_RUN}={run_id}")
             raise
-        endpoints = endpoints_for(options.bind_host, ports, planned, options.oidc_issuer)
+        endpoints = endpoints_for(host, ports, planned, options.oidc_issuer)
         state = {"containers": ids, "run_id": run_id}
         return StackHandle(provider=self.name, endpoints=endpoints, run_dir=run_dir, state=state)
 
@@ -325,9 +328,9 @@ class TestcontainersProvider(Provider):
                 container.remove(force=True, v=True)
 
     @staticmethod
-    def _configure_reaper(client: DockerClient, options: Options, progress: Progress) -> None:
-        """Ryuk on or off for this process; on but its image unavailable (no registry): off, saying so."""
-        from testcontainers.core.config import testcontainers_config
+    def _configure(client: DockerClient, options: Options, progress: Progress) -> None:
+        """testcontainers' process-wide settings for this stack: the reaper, and where its own waits connect."""
+        from testcontainers.core.config import ConnectionMode, testcontainers_config
 
         disabled = not options.reaper
         if options.reaper and not _image_available(client, testcontainers_config.ryuk_image):
@@ -337,7 +340,11 @@ class TestcontainersProvider(Provider):
             )
             disabled = True
         testcontainers_config.ryuk_disabled = disabled
-
+        if options.bind_host != "0.0.0.0":
+            # The ports are published on bind_host only, and the harness reaches them there; the modules' waits
+            # must too (inside a container testcontainers would otherwise try the bridge gateway).
+            testcontainers_config.tc_host_override = options.bind_host
+            testcontainers_config.connection_mode_override = ConnectionMode.docker_host
 
 def _image_available(client: DockerClient, ref: str) -> bool:
     """Present locally, or pullable now."""
