@@ -346,6 +346,7 @@ class TestcontainersProvider(Provider):
             testcontainers_config.tc_host_override = options.bind_host
             testcontainers_config.connection_mode_override = ConnectionMode.docker_host
 
+
 def _image_available(client: DockerClient, ref: str) -> bool:
     """Present locally, or pullable now."""
     from docker.errors import DockerException
