@@ -1,4 +1,4 @@
-"""Developer and CI entry points: `nox -s demo`, `nox -s tests`, `nox -s lint`, `nox -s benchmark`."""
+"""Developer and CI entry points: `nox -s demo`, `nox -s tests`, `nox -s lint`, `nox -s benchmark`, `nox -s images`."""
 
 from __future__ import annotations
 
@@ -70,3 +70,12 @@ def benchmark(session: nox.Session) -> None:
     """Cold and warm native stack start and full rehearsal wall time, broken down by service and step."""
     install(session)
     session.run("python", "benchmarks/rehearsal.py", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def images(session: nox.Session) -> None:
+    """Build the stand-in container images (tests/images) into the local Docker engine; cached by input hash.
+
+    `nox -s images -- postgres redis` builds only those (and the shared base)."""
+    session.install("-e", ".", "--group", "dev")
+    session.run("python", "-m", "tests.images.build", *session.posargs)
