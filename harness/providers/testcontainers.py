@@ -32,6 +32,7 @@ import yaml
 
 from harness.compose_cli import engine_missing_message
 from harness.endpoints import Endpoints, ServiceInfo
+from harness.images import ImageChoice, choose
 from harness.options import flag_option
 from harness.ports import LOCALHOST
 from harness.providers.base import Progress, Provider, ProviderError, StackHandle, silent, stripe_stand_in
@@ -104,15 +105,7 @@ class Options:
         return cls(reaper, str(mapping.get("oidc_issuer", "")), stripe_mode, bind_host, wait_timeout)
 
 
-@dataclass(frozen=True)
-class Selected:
-    """The image to run for a pinned reference: the pin itself or a local stand-in built for it."""
-
-    ref: str
-    stand_in: bool = False
-
-
-SelectFn = Callable[[str], Selected]
+SelectFn = Callable[[str], ImageChoice]
 
 
 @dataclass(frozen=True)
@@ -258,8 +251,6 @@ class TestcontainersProvider(Provider):
         remove every container of the run and name the one that failed."""
         options = Options.parse(self.options)
         client = _docker_client()
-        from harness.images import choose
-
         planned = plan(compose_services(self.project_dir), Credentials.generate(), choose)
         leftovers = remove_labelled(client, f"{LABEL_STACK}={run_dir.name}")
         if leftovers:

@@ -8,13 +8,13 @@ import pytest
 import yaml
 
 from harness.endpoints import ServiceInfo
+from harness.images import ImageChoice
 from harness.providers.base import ProviderError
 from harness.providers.testcontainers import (
     SERVICES,
     ContainerSpec,
     Credentials,
     HttpWait,
-    Selected,
     TestcontainersProvider,
     compose_services,
     container_specs,
@@ -27,12 +27,12 @@ from tests.helpers.render import RenderFn
 CREDENTIALS = Credentials("kernia", "run-password", "run-token")
 
 
-def pinned(ref: str) -> Selected:
-    return Selected(ref)
+def pinned(ref: str) -> ImageChoice:
+    return ImageChoice(ref, ref, stand_in=False)
 
 
-def stand_in(ref: str) -> Selected:
-    return Selected(f"kernia-stand-in/{ref.rpartition('/')[2]}", stand_in=True)
+def stand_in(ref: str) -> ImageChoice:
+    return ImageChoice(ref, f"kernia-stand-in/{ref}", stand_in=True)
 
 
 def specs_for(project: Path) -> dict[str, ContainerSpec]:
