@@ -23,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import ipaddress
 import secrets
+import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
@@ -281,6 +282,8 @@ class TestcontainersProvider(Provider):
             image = f"{item.spec.image}, stand-in image" if item.stand_in else item.spec.image
             progress(f"testcontainers: starting {item.spec.service} ({image})")
             container = build_container(item, options.bind_host, run_labels(run_dir, run_id, item.spec.service))
+            container.with_name(f"kh-{item.spec.service}-{run_id}")
+            started = time.monotonic()
             try:
                 container.start()
                 if item.healthcheck is not None:
@@ -289,6 +292,7 @@ class TestcontainersProvider(Provider):
                 raise ProviderError(f"testcontainers: {item.spec.service} ({image}) {exc}") from None
             except Exception as exc:
                 raise ProviderError(self._start_failure(item, image, container, exc)) from exc
+            progress(f"testcontainers: {item.spec.service} healthy in {time.monotonic() - started:.1f} s")
             yield item, container
 
     @staticmethod

@@ -89,6 +89,10 @@ def test_up_outlives_the_command_then_deploy_smoke_down(
     assert up.returncode == 0, describe(up)
     running = _stack_containers(engine, project)
     assert len(running) == len(SERVICES), running
+    volumes = [
+        m["Name"] for name in running for m in engine.containers.get(name).attrs["Mounts"] if m["Type"] == "volume"
+    ]
+    assert volumes, "the images declare data volumes (postgres, redis): none seen"
     time.sleep(12)  # Ryuk's reconnection timeout is 10 s: a reaped stack would be gone by now
     states = {c.name: c.status for c in engine.containers.list(all=True) if c.name in running}
     assert states == dict.fromkeys(running, "running"), states
@@ -101,6 +105,8 @@ def test_up_outlives_the_command_then_deploy_smoke_down(
     down = harness(project, "down")
     assert down.returncode == 0, describe(down)
     assert not _stack_containers(engine, project)
+    left = {v.name for v in engine.volumes.list()} & set(volumes)
+    assert not left, f"volumes left behind: {left}"
 
 
 def test_a_service_that_never_turns_healthy_is_named_and_everything_is_removed(
