@@ -23,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import ipaddress
 import secrets
+import socket
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, fields, replace
@@ -256,8 +257,8 @@ class TestcontainersProvider(Provider):
         leftovers = remove_labelled(client, f"{LABEL_STACK}={run_dir.name}")
         if leftovers:
             progress(f"testcontainers: removed {len(leftovers)} container(s) left by an earlier run of this project")
-        self._configure(client, options, progress)
         run_id = secrets.token_hex(6)
+        self._configure(client, options, run_id, progress)
         ports: dict[str, dict[int, int]] = {}
         ids: dict[str, str] = {}
         host = options.bind_host
@@ -323,23 +324,58 @@ class TestcontainersProvider(Provider):
                 container.remove(force=True, v=True)
 
     @staticmethod
-    def _configure(client: DockerClient, options: Options, progress: Progress) -> None:
-        """testcontainers' process-wide settings for this stack: the reaper, and where its own waits connect."""
+    def _configure(client: DockerClient, options: Options, run_id: str, progress: Progress) -> None:
+        """testcontainers' process-wide settings for this stack: where its own waits connect, and the reaper."""
         from testcontainers.core.config import ConnectionMode, testcontainers_config
 
-        disabled = not options.reaper
-        if options.reaper and not _image_available(client, testcontainers_config.ryuk_image):
-            progress(
-                f"testcontainers: the reaper image {testcontainers_config.ryuk_image} is not available here; "
-                "the harness removes the containers itself at the end of the run (not if the run is killed)"
-            )
-            disabled = True
-        testcontainers_config.ryuk_disabled = disabled
         if options.bind_host != "0.0.0.0":
             # The ports are published on bind_host only, and the harness reaches them there; the modules' waits
             # must too (inside a container testcontainers would otherwise try the bridge gateway).
             testcontainers_config.tc_host_override = options.bind_host
             testcontainers_config.connection_mode_override = ConnectionMode.docker_host
+        reaper = choose(testcontainers_config.ryuk_image)  # no registry here: its stand-in, when built
+        testcontainers_config.ryuk_disabled = True
+        if not options.reaper:
+            return
+        if not _image_available(client, reaper.ref):
+            progress(
+                f"testcontainers: the reaper image {reaper.ref} is not available here; the harness removes "
+                "the containers itself at the end of the run (not if the run is killed)"
+            )
+            return
+        testcontainers_config.ryuk_image = reaper.ref
+        testcontainers_config.ryuk_disabled = False
+        _hold_reaper(client, f"{LABEL_RUN}={run_id}")
+        progress(f"testcontainers: reaper {reaper.ref}{' (stand-in image)' if reaper.stand_in else ''} holds this run")
+
+
+# Connections to the reaper, open until this process exits: their closing is what tells Ryuk to reap.
+_REAPER_CONNECTIONS: list[socket.socket] = []
+
+
+def _hold_reaper(client: DockerClient, label: str, timeout: float = 30) -> None:
+    """Start Ryuk (through testcontainers) and register ``label`` with it on a connection of our own, confirmed by
+    its ACK: testcontainers sends its session filter without waiting for one, which a reaper still starting misses."""
+    from testcontainers.core.container import Reaper
+    from testcontainers.core.docker_client import DockerClient as EngineAddress
+    from testcontainers.core.labels import SESSION_ID
+
+    Reaper.get_instance()
+    ryuk = client.containers.get(f"testcontainers-ryuk-{SESSION_ID}")
+    host = EngineAddress().host()  # Ryuk publishes 8080 on every address of the engine's host
+    port = int(ryuk.ports["8080/tcp"][0]["HostPort"])
+    deadline = time.monotonic() + timeout
+    while True:
+        with contextlib.suppress(OSError):
+            connection = socket.create_connection((host, port), timeout=2)
+            connection.sendall(f"label={label}\n".encode())
+            if connection.recv(8).startswith(b"ACK"):
+                _REAPER_CONNECTIONS.append(connection)
+                return
+            connection.close()
+        if time.monotonic() > deadline:
+            raise ProviderError(f"testcontainers: the reaper at {host}:{port} did not acknowledge {label}")
+        time.sleep(0.5)
 
 
 def _image_available(client: DockerClient, ref: str) -> bool:

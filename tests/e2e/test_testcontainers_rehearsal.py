@@ -170,3 +170,23 @@ def test_ctrl_c_during_the_checks_leaves_nothing(project: Path, engine: docker.D
     assert process.returncode != 0, output
     assert not _stack_containers(engine, project), output
     assert not state.exists(), output
+
+
+def test_a_killed_rehearsal_is_reaped_by_ryuk(project: Path, engine: docker.DockerClient) -> None:
+    """`rehearse` keeps Ryuk on: when the run is killed outright (no clean-up code runs), Ryuk removes its containers
+    once its reconnection timeout (10 s) has passed."""
+    _require_images(project, ("testcontainers/ryuk:0.8.1",))
+    process = _start(project, "rehearse", "--provider", "testcontainers")
+    deadline = time.monotonic() + 300
+    while len(_stack_containers(engine, project)) < 2:
+        assert process.poll() is None, f"finished before the second container: {process.communicate()}"
+        assert time.monotonic() < deadline, "never reached the second container"
+        time.sleep(0.5)
+    os.killpg(process.pid, signal.SIGKILL)
+    out, err = process.communicate(timeout=60)
+    assert "testcontainers: reaper " in out + err, out + err  # Ryuk ran (not the "not available" fallback)
+    deadline = time.monotonic() + 60
+    while _stack_containers(engine, project) and time.monotonic() < deadline:
+        time.sleep(1)
+    assert not _stack_containers(engine, project), "Ryuk did not remove the killed run's containers"
+    StackState(project).remove()  # the run directory the killed process left (no container in it)
