@@ -5,11 +5,12 @@ compose.yaml, so compose and testcontainers run the same versions and call them 
 a pinned image is missing locally and a stand-in image was built (``harness.images``), the stand-in runs and the
 report says so. Configuration is pure (``container_specs``); only ``up``/``down`` touch Docker.
 
-Lifetime: testcontainers' reaper (Ryuk) removes the containers once the process that started them exits. That
-suits ``harness rehearse`` (the stack dies with the run, even when the run is killed) and breaks ``harness up``
-(the stack must outlive the command), so the reaper defaults to off when the harness marks the stack
-``detached`` (``harness up``, ``rehearse --keep``). Every container carries the run's labels, and ``down``
-removes by id and by label, so a stack started by one process is removed by another.
+Lifetime: with the reaper on, the harness registers the run's label with Ryuk (testcontainers' reaper) on a
+connection it holds until the process exits, and Ryuk removes the run's containers once that connection has been
+closed for 10 s. That suits ``harness rehearse`` (the stack dies with the run, even when the run is killed) and
+breaks ``harness up`` (the stack must outlive the command), so the reaper defaults to off when the harness marks
+the stack ``detached`` (``harness up``, ``rehearse --keep``). Every container carries the run's labels, and
+``down`` removes by label and by id, so a stack started by one process is removed by another.
 
 Options (``--option KEY=VALUE``, parsed by ``Options.parse``): ``reaper`` (true/false; default: on unless
 detached), ``oidc_issuer`` (default "": the harness runs its own test IdP beside the containers, see
@@ -299,7 +300,7 @@ class TestcontainersProvider(Provider):
     @staticmethod
     def _start_failure(item: Planned, image: str, container: DockerContainer, exc: Exception) -> str:
         """A failure inside testcontainers (pull, create, its own wait strategy), with the container's diagnosis."""
-        wrapped = getattr(container, "_container", None)  # None when creating the container failed
+        wrapped = container.get_wrapped_container()  # None when creating the container failed
         detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         what = f"did not start: {detail}"
         if wrapped is None:
