@@ -19,27 +19,20 @@ import docker
 import pytest
 import yaml
 
-from harness.images import choose, image_labels
+from harness.images import choose
 from harness.providers.testcontainers import LABEL_STACK, SERVICES
 from harness.state import StackState
 from tests.helpers.cli import describe, harness
-from tests.helpers.engine import REQUIRE, require_engine
+from tests.helpers.engine import require_engine, require_images
 from tests.helpers.render import render_project
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("testcontainers-stack")]
 UNHEALTHY_REDIS = "redis:7.4.11-alpine-unhealthy"  # its stand-in's redis-cli always fails: a negative control
 
 
-def _require_images(project: Path, extra: tuple[str, ...] = ()) -> None:
-    """Skip (fail under HARNESS_REQUIRE_DOCKER=1) unless every pinned image or its stand-in is on this engine."""
+def _require_images(project: Path, *extra: str) -> None:
     compose = yaml.safe_load((project / "compose.yaml").read_text())["services"]
-    refs = (*(compose[service]["image"] for service in SERVICES), *extra)
-    missing = [ref for ref in refs if image_labels(choose(ref).ref) is None]
-    if missing:
-        message = f"images not on this engine: {', '.join(missing)} (build the stand-ins with `nox -s images`)"
-        if os.environ.get(REQUIRE) == "1":
-            pytest.fail(message)
-        pytest.skip(message)
+    require_images(*(compose[service]["image"] for service in SERVICES), *extra)
 
 
 def _stack_containers(client: docker.DockerClient, project: Path) -> list[str]:
@@ -112,7 +105,7 @@ def test_up_outlives_the_command_then_deploy_smoke_down(
 def test_a_service_that_never_turns_healthy_is_named_and_everything_is_removed(
     project: Path, engine: docker.DockerClient
 ) -> None:
-    _require_images(project, (UNHEALTHY_REDIS,))
+    _require_images(project, UNHEALTHY_REDIS)
     compose_file = project / "compose.yaml"
     compose_file.write_text(compose_file.read_text().replace("image: redis:7.4.11-alpine", f"image: {UNHEALTHY_REDIS}"))
     up = harness(project, "up", "--provider", "testcontainers", "--option", "wait_timeout=60")
@@ -175,7 +168,7 @@ def test_ctrl_c_during_the_checks_leaves_nothing(project: Path, engine: docker.D
 def test_a_killed_rehearsal_is_reaped_by_ryuk(project: Path, engine: docker.DockerClient) -> None:
     """`rehearse` keeps Ryuk on: when the run is killed outright (no clean-up code runs), Ryuk removes its containers
     once its reconnection timeout (10 s) has passed."""
-    _require_images(project, ("testcontainers/ryuk:0.8.1",))
+    _require_images(project, "testcontainers/ryuk:0.8.1")
     process = _start(project, "rehearse", "--provider", "testcontainers")
     deadline = time.monotonic() + 300
     while len(_stack_containers(engine, project)) < 2:

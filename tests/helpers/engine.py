@@ -11,6 +11,8 @@ import os
 import docker
 import pytest
 
+from harness.images import choose, image_labels
+
 REQUIRE = "HARNESS_REQUIRE_DOCKER"
 
 
@@ -23,12 +25,22 @@ def engine_problem() -> str:
     return ""
 
 
+def _missing(message: str) -> None:
+    if os.environ.get(REQUIRE) == "1":
+        pytest.fail(f"{message}, and {REQUIRE}=1 says the engine and its images must be here")
+    pytest.skip(message)
+
+
 def require_engine() -> docker.DockerClient:
     """A client to the engine; skips (or fails when HARNESS_REQUIRE_DOCKER=1) when none answers."""
     problem = engine_problem()
     if problem:
-        message = f"no Docker engine answers ({problem})"
-        if os.environ.get(REQUIRE) == "1":
-            pytest.fail(f"{message}, and {REQUIRE}=1 says one must")
-        pytest.skip(message)
+        _missing(f"no Docker engine answers ({problem})")
     return docker.from_env()
+
+
+def require_images(*pinned: str) -> None:
+    """Each pinned image or its stand-in on the engine; skips (fails under HARNESS_REQUIRE_DOCKER=1) otherwise."""
+    missing = [ref for ref in pinned if image_labels(choose(ref).ref) is None]
+    if missing:
+        _missing(f"images not on this engine: {', '.join(missing)} (build the stand-ins with `nox -s images`)")

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from harness.providers.docker_health import Healthcheck, NotHealthy, diagnosis, duration_ns, wait_healthy
+from tests.helpers.engine import require_engine, require_images
 
 
 def test_durations() -> None:
@@ -93,15 +94,8 @@ BASE_IMAGE = "kernia-stand-in/base:bookworm"  # any image with sh and sleep; `no
 @pytest.mark.parametrize(("exit_code", "healthy"), [(0, True), (1, False)])
 def test_against_the_engine(exit_code: int, healthy: bool) -> None:
     """The same wait on a real container, whose check passes or fails: Docker's health, not a fake's."""
-    from docker.errors import ImageNotFound
-
-    from tests.helpers.engine import require_engine
-
     client = require_engine()
-    try:
-        client.images.get(BASE_IMAGE)
-    except ImageNotFound:
-        pytest.skip(f"{BASE_IMAGE} is not built here (`nox -s images`)")
+    require_images(BASE_IMAGE)
     check = Healthcheck(("CMD-SHELL", f"echo probe-says-{exit_code}; exit {exit_code}"), 2 * 10**8, 10**9, 2, 0)
     container = client.containers.run(
         BASE_IMAGE,
