@@ -27,6 +27,7 @@ from tests.helpers.engine import require_engine, require_images
 from tests.helpers.render import render_project
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("testcontainers-stack")]
+SLOW = 1800  # seconds for a whole rehearsal or smoke run: containers and checks share two cores with other work
 UNHEALTHY_REDIS = "redis:7.4.11-alpine-unhealthy"  # its stand-in's redis-cli always fails: a negative control
 
 
@@ -61,7 +62,9 @@ def project(tmp_path_factory: pytest.TempPathFactory, engine: docker.DockerClien
 
 def test_rehearse(project: Path, engine: docker.DockerClient, tmp_path: Path) -> None:
     report_path = tmp_path / "report.json"
-    run = harness(project, "rehearse", "--provider", "testcontainers", "-n", "2", "--report", str(report_path))
+    run = harness(
+        project, "rehearse", "--provider", "testcontainers", "-n", "2", "--report", str(report_path), timeout=SLOW
+    )
     assert run.returncode == 0, describe(run)
     report = json.loads(report_path.read_text())
     assert report["status"] == "passed", [c for c in report["checks"] if c["status"] != "passed"]
@@ -92,7 +95,7 @@ def test_up_outlives_the_command_then_deploy_smoke_down(
     deploy = harness(project, "deploy")
     assert deploy.returncode == 0, describe(deploy)
     report_path = tmp_path / "smoke.json"
-    smoke = harness(project, "smoke", "-n", "2", "--report", str(report_path))
+    smoke = harness(project, "smoke", "-n", "2", "--report", str(report_path), timeout=SLOW)
     assert smoke.returncode == 0, describe(smoke)
     assert json.loads(report_path.read_text())["status"] == "passed"
     down = harness(project, "down")
