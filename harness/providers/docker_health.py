@@ -8,6 +8,7 @@ what the container runs and the container's last log lines.
 
 from __future__ import annotations
 
+import math
 import re
 import shlex
 import time
@@ -44,19 +45,23 @@ class Healthcheck:
     def from_compose(cls, service: Mapping[str, Any]) -> Healthcheck | None:
         """The service's healthcheck; ``None`` when it declares none.
 
-        Engines before 25 refuse ``start_interval``, so its cadence (when given) becomes the interval: a rehearsal
-        wants the start-up cadence, and the container lives only for the run. ``$$`` is compose's escape for ``$``.
+        Engines before 25 refuse ``start_interval``, so its cadence (when given) becomes the interval, and the
+        retries grow by the same factor: a failing service is still declared unhealthy ``start_period + retries x
+        interval`` after it started, as an engine that knows start_interval would. ``$$`` is compose's escape for
+        ``$``.
         """
         check = service.get("healthcheck")
         if not check or check.get("disable"):
             return None
         test = check["test"]
         argv = ["CMD-SHELL", test] if isinstance(test, str) else list(test)
+        interval = duration_ns(check.get("interval", "30s"))
+        cadence = duration_ns(check["start_interval"]) if check.get("start_interval") else interval
         return cls(
             test=tuple(str(part).replace("$$", "$") for part in argv),
-            interval=duration_ns(check.get("start_interval") or check.get("interval", "30s")),
+            interval=cadence,
             timeout=duration_ns(check.get("timeout", "30s")),
-            retries=int(check.get("retries", 3)),
+            retries=int(check.get("retries", 3)) * max(1, math.ceil(interval / cadence)),
             start_period=duration_ns(check.get("start_period", "0s")),
         )
 
