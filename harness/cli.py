@@ -28,7 +28,8 @@ def _options(pairs: list[str]) -> dict[str, str]:
 
 def cmd_up(args: argparse.Namespace, project: Project) -> int:
     """Start the services and print their endpoints (credentials masked unless --show-secrets)."""
-    running = stack.up(project, args.provider, _options(args.option), progress)
+    # detached: the stack outlives this command (a provider must not tie it to this process).
+    running = stack.up(project, args.provider, {**_options(args.option), "detached": "true"}, progress)
     endpoints = running.handle.endpoints
     if args.json:
         print(endpoints.to_json(reveal=args.show_secrets))

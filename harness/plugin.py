@@ -117,6 +117,8 @@ def pytest_configure(config: pytest.Config) -> None:
     try:
         if provider:
             options = parse_options(config.getoption("--harness-option"))
+            if session.keep:
+                options["detached"] = "true"  # the stack outlives this run (see `harness up`)
             started = time.perf_counter()
             running = stack.up(project, provider, options, progress)
             session.report.stack_seconds = time.perf_counter() - started

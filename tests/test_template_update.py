@@ -67,7 +67,7 @@ def test_rendered_project_pins_the_harness_to_its_template_commit(template_repo:
     project = tmp_path / "project"
     copier.run_copy(str(template_repo), project, data={"project_name": "Demo Auth"}, defaults=True, unsafe=True)
     head = git("rev-parse", "HEAD", cwd=template_repo)
-    pin = f"kernia-harness @ git+file://{template_repo}@{head}"
+    pin = f"kernia-harness[compose,testcontainers] @ git+file://{template_repo}@{head}"
     assert pin in (project / "pyproject.toml").read_text()
     resolved = subprocess.run(
         [shutil.which("uv") or "uv", "pip", "install", "--dry-run", "--python", sys.executable, "--group", "harness"],

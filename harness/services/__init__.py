@@ -65,7 +65,8 @@ class ContainerSpec:
     """What one container runs: image, container ports, environment and how to tell it is ready.
 
     ``service`` is the compose.yaml service name. ``wait`` None means the testcontainers module's own
-    strategy (psql query, redis PING, LocalStack's "Ready.", Vault's /v1/sys/health).
+    strategy where the service has a factory (psql query, redis PING, Vault's /v1/sys/health); the provider
+    also waits for the compose.yaml healthcheck.
     """
 
     service: str

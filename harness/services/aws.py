@@ -18,7 +18,7 @@ import sys
 from collections.abc import Mapping
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import httpx
 
@@ -31,9 +31,6 @@ from harness.readiness import Custom, HttpStatus
 from harness.services import ContainerSpec, Credentials, Port, Service, image_of
 from harness.services.launch import LOCALHOST, UNKNOWN, Launch, RunContext
 from harness.toolcache import ensure_tool
-
-if TYPE_CHECKING:
-    from testcontainers.core.container import DockerContainer
 
 NAME = "aws"
 PORT = 4566  # LocalStack's gateway inside its container
@@ -211,16 +208,10 @@ def endpoints(host: str, port: Mapping[int, int], env: Mapping[str, str]) -> dic
 
 
 def container(compose: Mapping[str, Any], credentials: Credentials) -> ContainerSpec:
-    """LocalStack with the services compose.yaml lists for it."""
+    """LocalStack with the services compose.yaml lists for it: a plain container, ready when compose's healthcheck
+    says its services run (testcontainers' LocalStack module waits for a log line with a fixed 60 s limit)."""
     env = {"SERVICES": str(compose["environment"]["SERVICES"]), "EAGER_SERVICE_LOADING": "1"}
     return ContainerSpec("localstack", image_of(compose), (PORT,), env)
-
-
-def factory(spec: ContainerSpec) -> DockerContainer:
-    from testcontainers.community.localstack import LocalStackContainer  # optional extra
-
-    container = LocalStackContainer(spec.image, region_name="us-east-1")
-    return container.with_services(*spec.env["SERVICES"].split(",")).with_env("EAGER_SERVICE_LOADING", "1")
 
 
 SERVICE = Service(
@@ -232,7 +223,6 @@ SERVICE = Service(
     ports=(Port(PORT, "LOCALSTACK_PORT"),),
     endpoints=endpoints,
     container=container,
-    factory=factory,
     compose_optional=True,  # compose.yaml's `aws` profile
     version=running_version,
 )

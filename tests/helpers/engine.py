@@ -1,29 +1,51 @@
-"""A Docker engine for the container tests: skipped without one, except where HARNESS_REQUIRE_DOCKER=1 (CI) makes
-a missing engine a failure; and what a compose project left behind, read from the engine by its labels."""
+"""The Docker engine for tests that need one: skipped with the reason where none answers, failed under CI; and what
+a run left behind on it, read by label.
+
+CI sets HARNESS_REQUIRE_DOCKER=1 after starting its engine, so a broken engine there fails the run instead of
+skipping every container test quietly.
+"""
 
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 
+import docker
 import pytest
 
-REQUIRE = os.environ.get("HARNESS_REQUIRE_DOCKER") == "1"
+from harness.images import choose, image_labels
+
+REQUIRE = "HARNESS_REQUIRE_DOCKER"
 
 
-def engine_answers() -> bool:
-    docker = shutil.which("docker")
-    return bool(docker) and subprocess.run([docker, "info"], capture_output=True).returncode == 0
+def engine_problem() -> str:
+    """Why no engine answers through the Docker SDK (the way testcontainers asks), or "" when one does."""
+    try:
+        docker.from_env().ping()
+    except docker.errors.DockerException as exc:
+        return str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+    return ""
 
 
-def require_engine() -> None:
-    """Skip the calling test without an engine; in CI (HARNESS_REQUIRE_DOCKER=1) fail instead."""
-    if engine_answers():
-        return
-    if REQUIRE:
-        pytest.fail("HARNESS_REQUIRE_DOCKER=1 but no Docker engine answers `docker info`", pytrace=False)
-    pytest.skip("no Docker engine answers `docker info` (set HARNESS_REQUIRE_DOCKER=1 to make this a failure)")
+def _missing(message: str) -> None:
+    if os.environ.get(REQUIRE) == "1":
+        pytest.fail(f"{message}, and {REQUIRE}=1 says the engine and its images must be here")
+    pytest.skip(message)
+
+
+def require_engine() -> docker.DockerClient:
+    """A client to the engine; skips (or fails when HARNESS_REQUIRE_DOCKER=1) when none answers."""
+    problem = engine_problem()
+    if problem:
+        _missing(f"no Docker engine answers ({problem})")
+    return docker.from_env()
+
+
+def require_images(*pinned: str) -> None:
+    """Each pinned image or its stand-in on the engine; skips (fails under HARNESS_REQUIRE_DOCKER=1) otherwise."""
+    missing = [ref for ref in pinned if image_labels(choose(ref).ref) is None]
+    if missing:
+        _missing(f"images not on this engine: {', '.join(missing)} (build the stand-ins with `nox -s images`)")
 
 
 def leftovers(label: str) -> dict[str, list[str]]:

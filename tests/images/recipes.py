@@ -122,4 +122,5 @@ RECIPES: tuple[Recipe, ...] = (
     Recipe("grafana/grafana:13.2.0", "grafana", parent=PYTHON),
     Recipe("prom/prometheus:v3.14.0", "prometheus"),
     Recipe("localstack/localstack:4.14.0", "localstack", inputs=_localstack),
+    Recipe("testcontainers/ryuk:0.8.1", "ryuk", parent=PYTHON),  # the reaper testcontainers-python starts
 )

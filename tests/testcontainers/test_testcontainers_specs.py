@@ -1,14 +1,14 @@
-"""TestcontainersProvider configuration: pure container specs read from the rendered compose.yaml."""
+"""TestcontainersProvider configuration: pure container specs, images and healthchecks read from compose.yaml."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import docker
 import pytest
 import yaml
 
 from harness.endpoints import ServiceInfo
+from harness.images import ImageChoice
 from harness.providers.base import ProviderError
 from harness.providers.testcontainers import (
     SERVICES,
@@ -19,18 +19,20 @@ from harness.providers.testcontainers import (
     compose_services,
     container_specs,
     endpoints_for,
+    plan,
 )
+from tests.helpers.engine import engine_problem
 from tests.helpers.render import RenderFn
 
 CREDENTIALS = Credentials("kernia", "run-password", "run-token")
 
 
-def engine_answers() -> bool:
-    """Asked the way testcontainers asks: through the Docker SDK."""
-    try:
-        return bool(docker.from_env().ping())
-    except docker.errors.DockerException:
-        return False
+def pinned(ref: str) -> ImageChoice:
+    return ImageChoice(ref, ref, stand_in=False)
+
+
+def stand_in(ref: str) -> ImageChoice:
+    return ImageChoice(ref, f"kernia-stand-in/{ref}", stand_in=True)
 
 
 def specs_for(project: Path) -> dict[str, ContainerSpec]:
@@ -86,7 +88,7 @@ def test_credentials_are_fresh_per_run() -> None:
 
 
 def test_endpoints_from_mapped_ports(render: RenderFn) -> None:
-    specs = container_specs(compose_services(render()), CREDENTIALS)
+    planned = plan(compose_services(render()), CREDENTIALS, pinned)
     ports = {
         "postgres": {5432: 50001},
         "redis": {6379: 50002},
@@ -95,7 +97,7 @@ def test_endpoints_from_mapped_ports(render: RenderFn) -> None:
         "stripe-mock": {12111: 50006},
         "vault": {8200: 50007},
     }
-    endpoints = endpoints_for("127.0.0.1", ports, specs, CREDENTIALS, "http://127.0.0.1:39000")
+    endpoints = endpoints_for("127.0.0.1", ports, planned, "http://127.0.0.1:39000")
     assert endpoints.database_url == "postgresql://kernia:run-password@127.0.0.1:50001/postgres"
     assert endpoints.redis_url == "redis://127.0.0.1:50002/0"
     assert (endpoints.smtp_host, endpoints.smtp_port, endpoints.mailpit_api_url) == (
@@ -109,17 +111,39 @@ def test_endpoints_from_mapped_ports(render: RenderFn) -> None:
     assert endpoints.services[0] == ServiceInfo("postgres", "postgres", "18.6-alpine", "testcontainers")
 
 
+def test_stand_in_images_run_and_the_report_says_so(render: RenderFn) -> None:
+    planned = {item.spec.service: item for item in plan(compose_services(render()), CREDENTIALS, stand_in)}
+    postgres = planned["postgres"]
+    assert (postgres.spec.image, postgres.pinned) == ("kernia-stand-in/postgres:18.6-alpine", "postgres:18.6-alpine")
+    ports = {item.spec.service: dict.fromkeys(item.spec.ports, 50000) for item in planned.values()}
+    services = endpoints_for("127.0.0.1", ports, list(planned.values()), "").services
+    assert all(info.stand_in for info in services)
+    assert services[0] == ServiceInfo("postgres", "postgres (stand-in image)", "18.6-alpine", "testcontainers", True)
+    assert "stand-in image" in services[0].describe()
+
+
+def test_each_container_gets_its_compose_healthcheck(render: RenderFn) -> None:
+    planned = {item.spec.service: item for item in plan(compose_services(render()), CREDENTIALS, pinned)}
+    postgres = planned["postgres"].healthcheck
+    assert postgres is not None
+    # compose's $$ escape is undone: the container's shell expands the variable.
+    assert postgres.test == ("CMD-SHELL", 'pg_isready -h 127.0.0.1 -U "${POSTGRES_USER}" -d "${POSTGRES_DB}"')
+    # Engines before 25 refuse start_interval: its 1 s cadence becomes the interval, and 5 retries at 10 s become
+    # 50 at 1 s, so a slow start is given as long as compose gives it.
+    assert (postgres.interval, postgres.retries, postgres.start_period) == (10**9, 50, 30 * 10**9)
+    localstack = planned["localstack"].healthcheck
+    assert localstack is not None and (localstack.interval, localstack.retries) == (2 * 10**9, 25)
+    vault = planned["vault"].healthcheck
+    assert vault is not None and vault.describe() == "vault status -address=http://127.0.0.1:8200"
+    assert all(item.healthcheck is not None for item in planned.values())
+
+
 def test_missing_compose_file_is_reported(tmp_path: Path) -> None:
     with pytest.raises(ProviderError, match=r"compose\.yaml does not exist"):
         compose_services(tmp_path)
 
 
-def test_bad_reaper_option_is_reported(render: RenderFn, tmp_path: Path) -> None:
-    with pytest.raises(ProviderError, match="reaper='sometimes'"):
-        TestcontainersProvider(render(), {"reaper": "sometimes"}).up(tmp_path)
-
-
-@pytest.mark.skipif(engine_answers(), reason="a Docker engine answers here: the no-engine path cannot be shown")
+@pytest.mark.skipif(not engine_problem(), reason="a Docker engine answers here: the no-engine path cannot be shown")
 def test_up_without_an_engine_says_what_to_do(render: RenderFn, tmp_path: Path) -> None:
     with pytest.raises(ProviderError) as raised:
         TestcontainersProvider(render()).up(tmp_path)
