@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import urllib.request
 from pathlib import Path
@@ -19,17 +18,10 @@ from harness.providers.base import ProviderError
 from harness.providers.compose import ComposeProvider, endpoints_from_config, select_services
 from harness.services.catalog import report_name
 from tests.helpers.compose_checks import resolved_model
+from tests.helpers.engine import require_stand_ins
 from tests.helpers.render import RenderFn
 
 PORTS = {name: str(42000 + index) for index, name in enumerate(PORT_VARIABLES)}
-
-
-def engine_answers() -> bool:
-    docker = shutil.which("docker")
-    return bool(docker) and subprocess.run([docker, "info"], capture_output=True).returncode == 0
-
-
-needs_engine = pytest.mark.skipif(not engine_answers(), reason="no Docker engine answers `docker info`")
 
 
 @pytest.fixture
@@ -107,8 +99,8 @@ def test_up_without_an_engine_says_what_to_do(
 
 
 @pytest.mark.slow
-@needs_engine
 def test_up_and_down_against_a_real_engine(render: RenderFn, tmp_path: Path) -> None:
+    require_stand_ins()
     project = render()
     provider = ComposeProvider(project, {"profiles": "aws", "wait_timeout": "600"})
     handle = provider.up(tmp_path)

@@ -13,7 +13,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -21,19 +20,15 @@ import pytest
 
 from harness.state import StackState
 from tests.helpers.cli import describe, harness
-from tests.helpers.engine import leftovers, require_engine
+from tests.helpers.engine import leftovers, require_stand_ins
 from tests.helpers.render import render_project
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("compose-stack")]
 
 
 @pytest.fixture(scope="module", autouse=True)
-def stand_in_images() -> Iterator[None]:
-    """The engine, and a stand-in for every image it lacks (built once, cached by their inputs)."""
-    require_engine()
-    build = subprocess.run([sys.executable, "-m", "tests.images.build"], capture_output=True, text=True, timeout=1800)
-    assert build.returncode == 0, describe(build)
-    yield
+def stand_in_images() -> None:
+    require_stand_ins()
 
 
 # A profile no service has: LocalStack (behind the "aws" profile in a default render) stays off where the test does

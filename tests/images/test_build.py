@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from harness.images import HASH_LABEL, STAND_IN_LABEL, UPSTREAM_LABEL, image_labels
+from tests.helpers.engine import Engine
 from tests.images import build
-from tests.images.conftest import Engine
 from tests.images.recipes import RECIPES, Recipe
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -10,12 +10,12 @@ import pytest
 import redis
 import yaml
 
-from tests.images.conftest import Engine, docker, wait_until
+from tests.helpers.engine import Engine, docker_cli, wait_until
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("images")]
 
 ROOT = Path(__file__).resolve().parents[2]
-POSTGRES = {18: "kernia-stand-in/postgres:18.6-alpine", 17: "kernia-stand-in/postgres:17.11-alpine"}
+POSTGRES = {18: "kernia-stand-in/postgres:18.6-alpine", 17: "kernia-stand-in/postgres:17.12-alpine"}
 PG_ENV = {"POSTGRES_USER": "kernia", "POSTGRES_PASSWORD": "images-test-pw", "POSTGRES_DB": "demo"}
 VOLUME_AT = {18: "/var/lib/postgresql", 17: "/var/lib/postgresql/data"}
 
@@ -23,7 +23,7 @@ VOLUME_AT = {18: "/var/lib/postgresql", 17: "/var/lib/postgresql/data"}
 def tcp_ready(container: str) -> bool:
     """The compose healthcheck's command, run in the container."""
     check = 'pg_isready -h 127.0.0.1 -U "$POSTGRES_USER" -d "$POSTGRES_DB"'
-    return docker("exec", container, "sh", "-c", check, check=False).returncode == 0
+    return docker_cli("exec", container, "sh", "-c", check, check=False).returncode == 0
 
 
 def start_postgres(eng: Engine, major: int, volume: str, env: dict[str, str] = PG_ENV) -> tuple[str, int]:
@@ -59,8 +59,8 @@ def test_postgres_db_is_owned_by_postgres_user_so_the_app_role_needs_alter_owner
     with psycopg.connect(app, autocommit=True) as conn:
         conn.execute("CREATE TABLE t (id int)")
     # the server runs as postgres (uid 70, as alpine), and the tools the harness execs are on PATH
-    assert "Uid:\t70\t" in docker("exec", container, "cat", "/proc/1/status").stdout
-    tools = docker(
+    assert "Uid:\t70\t" in docker_cli("exec", container, "cat", "/proc/1/status").stdout
+    tools = docker_cli(
         "exec", container, "sh", "-c", "for t in psql pg_dump pg_restore pg_isready; do command -v $t; done"
     ).stdout.split()
     assert len(tools) == 4
@@ -71,9 +71,9 @@ def test_postgres_second_start_on_the_volume_does_not_init_again(eng: Engine, st
     first, port = start_postgres(eng, 18, volume)
     with psycopg.connect(url(port, "kernia", PG_ENV["POSTGRES_PASSWORD"], "demo"), autocommit=True) as conn:
         conn.execute("CREATE TABLE kept (id int)")
-    docker("rm", "-f", first)
+    docker_cli("rm", "-f", first)
     second, port = start_postgres(eng, 18, volume, env={**PG_ENV, "POSTGRES_PASSWORD": "other"})
-    logs = docker("logs", second).stdout + docker("logs", second).stderr
+    logs = docker_cli("logs", second).stdout + docker_cli("logs", second).stderr
     assert "Skipping initialization" in logs
     # the first start's password and data are kept: the new POSTGRES_PASSWORD is ignored, as upstream
     with pytest.raises(psycopg.OperationalError):
@@ -97,7 +97,7 @@ def test_vault_status_and_vault_seed_commands(eng: Engine, stand_ins: None) -> N
     }
     vault = eng.run("kernia-stand-in/hashicorp/vault:1.21.4", "server", "-dev", env=env, options=("--network", network))
     status = ("exec", vault, "vault", "status", "-address=http://127.0.0.1:8200")
-    wait_until(lambda: docker(*status, check=False).returncode == 0, "vault status")
+    wait_until(lambda: docker_cli(*status, check=False).returncode == 0, "vault status")
     seed = (
         "--network", network, "-v", f"{ops}:/run/ops", "-e", f"VAULT_ADDR=http://{vault}:8200",
         "-e", "VAULT_TOKEN=images-test-token", "--entrypoint", "/bin/sh",
@@ -110,7 +110,7 @@ def test_vault_status_and_vault_seed_commands(eng: Engine, stand_ins: None) -> N
         runs.append(eng.oneshot(*reader[-1:], "/run/ops/token", options=reader[:-1]).stdout)
     assert runs[0] == runs[1] and len(runs[0]) > 20
     read = ("exec", "-e", "VAULT_TOKEN=images-test-token", vault, "vault", "kv", "get", "-format=json")
-    document = json.loads(docker(*read, "-address=http://127.0.0.1:8200", "secret/demo/backend").stdout)
+    document = json.loads(docker_cli(*read, "-address=http://127.0.0.1:8200", "secret/demo/backend").stdout)
     assert set(document["data"]["data"]) == {"kernia_secret", "stripe_secret_key", "stripe_webhook_secret", "ops_token"}
 
 
@@ -118,8 +118,8 @@ def test_unhealthy_variant_runs_redis_but_never_turns_healthy(eng: Engine, stand
     """The negative control: its server answers, yet any redis-cli healthcheck fails (and the image's own)."""
     name = eng.run("kernia-stand-in/redis:7.4.11-alpine-unhealthy", "redis-server", options=("-p", "127.0.0.1::6379"))
     health = ("inspect", "--format", "{{.State.Health.Status}}", name)
-    wait_until(lambda: docker(*health).stdout.strip() == "unhealthy", "the unhealthy variant to be unhealthy")
-    check = docker("exec", name, "sh", "-c", "redis-cli -h 127.0.0.1 ping | grep -q PONG", check=False)
+    wait_until(lambda: docker_cli(*health).stdout.strip() == "unhealthy", "the unhealthy variant to be unhealthy")
+    check = docker_cli("exec", name, "sh", "-c", "redis-cli -h 127.0.0.1 ping | grep -q PONG", check=False)
     assert check.returncode != 0
     assert redis.Redis(port=eng.port(name, 6379)).ping()
 

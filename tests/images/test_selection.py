@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from harness.images import STAND_IN_LABEL, ImageChoice, choose, repository_and_tag, stand_in_ref
-from tests.images.conftest import Engine, docker
+from tests.helpers.engine import Engine, docker_cli
 
 
 @pytest.mark.parametrize(
@@ -68,12 +68,12 @@ def test_engine_prefers_an_upstream_image_when_present(eng: Engine, stand_ins: N
     assert choose(upstream) == ImageChoice(upstream, upstream, False)
 
     stand_in = stand_in_ref(upstream)
-    docker("tag", "kernia-stand-in/redis:7.4.11-alpine", stand_in)
+    docker_cli("tag", "kernia-stand-in/redis:7.4.11-alpine", stand_in)
     eng.tags.append(stand_in)
     assert choose(upstream) == ImageChoice(upstream, stand_in, True)
 
     empty = tmp_path / "empty.tar"
-    docker(
+    docker_cli(
         "run",
         "--rm",
         "-v",
@@ -85,6 +85,6 @@ def test_engine_prefers_an_upstream_image_when_present(eng: Engine, stand_ins: N
         "-T",
         "/dev/null",
     )
-    docker("import", str(empty), upstream)  # an image without labels: what a pulled upstream image looks like here
+    docker_cli("import", str(empty), upstream)  # an image without labels: what a pulled upstream image looks like here
     eng.tags.append(upstream)
     assert choose(upstream) == ImageChoice(upstream, upstream, False)

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.helpers.engine import docker_cli
 from tests.helpers.render import render_project
-from tests.images.conftest import docker
 from tests.images.stack import compose, image_override, prepare, without_start_interval
 
 PYTHON_STAND_IN = "kernia-stand-in/python:3.12-slim"
@@ -72,7 +72,7 @@ def test_rendered_stack_turns_healthy_on_stand_ins(stand_ins: None, tmp_path: Pa
         assert not unready, f"{unready}\n{up.stderr[-3000:]}"
     finally:
         down = compose(project, name, files, "down", "--volumes", "--remove-orphans")
-        docker("image", "rm", "-f", "images_stack:dev", check=False)  # built from the project: ours to remove
+        docker_cli("image", "rm", "-f", "images_stack:dev", check=False)  # built from the project: ours to remove
     assert down.returncode == 0, down.stderr[-2000:]
-    leftovers = docker("ps", "-a", "-q", "--filter", f"label=com.docker.compose.project={name}").stdout.strip()
+    leftovers = docker_cli("ps", "-a", "-q", "--filter", f"label=com.docker.compose.project={name}").stdout.strip()
     assert leftovers == ""

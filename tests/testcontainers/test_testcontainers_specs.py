@@ -45,7 +45,7 @@ def test_images_are_the_ones_compose_pins(render: RenderFn) -> None:
     specs = specs_for(project)
     assert list(specs) == list(SERVICES)
     assert {name: spec.image for name, spec in specs.items()} == {name: compose[name]["image"] for name in SERVICES}
-    assert specs["postgres"].image == "postgres:17.11-alpine"
+    assert specs["postgres"].image == "postgres:17.12-alpine"
 
 
 def test_localstack_runs_the_services_the_answers_need(render: RenderFn) -> None:
