@@ -27,6 +27,17 @@ pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("native-stack")]
 HELPERS = Path(__file__).resolve().parent.parent / "helpers"
 
 
+def assert_nothing_left(project: Path) -> None:
+    state = StackState(project)
+    assert not state.exists() and not state.run_dir.exists(), "the stack record or run directory survived"
+    survivors = [
+        p.info
+        for p in psutil.process_iter(["pid", "cmdline"])
+        if any(str(path) in " ".join(p.info["cmdline"] or []) for path in (project, state.run_dir))
+    ]
+    assert not survivors, f"processes survived: {survivors}"
+
+
 def with_helpers() -> str:
     return os.pathsep.join(filter(None, [str(HELPERS), os.environ.get("PYTHONPATH")]))
 
@@ -57,15 +68,7 @@ def test_postgres_killed_mid_rehearsal_is_named_and_ends_the_run(tmp_path: Path,
     assert "last log lines" in stop["detail"] and "postgres.log" in stop["detail"], stop
     assert junit_outcomes(junit).get("service_ended[postgres]") == "failed"
     assert "postgres killed by signal SIGKILL" in junit.read_text()
-
-    state = StackState(project)
-    assert not state.exists() and not state.run_dir.exists(), "the stack record or run directory survived"
-    survivors = [
-        p.info
-        for p in psutil.process_iter(["pid", "cmdline"])
-        if any(str(path) in " ".join(p.info["cmdline"] or []) for path in (project, state.run_dir))
-    ]
-    assert not survivors, f"processes survived: {survivors}"
+    assert_nothing_left(project)
 
 
 def test_postgres_killed_during_deployment_is_named_and_ends_the_run(tmp_path: Path) -> None:
@@ -84,14 +87,7 @@ def test_postgres_killed_during_deployment_is_named_and_ends_the_run(tmp_path: P
     report = json.loads(report_path.read_text())
     assert report["status"] == "failed"
     assert [c["name"] for c in report["checks"] if c["status"] != "not run"] == ["service_ended[postgres]"], report
-    state = StackState(project)
-    assert not state.exists() and not state.run_dir.exists(), "the stack record or run directory survived"
-    survivors = [
-        p.info
-        for p in psutil.process_iter(["pid", "cmdline"])
-        if any(str(path) in " ".join(p.info["cmdline"] or []) for path in (project, state.run_dir))
-    ]
-    assert not survivors, f"processes survived: {survivors}"
+    assert_nothing_left(project)
 
 
 def test_a_5xx_answer_carries_the_backends_log_lines(tmp_path: Path) -> None:
