@@ -7,6 +7,7 @@ commands through here; none of them imports a deployment step for it.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -18,6 +19,27 @@ from harness.pythonenv import python_env
 from harness.readiness import HttpStatus
 
 BACKEND_READY_TIMEOUT = 60.0
+# A record's first line: main.py's format starts with the asctime, uvicorn's own lines with "LEVEL:".
+LOG_RECORD = re.compile(r"\d{4}-\d\d-\d\d[ T]\d\d:\d\d|[A-Z]+:\s")
+REQUEST_LOG_LINES = 40
+
+
+def logs_dir(run_dir: Path) -> Path:
+    """Where every backend the harness starts writes its log (``<name>.log``)."""
+    return Path(run_dir) / "logs"
+
+
+def request_log(run_dir: Path, request_id: str) -> str:
+    """The backends' log records that name ``request_id``, each with its continuation lines (a traceback)."""
+    found: list[str] = []
+    for log in sorted(logs_dir(run_dir).glob("*.log")):
+        taking = False
+        for line in log.read_text(errors="replace").splitlines():
+            if LOG_RECORD.match(line):
+                taking = request_id in line
+            if taking:
+                found.append(f"{log.name}: {line}")
+    return "\n".join(found[-REQUEST_LOG_LINES:])
 
 
 def backend_env(ctx: Context, *, port: int, database_url: str, vault_token: str) -> dict[str, str]:
@@ -77,7 +99,7 @@ def start_backend(
     process = ManagedProcess(
         name,
         argv,
-        log_path=Path(ctx.run_dir) / "logs" / f"{name}.log",
+        log_path=logs_dir(ctx.run_dir) / f"{name}.log",
         env=env,
         cwd=ctx.project.root,
         probes=[HttpStatus(f"{url}/readyz")],

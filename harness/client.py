@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 
 SESSION_COOKIE = "better-auth.session_token"
+REQUEST_ID_HEADER = "x-request-id"  # the backend echoes it on every answer (the project's client_ip.py)
 PASSWORD = "correct-Horse-battery-9"  # test users' password: not a secret, these accounts live for one run
 
 _addresses = itertools.count(2)
@@ -34,6 +35,19 @@ def next_loopback_address() -> str:
 def unique_email(label: str, domain: str = "example.com") -> str:
     """An address no earlier run used, so checks never collide on sign-up."""
     return f"{label}-{uuid.uuid4().hex[:10]}@{domain}"
+
+
+# 5xx answers this process received, as (request id, what answered): a failing check's report carries the backend's
+# log lines for them (harness.failfast); cleared before each check.
+server_errors: list[tuple[str, str]] = []
+
+
+def note_server_error(response: httpx.Response) -> None:
+    """httpx response hook: remember a 5xx answer's request id."""
+    request_id = response.headers.get(REQUEST_ID_HEADER)
+    if response.status_code >= 500 and request_id:
+        request = response.request
+        server_errors.append((request_id, f"{request.method} {request.url.path} answered {response.status_code}"))
 
 
 @dataclass
@@ -59,6 +73,7 @@ class AuthClient:
             # (Kernia's stock behaviour, the negative control) still keys each client's rate limits apart.
             headers={"Origin": origin, "X-Forwarded-For": self.local_address},
             timeout=20,
+            event_hooks={"response": [note_server_error]},
         )
 
     def close(self) -> None:

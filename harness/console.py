@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
 
@@ -17,6 +18,12 @@ def silent(_message: str) -> None:
 
 # Logs and CI output are not terminals: give the report tables room instead of Rich's 80-column default.
 console = Console(stderr=True, soft_wrap=True, width=None if sys.stderr.isatty() else 160)
+
+
+def stderr_now() -> Console:
+    """A console on a duplicate of stderr as it is now (close its ``file`` when done). Taken while pytest does not
+    capture, it still reaches the terminal later, while pytest redirects stderr to capture a running check."""
+    return Console(file=os.fdopen(os.dup(sys.stderr.fileno()), "w", buffering=1), soft_wrap=True, width=console.width)
 
 
 def progress(message: str) -> None:

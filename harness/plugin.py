@@ -18,9 +18,11 @@ import pytest
 from harness import options, stack
 from harness.browser import NOT_RUN_PREFIX, require_browser_default
 from harness.console import console, error, info, progress
+from harness.failfast import SERVER_ERRORS, ServerErrors, ServiceWatch, request_log_detail, secrets_of
 from harness.project import Project
 from harness.providers.base import ProviderError
 from harness.report import SECONDS_PROPERTY, Outcome, Report
+from harness.state import StackState
 
 STEP_MARKER = "deployment_step"  # the suite's per-step tests, which re-state the deployment record for JUnit
 
@@ -34,6 +36,7 @@ class HarnessSession:
     owns_stack: bool
     keep: bool
     report_path: Path | None
+    watch: ServiceWatch
     setup_error: str | None = None
     started: float = field(default_factory=time.perf_counter)
 
@@ -99,7 +102,11 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "authorization: the route x caller matrix against the declared policies")
     config.addinivalue_line("markers", "browser: a flow driven in headless Chromium against the deployed frontend")
     config.addinivalue_line("markers", f"{STEP_MARKER}: one deployment step's recorded outcome, as a test for JUnit")
-    if not _active(config) or _is_worker(config):
+    if not _active(config):
+        return
+    config.pluginmanager.register(ServerErrors(), "kernia-harness-server-errors")
+    if _is_worker(config):
+        _watch_from_worker(config)
         return
     project = Project.load(Path(config.getoption("--harness-project")))
     provider = config.getoption("--harness-provider")
@@ -110,9 +117,12 @@ def pytest_configure(config: pytest.Config) -> None:
         owns_stack=bool(provider),
         keep=config.getoption("--harness-keep"),
         report_path=Path(report_path).resolve() if report_path else None,
+        watch=ServiceWatch(config, owner=True),
     )
     config.stash[SESSION_KEY] = session
-    config.pluginmanager.register(CheckRecorder(session.report), "kernia-harness-recorder")
+    recorder = CheckRecorder(session.report, StackState(project.root).run_dir)
+    config.pluginmanager.register(recorder, "kernia-harness-recorder")
+    config.pluginmanager.register(session.watch, "kernia-harness-watch")
     signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)  # teardown also runs on SIGTERM
     try:
         if provider:
@@ -123,15 +133,33 @@ def pytest_configure(config: pytest.Config) -> None:
             running = stack.up(project, provider, options, progress)
             session.report.stack_seconds = time.perf_counter() - started
             session.report.set_endpoints(running.handle.endpoints)
+            session.watch.watch(running, interrupt=True)
             stack.deploy(running, progress)
         else:
             running = stack.load(project)
             session.report.provider = running.handle.provider
             session.report.set_endpoints(running.handle.endpoints)
+        session.watch.watch(running)
+        recorder.secrets = secrets_of(running.handle.endpoints)
         session.report.steps = running.deployment.steps or []
     except (ProviderError, stack.StackError) as exc:
         session.setup_error = str(exc)
         error(str(exc))
+    except KeyboardInterrupt:
+        if session.watch.ended is None:
+            raise
+        session.watch.stop()  # the deployment was stopped because a service ended: the checks stop at once
+        session.setup_error = session.watch.ended.message()
+
+
+def _watch_from_worker(config: pytest.Config) -> None:
+    """An xdist worker stops its own checks when a service ended (the controller reports it)."""
+    watch = ServiceWatch(config, owner=False)
+    try:
+        watch.watch(stack.load(Project.load(Path(config.getoption("--harness-project")))))
+    except stack.StackError:
+        return  # no stack: the suite's fixtures say so
+    config.pluginmanager.register(watch, "kernia-harness-watch")
 
 
 SESSION_KEY = pytest.StashKey[HarnessSession]()
@@ -146,6 +174,8 @@ def check_name(nodeid: str) -> str:
 
 def failure_message(report: pytest.TestReport) -> str:
     """What went wrong, in the check's own words (its assertion message), not a file and line."""
+    if isinstance(report.longrepr, str):
+        return report.longrepr  # a report the harness made (a service ended): all of it is the message
     crash = getattr(report.longrepr, "reprcrash", None)
     if crash is not None and crash.message:
         return str(crash.message)
@@ -156,8 +186,10 @@ def failure_message(report: pytest.TestReport) -> str:
 class CheckRecorder:
     """Registered on the controller only: collects every check's outcome (xdist forwards workers' reports)."""
 
-    def __init__(self, report: Report) -> None:
+    def __init__(self, report: Report, run_dir: Path | None = None) -> None:
         self.report = report
+        self.run_dir = run_dir  # where the backends' logs are, for the lines of a 5xx answer
+        self.secrets: tuple[str, ...] = ()
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         """Record each check's outcome in the report; setup errors count, step tests do not."""
@@ -183,6 +215,8 @@ class CheckRecorder:
                 self.report.authorization.extend(value)
             elif key == "evidence":
                 self.report.add_evidence(value)
+            elif key == SERVER_ERRORS and self.run_dir is not None:
+                self.report.checks[-1].detail += "\n" + request_log_detail(self.run_dir, value, self.secrets)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -190,6 +224,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     session = config.stash.get(SESSION_KEY, None)
     if session is None:
         return
+    session.watch.close()  # what teardown stops has not died
     report = session.report
     report.seconds = time.perf_counter() - session.started
     try:

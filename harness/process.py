@@ -107,6 +107,9 @@ def stop_record(record: ProcessRecord, timeout: float = 10.0) -> bool:
     """
     proc = record.process()
     if proc is None:
+        if (child := _CHILDREN.get(record.pid)) is not None and child.poll() is not None:
+            del _CHILDREN[record.pid]  # it died on its own (a SIGKILLed postmaster): reaped now
+        _stop_orphans(record, timeout)
         return False
     members = _group_of(proc)
     _signal(record.pid, members, signal.SIGTERM)
@@ -114,11 +117,48 @@ def stop_record(record: ProcessRecord, timeout: float = 10.0) -> bool:
     if alive:
         _signal(record.pid, alive, signal.SIGKILL)
         _wait_gone(alive, 5)
+    _reap(record)
+    return True
+
+
+def _reap(record: ProcessRecord) -> None:
     child = _CHILDREN.pop(record.pid, None)
     if child is not None:
         with contextlib.suppress(subprocess.TimeoutExpired):
             child.wait(timeout=1)
-    return True
+
+
+def _stop_orphans(record: ProcessRecord, timeout: float) -> None:
+    """Stop what is left of the group of a leader that died (a SIGKILLed postmaster leaves its workers).
+
+    Only while the leader's PID is free: Linux never hands out a PID that still names a process group, so the
+    group is then the record's own; a live process under that PID is a reuse and nothing is signalled."""
+    with contextlib.suppress(psutil.NoSuchProcess):
+        if not _is_zombie(psutil.Process(record.pid)):
+            return
+    orphans = [p for p in _members_of_group(record.pid) if p.pid != record.pid]
+    if orphans:
+        _signal(record.pid, orphans, signal.SIGTERM)
+        alive = _wait_gone(orphans, timeout)
+        if alive:
+            _signal(record.pid, alive, signal.SIGKILL)
+            _wait_gone(alive, 5)
+
+
+def exit_description(record: ProcessRecord) -> str | None:
+    """How the process of ``record`` ended ("killed by signal SIGKILL", "exited with code 1"), or None while it
+    runs. Only the parent learns an exit status: for a process another `harness` command started, it says so."""
+    child = _CHILDREN.get(record.pid)
+    if child is not None:
+        code = child.poll()
+        if code is None:
+            return None
+        if code < 0:
+            return f"killed by signal {signal.Signals(-code).name}"
+        return f"exited with code {code}"
+    if record.is_alive():
+        return None
+    return "exited (status unknown: not our child)"
 
 
 def _wait_gone(procs: Sequence[psutil.Process], timeout: float) -> list[psutil.Process]:
@@ -147,11 +187,18 @@ def _group_of(proc: psutil.Process) -> list[psutil.Process]:
     with contextlib.suppress(psutil.Error):
         members.update({child.pid: child for child in proc.children(recursive=True)})
     if _leads_group(proc.pid):
-        for other in psutil.process_iter():
-            with contextlib.suppress(psutil.Error, OSError):
-                if os.getpgid(other.pid) == proc.pid:
-                    members.setdefault(other.pid, other)
+        for other in _members_of_group(proc.pid):
+            members.setdefault(other.pid, other)
     return list(members.values())
+
+
+def _members_of_group(pgid: int) -> list[psutil.Process]:
+    members = []
+    for other in psutil.process_iter():
+        with contextlib.suppress(psutil.Error, OSError):
+            if os.getpgid(other.pid) == pgid:
+                members.append(other)
+    return members
 
 
 def _leads_group(pid: int) -> bool:
@@ -182,7 +229,7 @@ def log_tail(path: Path, lines: int = LOG_TAIL_LINES) -> str:
     return tail(data, lines)
 
 
-def _mask(text: str, secrets: Collection[str]) -> str:
+def mask(text: str, secrets: Collection[str]) -> str:
     for secret in secrets:
         if secret:
             text = text.replace(secret, "***")
@@ -280,8 +327,8 @@ class ManagedProcess:
             delay = min(delay * 1.5, 0.2)
 
     def _error(self, reason: str) -> ServiceStartError:
-        tail = _mask(log_tail(self.log_path), self.secrets)
-        return ServiceStartError(self.name, self.argv, _mask(reason, self.secrets), self.log_path, tail)
+        tail = mask(log_tail(self.log_path), self.secrets)
+        return ServiceStartError(self.name, self.argv, mask(reason, self.secrets), self.log_path, tail)
 
     def stop(self, timeout: float = 10.0) -> None:
         """Stop the process group (if it still runs) and reap the child."""

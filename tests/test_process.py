@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import textwrap
+import time
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -14,7 +17,14 @@ import psutil
 import pytest
 
 from harness.ports import free_port
-from harness.process import ManagedProcess, ProcessRecord, ServiceStartError, run_step, stop_record
+from harness.process import (
+    ManagedProcess,
+    ProcessRecord,
+    ServiceStartError,
+    exit_description,
+    run_step,
+    stop_record,
+)
 from harness.readiness import Custom, HttpStatus, TcpOpen
 
 
@@ -129,3 +139,53 @@ def test_run_step_failure_shows_the_command(tmp_path: Path) -> None:
         run_step("prep", ["sh", "-c", "echo cannot prepare; exit 4"], log_path=tmp_path / "prep.log")
     assert "prep failed to start: exited with code 4" in str(caught.value)
     assert "sh -c 'echo cannot prepare; exit 4'" in str(caught.value) and "cannot prepare" in str(caught.value)
+
+
+def test_exit_description_says_how_our_child_ended(tmp_path: Path) -> None:
+    process = _sleeper(tmp_path)
+    record = process.start(timeout=5)
+    try:
+        assert exit_description(record) is None
+        os.kill(record.pid, signal.SIGKILL)
+        assert _eventually(lambda: exit_description(record)) == "killed by signal SIGKILL"
+    finally:
+        process.stop()
+    exiting = ManagedProcess("quitter", ["sh", "-c", "sleep 0.5; exit 3"], log_path=tmp_path / "quitter.log")
+    record = exiting.start(timeout=5)
+    assert _eventually(lambda: exit_description(record)) == "exited with code 3"
+
+
+def test_exit_description_of_a_process_another_command_started_is_honest(tmp_path: Path) -> None:
+    """Only the parent learns an exit status; for another `harness` process's service the record says it ended."""
+    process = _sleeper(tmp_path)
+    record = process.start(timeout=5)
+    process.stop()
+    code = "import json, sys; from harness.process import ProcessRecord, exit_description; "
+    code += "print(exit_description(ProcessRecord.from_dict(json.loads(sys.argv[1]))))"
+    result = subprocess.run(
+        [sys.executable, "-c", code, json.dumps(record.to_dict())],
+        check=True,
+        cwd=Path(__file__).parents[2],
+        capture_output=True,
+        text=True,
+    )
+    assert result.stdout.strip() == "exited (status unknown: not our child)"
+
+
+def test_stop_record_stops_what_a_killed_leader_left(tmp_path: Path) -> None:
+    """A SIGKILLed postmaster leaves its workers running: stopping its record still stops its group."""
+    process = _sleeper(tmp_path)
+    record = process.start(timeout=5)
+    children = psutil.Process(record.pid).children(recursive=True)
+    os.kill(record.pid, signal.SIGKILL)
+    assert _eventually(lambda: exit_description(record))
+    assert all(child.is_running() for child in children)
+    assert not stop_record(record, timeout=5)  # the leader was gone already
+    assert not any(child.is_running() and child.status() != psutil.STATUS_ZOMBIE for child in children)
+
+
+def _eventually(probe: Callable[[], str | None], timeout: float = 5) -> str | None:
+    deadline = time.monotonic() + timeout
+    while (value := probe()) is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return value

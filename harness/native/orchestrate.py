@@ -93,8 +93,8 @@ def start_all(
         try:
             for future in as_completed(futures):
                 done = future.result()
-                if reason := done.launch.state.get("fallback_reason"):
-                    progress(f"{done.launch.name}: {reason}")
+                if reason := done.launch.state.get("fallback_reason"):  # said at `up`, not only in the report
+                    progress(f"{done.launch.name}: falling back to {done.launch.info.implementation} ({reason})")
                 progress(done.describe())
                 started.append(done)
         except BaseException:

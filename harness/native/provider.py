@@ -19,6 +19,7 @@ from harness.options import ProviderOptions, option
 from harness.providers.base import Provider, StackHandle
 from harness.services.launch import RunContext
 from harness.services.postgres.tools import PgClient, local_client
+from harness.watch import WatchTarget, process_targets
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,11 @@ class NativeProvider(Provider):
             "start_seconds": {s.launch.name: round(s.seconds, 2) for s in group.started},
         }
         return StackHandle(provider=self.name, endpoints=endpoints, run_dir=run_dir, state=state)
+
+    @classmethod
+    def watch_targets(cls, handle: StackHandle, secrets: tuple[str, ...] = ()) -> list[WatchTarget]:
+        """Every service process, from its record."""
+        return process_targets(handle.state.get("processes", []), secrets)
 
     @classmethod
     def postgres_client(cls, handle: StackHandle, project_dir: Path, server_major: int) -> PgClient:

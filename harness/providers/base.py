@@ -18,6 +18,7 @@ from harness.errors import ProviderError
 from harness.options import ProviderOptions
 from harness.services import Service, dns, oidc, stripe
 from harness.services.postgres.tools import PgClient, local_client, local_tool_dir
+from harness.watch import WatchTarget
 
 __all__ = ["Progress", "Provider", "ProviderError", "StackHandle", "silent"]
 
@@ -81,6 +82,12 @@ class Provider(ABC):
         stateful Stripe stand-in (see ``stripe_stand_in``)."""
         needed = [oidc.SERVICE] if not handle.endpoints.oidc_issuer else []
         return [*needed, *([dns.SERVICE] if not handle.endpoints.dns_url else [])]
+
+    @classmethod
+    def watch_targets(cls, handle: StackHandle, secrets: tuple[str, ...] = ()) -> list[WatchTarget]:
+        """The stack's services to watch during deployment and checks (harness.watch): each says when its service
+        ended and how. None by default; ``secrets`` are masked in the log lines a target quotes."""
+        return []
 
     @classmethod
     def postgres_client(cls, handle: StackHandle, project_dir: Path, server_major: int) -> PgClient:

@@ -19,11 +19,11 @@ import redis
 
 from harness.endpoints import ServiceInfo
 from harness.native import NativeProvider
-from harness.native.orchestrate import Registry, start_all
+from harness.native.orchestrate import NativeGroup, Registry, start_all
 from harness.process import ProcessRecord, ServiceStartError
 from harness.providers.base import ProviderError, StackHandle
 from harness.readiness import Custom
-from harness.services import Service, versions
+from harness.services import Service, aws, versions
 from harness.services import redis as redis_service
 from harness.services.aws import find_python
 from harness.services.launch import Launch, RunContext
@@ -150,3 +150,18 @@ def test_localstack_from_its_cached_venv(tmp_path: Path) -> None:
     finally:
         provider.down(handle)
     _assert_gone(handle)
+
+
+def test_moto_fallback_is_announced_at_up_with_its_reason(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No Python >= 3.12 for LocalStack: the terminal says at `up` that moto stands in, and why."""
+    monkeypatch.setattr(aws, "find_python", lambda: None)
+    progress: list[str] = []
+    group = NativeGroup().start(RunContext(run_dir=tmp_path / "run"), progress.append, [aws.SERVICE])
+    try:
+        assert group.infos()[0].implementation == "moto"
+        assert progress[0] == (
+            "aws: falling back to moto (LocalStack unavailable: LocalStack needs Python >= 3.12 "
+            "(none on PATH or in ~/.pyenv/versions))"
+        ), progress
+    finally:
+        NativeGroup.stop(group.record())

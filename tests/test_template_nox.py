@@ -1,0 +1,39 @@
+"""The rendered project's nox installs its dependency groups with the pip a fresh ``python -m venv`` brings."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from harness.services.aws import find_python
+from tests.helpers.render import RenderFn
+
+pytestmark = pytest.mark.slow
+FOUND = find_python()  # a Python >= 3.12: its ensurepip pip (23.2 / 24.2) predates --group (pip 25.1)
+
+
+def _run(argv: list[str], cwd: Path, python_dir: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PATH": f"{python_dir}{os.pathsep}{os.environ['PATH']}"}
+    return subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, timeout=900, check=False)
+
+
+@pytest.mark.skipif(FOUND is None, reason="needs a Python >= 3.12 on PATH or in pyenv")
+def test_nox_installs_groups_in_a_venv_whose_pip_has_no_group_option(render: RenderFn, tmp_path: Path) -> None:
+    assert FOUND is not None
+    python, (major, minor) = FOUND
+    project = render(python_version=f"{major}.{minor}")
+    venv = tmp_path / "bare"
+    # Negative control: the pip of `python -m venv` refuses --group, so nox must not rely on it.
+    subprocess.run([str(python), "-m", "venv", str(venv)], check=True, capture_output=True)
+    pip = [str(venv / "bin" / "pip"), "install", "--dry-run", "-e", ".", "--group", "dev"]
+    bare = _run(pip, project, python.parent)
+    assert bare.returncode != 0 and "--group" in bare.stderr, bare.stdout + bare.stderr
+
+    nox = [sys.executable, "-m", "nox", "-s", "tests", "--force-venv-backend", "venv", "--", "--co", "-q"]
+    result = _run(nox, project, python.parent)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "pip install --upgrade pip" in result.stderr and "--group dev" in result.stderr
