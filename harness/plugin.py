@@ -179,6 +179,8 @@ class CheckRecorder:
                 self.report.authorization.extend(value)
             elif key == "evidence":
                 self.report.add_evidence(value)
+            elif key == "signals":
+                self.report.signals.extend(value)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

@@ -13,6 +13,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from harness.endpoints import Endpoints
+from harness.signals.table import render_signals
 
 STATUS_STYLE = {"passed": "green", "failed": "red", "error": "red", "skipped": "yellow", "not run": "dim"}
 
@@ -45,6 +46,7 @@ class Report:
     stack_seconds: float = 0.0
     authorization: list[dict[str, Any]] = field(default_factory=list)  # route x caller rows (harness/authz.py)
     evidence: list[dict[str, str]] = field(default_factory=list)  # browser screenshots and logs (harness/browser.py)
+    signals: list[dict[str, Any]] = field(default_factory=list)  # monitoring signals under faults (harness/signals)
     warnings: list[str] = field(default_factory=list)  # e.g. checks not run for want of a browser
 
     @property
@@ -78,6 +80,7 @@ class Report:
             "checks": [asdict(c) for c in self.checks],
             "authorization": self.authorization,
             "evidence": self.evidence,
+            "signals": self.signals,
             "warnings": self.warnings,
         }
 
@@ -108,6 +111,8 @@ class Report:
         console.print(results)
         if self.authorization:
             self._render_authorization(console)
+        if self.signals:
+            render_signals(console, self.signals)
         if self.evidence:
             self._render_evidence(console)
         for warning in self.warnings:

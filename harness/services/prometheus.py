@@ -2,10 +2,10 @@
 
 It binds 127.0.0.1, keeps its TSDB in the run directory, scrapes every 2 s and evaluates every second, so an
 alert moves within seconds of its fault. It is not in the catalog's stack-up list: it is optional (the signals
-phase skips without it) and has nothing to scrape before the deployment. What it scrapes and which rules it evaluates are only known once the backend is deployed:
-the config watches a file_sd target file, reads the operator token from a mode-600 file at each scrape and loads
-every rules file in its ``rules/`` folder; ``Prometheus.watch`` writes those three and reloads it. Prometheus
-itself sends no telemetry anywhere.
+phase skips without it) and has nothing to scrape before the deployment. What it scrapes and which rules it
+evaluates are only known then: the config watches a file_sd target file, reads the operator token from a
+mode-600 file at each scrape and loads every rules file in its ``rules/`` folder; ``Prometheus.watch`` writes
+those three and reloads it. Prometheus itself sends no telemetry anywhere.
 """
 
 from __future__ import annotations
