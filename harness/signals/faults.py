@@ -23,7 +23,7 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 import psycopg
 
-from harness.client import Account, AuthClient, unique_email
+from harness.client import SESSION_COOKIE, Account, AuthClient, unique_email
 from harness.process import ProcessRecord
 from harness.services.mail.client import MailpitClient
 
@@ -85,22 +85,24 @@ def failing_sign_ins(target: Target) -> Any:
 
 
 @contextmanager
-def row_lock(database_url: str, user_id: str) -> Iterator[psycopg.Connection]:
-    """A transaction holding ``FOR UPDATE`` on one user row: every new session of that user (its foreign key
-    takes ``FOR KEY SHARE`` on the row) waits, holding a pool connection, until the transaction ends."""
+def row_lock(database_url: str, table: str, row_id: str) -> Iterator[None]:
+    """A transaction holding ``FOR UPDATE`` on one row until the block ends: whoever writes that row, or inserts a
+    row whose foreign key points at it (``FOR KEY SHARE``), waits, holding its pool connection meanwhile."""
     with psycopg.connect(database_url, connect_timeout=10) as conn:
-        conn.execute('SELECT 1 FROM "user" WHERE id = %s FOR UPDATE', (user_id,))
-        yield conn
+        conn.execute(f'SELECT 1 FROM "{table}" WHERE id = %s FOR UPDATE', (row_id,))
+        yield
         conn.rollback()
 
 
-def _sign_ins(target: Target, account: Account, count: int) -> Callable[[], None]:
-    """Start ``count`` concurrent sign-ins of ``account``; the returned function waits for all of them."""
-    pool = ThreadPoolExecutor(max_workers=count, thread_name_prefix="signals-sign-in")
+def _concurrently(
+    target: Target, count: int, what: str, call: Callable[[AuthClient], httpx.Response]
+) -> Callable[[], None]:
+    """Start ``count`` concurrent requests, each from a new client; the returned function waits for all of them."""
+    pool = ThreadPoolExecutor(max_workers=count, thread_name_prefix="signals-request")
 
     def one() -> None:
         with target.client() as client:
-            target.note("POST /sign-in/email", client.sign_in(account))
+            target.note(what, call(client))
 
     futures = [pool.submit(one) for _ in range(count)]
 
@@ -113,14 +115,14 @@ def _sign_ins(target: Target, account: Account, count: int) -> Callable[[], None
 
 
 def slow_sign_ins(target: Target, *, hold: float = 3.5, concurrent: int = 4) -> Any:
-    """Sign-ins that wait on a real lock: a row lock on the user is held ``hold`` seconds while ``concurrent``
-    sign-ins of that user run, then released so they complete (the histogram records finished sign-ins)."""
+    """Sign-ins that wait on a real lock: the user's row is locked ``hold`` seconds while ``concurrent`` sign-ins of
+    that user run (their new session's foreign key waits), then released so they complete (the histogram records
+    finished sign-ins)."""
     account = target.make_account("signals-slow")
-    assert account.user_id is not None
 
     def cycle() -> None:
-        with row_lock(target.database_url, account.user_id or ""):
-            join = _sign_ins(target, account, concurrent)
+        with row_lock(target.database_url, "user", account.user_id or ""):
+            join = _concurrently(target, concurrent, "POST /sign-in/email", lambda client: client.sign_in(account))
             time.sleep(hold)
         join()
 
@@ -129,13 +131,25 @@ def slow_sign_ins(target: Target, *, hold: float = 3.5, concurrent: int = 4) -> 
 
 @contextmanager
 def pool_held(target: Target, connections: int) -> Iterator[None]:
-    """The backend's pool held to its limit: ``connections`` sign-ins of one user, each waiting on the row lock
-    with a pool connection checked out, until the block ends (well inside the pool's 30 s checkout timeout)."""
+    """The backend's pool held to its limit: ``connections`` sign-outs of one session, each waiting with a pool
+    connection checked out to delete the session row a superuser transaction holds, until the block ends (well
+    inside the pool's 30 s checkout timeout). Sign-outs, not sign-ins: no password hashing before the wait."""
     account = target.make_account("signals-pool")
+    with target.client() as owner:
+        assert owner.sign_in(account).status_code == 200, f"sign-in of {account.email} failed"
+        cookie = owner.session_cookie or ""
+    with psycopg.connect(target.database_url, connect_timeout=10) as conn:
+        row = conn.execute('SELECT id FROM "session" WHERE "userId" = %s', (account.user_id,)).fetchone()
+    assert row is not None, f"no session row for {account.email}"
+
+    def sign_out(client: AuthClient) -> httpx.Response:
+        client.http.cookies.set(SESSION_COOKIE, cookie)
+        return client.post("/sign-out", {})
+
     join: Callable[[], None] = lambda: None  # noqa: E731
     try:
-        with row_lock(target.database_url, account.user_id or ""):
-            join = _sign_ins(target, account, connections)
+        with row_lock(target.database_url, "session", row[0]):
+            join = _concurrently(target, connections, "POST /sign-out", sign_out)
             yield
     finally:
         join()

@@ -3,7 +3,8 @@ real Prometheus: quiet before, metric moved and alert firing during (plus what /
 alert resolved after the revert.
 
 Signals whose faults cannot disturb each other run side by side; the ones that stall shared dependencies (the
-database pool, Redis) and the error-rate signal (every other fault adds auth errors) run alone.
+database pool, Redis, SMTP: other faults sign up verified users) and the error-rate signal (every other fault adds
+auth errors) run alone.
 """
 
 from __future__ import annotations
@@ -97,7 +98,7 @@ SIGNALS: tuple[Signal, ...] = (
     ),
     Signal(
         "sign-in latency",
-        "sign-ins of one user wait on a PostgreSQL row lock held 3.5 s by a superuser transaction",
+        "sign-ins of one user wait on a PostgreSQL row lock of the user held 3.5 s by a superuser transaction",
         f"histogram_quantile(0.95, sum by (le) (rate(auth_sign_in_duration_seconds_bucket[{WINDOW}])))",
         "SignInLatencyHigh",
         faults.slow_sign_ins,
@@ -133,7 +134,7 @@ SIGNALS: tuple[Signal, ...] = (
     ),
     Signal(
         "database pool saturation",
-        "every pool connection held by sign-ins waiting on a PostgreSQL row lock",
+        "every pool connection held by sign-outs waiting on a PostgreSQL row lock of their session",
         "max(db_pool_connections_in_use / db_pool_max_connections)",
         "DatabasePoolSaturated",
         lambda target: faults.pool_held(target, target.pool_limit + 2),
@@ -162,12 +163,12 @@ STAGES: tuple[tuple[str, ...], ...] = (
     ("auth route error rates",),
     (
         "sign-in latency",
-        "email delivery failure",
         "OAuth callback failure",
         "webhook signature failures",
         "migration drift",
         "unexpected admin config changes",
     ),
+    ("email delivery failure",),
     ("database pool saturation",),
     ("Redis latency",),
 )
