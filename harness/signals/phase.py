@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import math
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import httpx
@@ -185,6 +186,7 @@ class Result:
     resolved_after: float | None = None
     evidence: str = ""
     detail: str = ""
+    answers: dict[str, int] = field(default_factory=dict)  # what the backend answered the fault's requests
 
     def row(self) -> dict[str, Any]:
         """The report's entry for this signal."""
@@ -198,6 +200,7 @@ class Result:
             "fired_after": _round(self.fired_after),
             "resolved_after": _round(self.resolved_after),
             "evidence": self.evidence,
+            "answers": self.answers,
             "status": self.status,
             "seconds": round(self.seconds, 1),
             "detail": self.detail,
@@ -242,26 +245,28 @@ class Phase:
 
     def drive(self, signal: Signal) -> Result:
         result = Result(signal)
+        target = replace(self.target, answers=Counter())  # this signal's own tally of answers
         began = time.monotonic()
         try:
-            if reason := signal.needs(self.target):
+            if reason := signal.needs(target):
                 result.status, result.detail = "skipped", reason
             else:
-                self._cycle(signal, result)
+                self._cycle(signal, target, result)
                 result.status = "passed"
         except Exception as exc:  # the check's own words in the report, whatever failed
             result.detail = str(exc) or type(exc).__name__
         result.seconds = time.monotonic() - began
+        result.answers = dict(sorted(target.answers.items()))
         return result
 
-    def _cycle(self, signal: Signal, result: Result) -> None:
+    def _cycle(self, signal: Signal, target: Target, result: Result) -> None:
         """Quiet, fault (metric moves, alert fires, evidence), revert (alert resolves)."""
         prom = self.prometheus
         assert wait_for(prom, signal.alert, {None}, QUIET_TIMEOUT) is not None, (
             f"{signal.alert} was already active and did not clear within {QUIET_TIMEOUT:.0f} s before the fault"
         )
         result.before = value(prom, signal.metric)
-        with signal.inject(self.target) as handle:
+        with signal.inject(target) as handle:
             result.fired_after = wait_for(prom, signal.alert, {"firing"}, FIRE_TIMEOUT)
             result.during = value(prom, signal.metric)
             assert result.fired_after is not None, f"{signal.alert} did not fire within {FIRE_TIMEOUT:.0f} s"
