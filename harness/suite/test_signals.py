@@ -2,7 +2,8 @@
 evaluates the project's own alert rules (harness.signals; the report's ``signals`` section has one row each).
 
 One module-scoped phase serves every check. Its faults stall shared dependencies (the pool, Redis), so it runs on
-one worker in its own xdist group, and every signal first waits for its alert to be quiet.
+one worker in its own xdist group while no other check runs (harness.signals.exclusive), and every signal first
+waits for its alert to be quiet.
 """
 
 from __future__ import annotations
@@ -23,11 +24,12 @@ from harness.process import ProcessRecord
 from harness.services import prometheus
 from harness.services.launch import RunContext
 from harness.services.mail.client import MailpitClient
+from harness.signals import exclusive
 from harness.signals.faults import Target, on_database
 from harness.signals.phase import SIGNALS, Phase, Probe, Result, value
 from harness.signals.rules import RULES_PATH, alert_names, rehearsal_rules
 
-pytestmark = [pytest.mark.monitoring, pytest.mark.xdist_group("signals")]
+pytestmark = [pytest.mark.monitoring, pytest.mark.xdist_group(exclusive.GROUP)]
 
 REQUIRE_ENV = "HARNESS_REQUIRE_PROMETHEUS"  # "1": no prometheus binary fails the phase instead of "not run"
 
@@ -92,7 +94,8 @@ def phase(
         admin_get=lambda path, params: admin_client.http.get(f"{backend_url}{path}", params=params, timeout=15),
         admin_id=admin_account.user_id or "",
     )
-    return Phase(prom, target, probe).run()
+    with exclusive.holding(deployed.handle.run_dir, exclusive=True):
+        return Phase(prom, target, probe).run()
 
 
 @pytest.mark.parametrize("name", [signal.name for signal in SIGNALS])
