@@ -217,6 +217,8 @@ class CheckRecorder:
                 self.report.add_evidence(value)
             elif key == SERVER_ERRORS and self.run_dir is not None:
                 self.report.checks[-1].detail += "\n" + request_log_detail(self.run_dir, value, self.secrets)
+            elif key == "signals":
+                self.report.signals.extend(value)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

@@ -14,6 +14,7 @@ from rich.table import Table
 
 from harness.endpoints import Endpoints
 from harness.services import versions
+from harness.signals.table import render_signals
 
 # A check whose work ran outside its test call (a drill check: the drill runs once, in a fixture) reports its own
 # seconds in this pytest user property; the plugin takes them instead of the call's duration.
@@ -46,6 +47,7 @@ class Report:
     stack_seconds: float = 0.0
     authorization: list[dict[str, Any]] = field(default_factory=list)  # route x caller rows (harness/authz.py)
     evidence: list[dict[str, str]] = field(default_factory=list)  # browser screenshots and logs (harness/browser.py)
+    signals: list[dict[str, Any]] = field(default_factory=list)  # monitoring signals under faults (harness/signals)
     warnings: list[str] = field(default_factory=list)  # e.g. checks not run for want of a browser
 
     @property
@@ -83,6 +85,7 @@ class Report:
             "checks": [c.to_dict() for c in self.checks],
             "authorization": self.authorization,
             "evidence": self.evidence,
+            "signals": self.signals,
             "warnings": self.warnings,
         }
 
@@ -118,6 +121,8 @@ class Report:
         console.print(results)
         if self.authorization:
             self._render_authorization(console)
+        if self.signals:
+            render_signals(console, self.signals)
         if self.evidence:
             self._render_evidence(console)
         for warning in self.warnings:

@@ -14,6 +14,7 @@ from harness.client import Account, AuthClient, unique_email
 from harness.deploy.context import Context
 from harness.project import Project
 from harness.services.mail.client import MailpitClient
+from harness.signals import exclusive
 from harness.suite.flows import ClientFactory
 from harness.suite.flows import verification_link as verification_link  # old import path for unmerged branches
 
@@ -28,6 +29,18 @@ def running(pytestconfig: pytest.Config) -> stack.Running:
         return stack.load(project)
     except stack.StackError as exc:
         pytest.fail(f"no stack to check: {exc}", pytrace=False)
+
+
+@pytest.fixture(autouse=True)
+def apart_from_the_fault_phase(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Every check but the signals phase's holds the phase's lock shared (harness.signals.exclusive)."""
+    group = request.node.get_closest_marker("xdist_group")
+    if group is not None and group.args == (exclusive.GROUP,):
+        yield
+        return
+    running: stack.Running = request.getfixturevalue("running")
+    with exclusive.holding(running.handle.run_dir, exclusive=False):
+        yield
 
 
 @pytest.fixture(scope="session")

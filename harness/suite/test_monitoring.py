@@ -1,8 +1,10 @@
-"""Monitoring signals from the infrastructure guide, read the way a scraper and an on-call engineer would.
+"""Monitoring signals from the infrastructure guide on the happy path, read the way a scraper and an on-call engineer
+would; test_signals.py drives all nine under real faults and reads their alerts from a real Prometheus.
 
 /readyz carries migration drift and dependency health; /metrics (Prometheus) carries auth route errors, sign-in
-latency, webhook signature failures and Redis latency; the audit log records admin and security events without
-secrets. Counters are compared before and after this check's own actions, so parallel checks cannot fake them.
+latency, webhook signature failures, Redis latency, the database pool and migration drift; the audit log records
+admin and security events without secrets. Counters are compared before and after this check's own actions, so
+parallel checks cannot fake them.
 """
 
 from __future__ import annotations
@@ -74,7 +76,8 @@ def test_metrics_count_auth_errors_sign_in_latency_and_webhook_signature_failure
     }
     assert all(grew.values()), f"metrics that did not move: {[k for k, v in grew.items() if not v]}"
     assert total(after, "redis_ping_duration_seconds_count") > 0, "no Redis latency samples"
-    assert any(name == "db_pool_size" for name, _ in after), "no database pool gauge"
+    assert total(after, "db_pool_max_connections") >= total(after, "db_pool_size") > 0, "no database pool gauges"
+    assert total(after, "migration_drift") == 0, "the deployed database drifted from the code's schema"
 
 
 def test_audit_log_records_security_events_without_secrets(

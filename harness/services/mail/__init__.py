@@ -1,5 +1,6 @@
-"""Mail: ``mailpit`` on PATH (SMTP and HTTP on 127.0.0.1, any SMTP login accepted), else the harness's
-aiosmtpd sink with the Mailpit API subset (harness.services.mail.sink)."""
+"""Mail: ``mailpit`` on PATH (SMTP and HTTP on 127.0.0.1, any SMTP login accepted, chaos API on for delivery-failure
+drills, as compose's MP_ENABLE_CHAOS), else the harness's aiosmtpd sink with the Mailpit API subset
+(harness.services.mail.sink)."""
 
 from __future__ import annotations
 
@@ -38,6 +39,7 @@ def plan(ctx: RunContext) -> Launch:
             f"{LOCALHOST}:{http_port}",
             "--smtp-auth-accept-any",
             "--smtp-auth-allow-insecure",
+            "--enable-chaos",
             "--database",
             str(home / "mailpit.db"),
         ]
@@ -45,7 +47,7 @@ def plan(ctx: RunContext) -> Launch:
         env = None
     else:
         argv = python_module_argv(
-            "harness.services.mail.sink", "--smtp-port", str(smtp_port), "--http-port", str(http_port)
+            "harness.services.mail.sink", "--smtp-port", str(smtp_port), "--http-port", str(http_port), "--enable-chaos"
         )
         info = ServiceInfo(NAME, "kernia-harness mail sink (aiosmtpd, Mailpit API)", __version__, "native", True)
         env = python_env(dict(os.environ))

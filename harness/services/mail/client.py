@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -79,6 +81,24 @@ class MailpitClient:
 
     def delete_all(self) -> None:
         self.http.delete("/api/v1/messages").raise_for_status()
+
+    def chaos(self) -> dict[str, dict[str, int]]:
+        """Mailpit's chaos triggers (400 unless started with chaos enabled)."""
+        return self._json(self.http.get("/api/v1/chaos"))
+
+    def set_chaos(self, triggers: dict[str, dict[str, int]]) -> dict[str, dict[str, int]]:
+        """Replace the chaos triggers, e.g. ``{"Recipient": {"ErrorCode": 451, "Probability": 100}}``; triggers
+        left out are reset, so ``{}`` turns chaos off. Returns the configuration now in force."""
+        return self._json(self.http.put("/api/v1/chaos", json=triggers))
+
+    @contextmanager
+    def refusing(self, *, stage: str = "Recipient", code: int = 451, probability: int = 100) -> Iterator[None]:
+        """SMTP refuses mail with ``code`` at ``stage`` (Sender, Recipient, Authentication) inside the block."""
+        self.set_chaos({stage: {"ErrorCode": code, "Probability": probability}})
+        try:
+            yield
+        finally:
+            self.set_chaos({})
 
     def wait_for(
         self,

@@ -4,13 +4,17 @@ Used when no ``mailpit`` binary is installed. Like Mailpit started with ``--smtp
 --smtp-auth-allow-insecure``, it accepts AUTH PLAIN/LOGIN with any credentials without TLS (and mail
 without AUTH), and records the login as the message's ``Username``.
 
-Run: ``python -m harness.services.mail.sink --smtp-port A --http-port B`` (binds 127.0.0.1 only).
+With ``--enable-chaos`` (Mailpit's flag) it serves ``/api/v1/chaos`` and SMTP refuses mail as configured there
+(harness.services.mail.chaos).
+
+Run: ``python -m harness.services.mail.sink --smtp-port A --http-port B [--enable-chaos]`` (binds 127.0.0.1 only).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import resource
 from typing import Any
 
@@ -23,22 +27,46 @@ from starlette.routing import Route
 
 from harness import __version__
 from harness.ports import LOCALHOST
+from harness.services.mail.chaos import Chaos, ChaosConfigError
 from harness.services.mail.store import MailStore, SearchSyntaxError
 
 VERSION = __version__  # the sink's own version in /api/v1/info, as Mailpit answers with its own
 
 
-def accept_any(server: SMTP, session: Session, envelope: Envelope, mechanism: str, data: Any) -> AuthResult:
-    """Authenticator that accepts every login; keeps the user name, never the password."""
-    login = data.login.decode(errors="replace") if isinstance(data, LoginPassword) else ""
-    return AuthResult(success=True, auth_data=login)
-
-
 class SinkHandler:
-    """aiosmtpd handler: store every message that arrives."""
+    """aiosmtpd handler: accept every login and store every message, unless a chaos trigger refuses it."""
 
-    def __init__(self, store: MailStore) -> None:
+    def __init__(self, store: MailStore, chaos: Chaos) -> None:
         self.store = store
+        self.chaos = chaos
+
+    def authenticate(self, server: SMTP, session: Session, envelope: Envelope, mechanism: str, data: Any) -> AuthResult:
+        """Accept every login (keeping the user name, never the password), like ``--smtp-auth-accept-any``."""
+        refusal = self.chaos.refusal("Authentication")
+        if refusal:
+            return AuthResult(success=False, handled=False, message=refusal)
+        login = data.login.decode(errors="replace") if isinstance(data, LoginPassword) else ""
+        return AuthResult(success=True, auth_data=login)
+
+    async def handle_MAIL(
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
+    ) -> str:
+        refusal = self.chaos.refusal("Sender")
+        if refusal:
+            return refusal
+        envelope.mail_from = address
+        envelope.mail_options.extend(options)
+        return "250 OK"
+
+    async def handle_RCPT(
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
+    ) -> str:
+        refusal = self.chaos.refusal("Recipient")
+        if refusal:
+            return refusal
+        envelope.rcpt_tos.append(address)
+        envelope.rcpt_options.extend(options)
+        return "250 OK"
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         """Store the accepted message with its envelope and SMTP AUTH user."""
@@ -48,8 +76,8 @@ class SinkHandler:
         return "250 OK: queued"
 
 
-def build_app(store: MailStore) -> Starlette:
-    """The HTTP API over ``store``."""
+def build_app(store: MailStore, chaos: Chaos) -> Starlette:
+    """The HTTP API over ``store`` and ``chaos``."""
 
     def _page(request: Request) -> tuple[int, int]:
         try:
@@ -107,6 +135,17 @@ def build_app(store: MailStore) -> Starlette:
         data["RuntimeStats"]["Memory"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
         return JSONResponse(data)
 
+    async def chaos_triggers(request: Request) -> Response:
+        """Mailpit's GET/PUT /api/v1/chaos; 400 with a plain-text reason when disabled or invalid."""
+        if not chaos.enabled:
+            return PlainTextResponse("Chaos is not enabled", status_code=400)
+        if request.method == "PUT":
+            try:
+                chaos.replace(json.loads(await request.body() or b"{}"))
+            except (ValueError, ChaosConfigError) as exc:
+                return PlainTextResponse(str(exc), status_code=400)
+        return JSONResponse(chaos.document())
+
     async def ok(_request: Request) -> Response:
         return PlainTextResponse("ok")
 
@@ -118,23 +157,25 @@ def build_app(store: MailStore) -> Starlette:
             Route("/api/v1/message/{id}/headers", headers),
             Route("/api/v1/message/{id}/raw", raw),
             Route("/api/v1/info", info),
+            Route("/api/v1/chaos", chaos_triggers, methods=["GET", "PUT"]),
             Route("/livez", ok),
             Route("/readyz", ok),
         ]
     )
 
 
-async def serve(smtp_port: int, http_port: int) -> None:
+async def serve(smtp_port: int, http_port: int, enable_chaos: bool) -> None:
     """Run SMTP and HTTP in one event loop until SIGTERM/SIGINT (uvicorn handles the signals)."""
-    store = MailStore()
+    store, chaos = MailStore(), Chaos(enabled=enable_chaos)
+    handler = SinkHandler(store, chaos)
     loop = asyncio.get_running_loop()
     smtp = await loop.create_server(
-        lambda: SMTP(SinkHandler(store), authenticator=accept_any, auth_require_tls=False, hostname="mailsink"),
+        lambda: SMTP(handler, authenticator=handler.authenticate, auth_require_tls=False, hostname="mailsink"),
         host=LOCALHOST,
         port=smtp_port,
     )
     try:
-        config = uvicorn.Config(build_app(store), host=LOCALHOST, port=http_port, log_level="warning")
+        config = uvicorn.Config(build_app(store, chaos), host=LOCALHOST, port=http_port, log_level="warning")
         await uvicorn.Server(config).serve()
     finally:
         smtp.close()
@@ -144,8 +185,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--smtp-port", type=int, required=True)
     parser.add_argument("--http-port", type=int, required=True)
+    parser.add_argument("--enable-chaos", action="store_true", help="serve /api/v1/chaos, as Mailpit's flag does")
     args = parser.parse_args()
-    asyncio.run(serve(args.smtp_port, args.http_port))
+    asyncio.run(serve(args.smtp_port, args.http_port, args.enable_chaos))
 
 
 if __name__ == "__main__":

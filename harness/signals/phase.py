@@ -1,0 +1,279 @@
+"""The nine monitoring signals of Kernia's infrastructure guide, each driven by a real fault and read back from a
+real Prometheus: quiet before, metric moved and alert firing during (plus what /readyz or the audit log says),
+alert resolved after the revert.
+
+Signals whose faults cannot disturb each other run side by side; the ones that stall shared dependencies (the
+database pool, Redis, SMTP: other faults sign up verified users) and the error-rate signal (every other fault adds
+auth errors) run alone.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import httpx
+
+from harness.services.prometheus import Prometheus
+from harness.signals import faults
+from harness.signals.faults import Target
+from harness.signals.rules import WINDOW
+
+QUIET_TIMEOUT = 90.0  # an alert raised by the rest of the rehearsal gets this long to clear before the fault
+FIRE_TIMEOUT = 60.0
+RESOLVE_TIMEOUT = 90.0
+
+Evidence = Callable[["Probe", Any], str]
+
+
+@dataclass(frozen=True)
+class Probe:
+    """How the phase reads the backend the way an operator does: detailed /readyz and the audit log."""
+
+    backend_url: str
+    operator: dict[str, str]
+    admin_get: Callable[[str, dict[str, Any]], httpx.Response]
+    admin_id: str
+
+    def readyz(self) -> tuple[int, dict[str, Any]]:
+        response = httpx.get(f"{self.backend_url}/readyz", headers=self.operator, timeout=15)
+        return response.status_code, response.json()
+
+
+@dataclass(frozen=True)
+class Signal:
+    name: str  # as the guide words it
+    fault: str
+    metric: str  # PromQL whose value the fault moves
+    alert: str
+    inject: Callable[[Target], AbstractContextManager[Any]]
+    evidence: Evidence | None = None  # checked while the fault is on
+    needs: Callable[[Target], str] = lambda target: ""  # why the fault cannot run here ("" when it can)
+
+
+def readyz_names(check: str, words: str) -> Evidence:
+    """/readyz answers 503 and its ``check`` detail contains ``words``."""
+
+    def look(probe: Probe, _: Any) -> str:
+        status, body = probe.readyz()
+        detail = body.get("checks", {}).get(check, {}).get("detail", "")
+        assert status == 503 and words in detail, f"/readyz answered {status} {body} (expected {check}: {words})"
+        return f"/readyz 503, {check}: {detail}"
+
+    return look
+
+
+def audited(event: str) -> Evidence:
+    """The audit log holds ``event`` by the admin on the subject the fault yielded."""
+
+    def look(probe: Probe, subject_id: str) -> str:
+        response = probe.admin_get("/admin/audit-events", {"limit": 500})
+        assert response.status_code == 200, f"/admin/audit-events answered {response.status_code}"
+        events = response.json()
+        events = events.get("events", events) if isinstance(events, dict) else events
+        mine = [e for e in events if e["event"] == event and e.get("subject_id") == subject_id]
+        assert mine, f"no {event} on {subject_id} in the audit log"
+        assert all(e.get("actor_id") == probe.admin_id for e in mine), f"{event} not attributed to the admin"
+        return f"audit log: {len(mine)} x {event} by the admin"
+
+    return look
+
+
+def redis_process(target: Target) -> str:
+    return "" if "redis" in target.processes else "this stack offers no way to pause its Redis (no native process)"
+
+
+SIGNALS: tuple[Signal, ...] = (
+    Signal(
+        "auth route error rates",
+        "burst of failing sign-ins (unknown addresses, wrong passwords), each from a new client address",
+        'sum(auth_requests_total{status=~"[45].."})',
+        "AuthRouteErrorRateHigh",
+        faults.failing_sign_ins,
+    ),
+    Signal(
+        "sign-in latency",
+        "sign-ins of one user wait on a PostgreSQL row lock of the user held 3.5 s by a superuser transaction",
+        f"histogram_quantile(0.95, sum by (le) (rate(auth_sign_in_duration_seconds_bucket[{WINDOW}])))",
+        "SignInLatencyHigh",
+        faults.slow_sign_ins,
+    ),
+    Signal(
+        "email delivery failure",
+        "SMTP refuses every recipient (Mailpit chaos API, 451) while magic links are requested",
+        "sum(email_delivery_failures_total)",
+        "EmailDeliveryFailing",
+        faults.smtp_refusing,
+    ),
+    Signal(
+        "OAuth callback failure",
+        "OIDC callbacks with a forged state and code",
+        "sum(oauth_callback_failures_total)",
+        "OAuthCallbackFailures",
+        faults.bad_callbacks,
+    ),
+    Signal(
+        "webhook signature failures",
+        "Stripe webhooks signed with a wrong secret",
+        "sum(webhook_signature_failures_total)",
+        "WebhookSignatureFailures",
+        faults.bad_webhooks,
+    ),
+    Signal(
+        "migration drift",
+        f'out-of-band DDL: ALTER TABLE "user" ADD COLUMN {faults.DRIFT_COLUMN}, dropped again',
+        "max(migration_drift)",
+        "MigrationDrift",
+        faults.schema_drift,
+        readyz_names("migrations", "columns differ in: user"),
+    ),
+    Signal(
+        "database pool saturation",
+        "every pool connection held by sign-outs waiting on a PostgreSQL row lock of their session",
+        "max(db_pool_connections_in_use / db_pool_max_connections)",
+        "DatabasePoolSaturated",
+        lambda target: faults.pool_held(target, target.pool_limit + 2),
+        readyz_names("database", "TimeoutError"),
+    ),
+    Signal(
+        "Redis latency",
+        "the Redis server paused (SIGSTOP), then resumed (SIGCONT)",
+        "sum(redis_ping_failures_total)",
+        "RedisLatencyHigh",
+        lambda target: faults.paused(target.processes["redis"]),
+        readyz_names("redis", "TimeoutError"),
+        needs=redis_process,
+    ),
+    Signal(
+        "unexpected admin config changes",
+        "an admin grants and withdraws the admin role of a user through the admin API",
+        "sum(admin_changes_total)",
+        "AdminConfigChanged",
+        faults.admin_role_changes,
+        audited("admin.role_changed"),
+    ),
+)
+# Run in this order, each stage's signals side by side (see the module docstring).
+STAGES: tuple[tuple[str, ...], ...] = (
+    ("auth route error rates",),
+    (
+        "sign-in latency",
+        "OAuth callback failure",
+        "webhook signature failures",
+        "migration drift",
+        "unexpected admin config changes",
+    ),
+    ("email delivery failure",),
+    ("database pool saturation",),
+    ("Redis latency",),
+)
+
+
+@dataclass
+class Result:
+    signal: Signal
+    status: str = "failed"  # passed | failed | skipped
+    seconds: float = 0.0
+    before: float | None = None
+    during: float | None = None
+    fired_after: float | None = None
+    resolved_after: float | None = None
+    evidence: str = ""
+    detail: str = ""
+    answers: dict[str, int] = field(default_factory=dict)  # what the backend answered the fault's requests
+
+    def row(self) -> dict[str, Any]:
+        """The report's entry for this signal."""
+        return {
+            "signal": self.signal.name,
+            "fault": self.signal.fault,
+            "metric": self.signal.metric,
+            "metric_before": self.before,
+            "metric_during": self.during,
+            "alert": self.signal.alert,
+            "fired_after": _round(self.fired_after),
+            "resolved_after": _round(self.resolved_after),
+            "evidence": self.evidence,
+            "answers": self.answers,
+            "status": self.status,
+            "seconds": round(self.seconds, 1),
+            "detail": self.detail,
+        }
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 1)
+
+
+def value(prometheus: Prometheus, expr: str) -> float:
+    """The expression's (single) value now; no sample or NaN reads as 0."""
+    samples = prometheus.query(expr)
+    number = float(samples[0]["value"][1]) if samples else 0.0
+    return 0.0 if math.isnan(number) else round(number, 3)
+
+
+def wait_for(prometheus: Prometheus, alert: str, states: set[str | None], timeout: float) -> float | None:
+    """Seconds until ``alert``'s state (None when inactive) is in ``states``; None on timeout."""
+    began = time.monotonic()
+    while time.monotonic() - began < timeout:
+        if prometheus.alerts().get(alert) in states:
+            return time.monotonic() - began
+        time.sleep(0.5)
+    return None
+
+
+@dataclass
+class Phase:
+    prometheus: Prometheus
+    target: Target
+    probe: Probe
+    results: dict[str, Result] = field(default_factory=dict)
+
+    def run(self, stages: Sequence[Sequence[str]] = STAGES) -> dict[str, Result]:
+        by_name = {signal.name: signal for signal in SIGNALS}
+        for stage in stages:
+            with ThreadPoolExecutor(max_workers=len(stage), thread_name_prefix="signals") as pool:
+                for result in pool.map(lambda name: self.drive(by_name[name]), stage):
+                    self.results[result.signal.name] = result
+        return self.results
+
+    def drive(self, signal: Signal) -> Result:
+        result = Result(signal)
+        target = replace(self.target, answers=Counter())  # this signal's own tally of answers
+        began = time.monotonic()
+        try:
+            if reason := signal.needs(target):
+                result.status, result.detail = "skipped", reason
+            else:
+                self._cycle(signal, target, result)
+                result.status = "passed"
+        except Exception as exc:  # the check's own words in the report, whatever failed
+            result.detail = str(exc) or type(exc).__name__
+        result.seconds = time.monotonic() - began
+        result.answers = dict(sorted(target.answers.items()))
+        return result
+
+    def _cycle(self, signal: Signal, target: Target, result: Result) -> None:
+        """Quiet, fault (metric moves, alert fires, evidence), revert (alert resolves)."""
+        prom = self.prometheus
+        assert wait_for(prom, signal.alert, {None}, QUIET_TIMEOUT) is not None, (
+            f"{signal.alert} was already active and did not clear within {QUIET_TIMEOUT:.0f} s before the fault"
+        )
+        result.before = value(prom, signal.metric)
+        with signal.inject(target) as handle:
+            result.fired_after = wait_for(prom, signal.alert, {"firing"}, FIRE_TIMEOUT)
+            result.during = value(prom, signal.metric)
+            assert result.fired_after is not None, f"{signal.alert} did not fire within {FIRE_TIMEOUT:.0f} s"
+            if signal.evidence is not None:
+                result.evidence = signal.evidence(self.probe, handle)
+        assert result.during > result.before, f"{signal.metric} did not move ({result.before} -> {result.during})"
+        result.resolved_after = wait_for(prom, signal.alert, {None}, RESOLVE_TIMEOUT)
+        assert result.resolved_after is not None, (
+            f"{signal.alert} still active {RESOLVE_TIMEOUT:.0f} s after the fault was reverted"
+        )

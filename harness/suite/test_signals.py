@@ -1,0 +1,119 @@
+"""The fault phase: each of the nine monitoring signals driven by a real fault, read back from a real Prometheus that
+evaluates the project's own alert rules (harness.signals; the report's ``signals`` section has one row each).
+
+One module-scoped phase serves every check. Its faults stall shared dependencies (the pool, Redis), so it runs on
+one worker in its own xdist group while no other check runs (harness.signals.exclusive), and every signal first
+waits for its alert to be quiet.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from harness import stack
+from harness.actions import sign_up_verified
+from harness.browser import NOT_RUN_PREFIX
+from harness.client import Account, AuthClient, unique_email
+from harness.native.orchestrate import Registry, start_service, stop_all
+from harness.process import ProcessRecord
+from harness.services import prometheus
+from harness.services.launch import RunContext
+from harness.services.mail.client import MailpitClient
+from harness.signals import exclusive
+from harness.signals.faults import Target, on_database
+from harness.signals.phase import SIGNALS, Phase, Probe, Result, value
+from harness.signals.rules import RULES_PATH, alert_names, rehearsal_rules
+
+pytestmark = [pytest.mark.monitoring, pytest.mark.xdist_group(exclusive.GROUP)]
+
+REQUIRE_ENV = "HARNESS_REQUIRE_PROMETHEUS"  # "1": no prometheus binary fails the phase instead of "not run"
+
+
+@pytest.fixture(scope="module")
+def prom(deployed: stack.Running, backend_url: str, backend_secrets: dict[str, str]) -> Iterator[prometheus.Prometheus]:
+    """A native Prometheus scraping the deployed backend and evaluating the project's rules (rehearsal timing)."""
+    rules_file = deployed.project.root / RULES_PATH
+    if not rules_file.is_file():
+        pytest.skip(f"the project ships no {RULES_PATH} (rendered with observability=none)")
+    try:
+        prometheus.find_binary()
+    except Exception as exc:
+        if os.environ.get(REQUIRE_ENV) == "1":
+            pytest.fail(f"{exc} ({REQUIRE_ENV}=1)", pytrace=False)
+        pytest.skip(f"{NOT_RUN_PREFIX}{exc}")
+    ctx = RunContext(run_dir=Path(deployed.handle.run_dir) / "signals")
+    registry = Registry()
+    try:
+        started = start_service(prometheus.SERVICE, ctx, registry)
+        server = prometheus.Prometheus(started.launch.endpoints["prometheus_url"], ctx.service_dir(prometheus.NAME))
+        shipped = rules_file.read_text()
+        server.watch(backend_url, backend_secrets["ops_token"], rehearsal_rules(shipped))
+        assert server.scraping(), "Prometheus cannot scrape the backend's /metrics with the operator token"
+        assert server.rule_names() == set(alert_names(shipped)), "Prometheus did not load the project's alert rules"
+        yield server
+    finally:
+        stop_all(registry.records)
+
+
+@pytest.fixture(scope="module")
+def phase(
+    prom: prometheus.Prometheus,
+    deployed: stack.Running,
+    backend_url: str,
+    auth_base_url: str,
+    frontend_url: str,
+    backend_secrets: dict[str, str],
+    mail: MailpitClient,
+    admin_client: AuthClient,
+    admin_account: Account,
+) -> dict[str, Result]:
+    def make_account(label: str) -> Account:
+        with AuthClient(auth_base_url, frontend_url) as client:
+            return sign_up_verified(client, mail, Account(unique_email(label)))
+
+    target = Target(
+        auth_base_url=auth_base_url,
+        frontend_url=frontend_url,
+        database_url=on_database(deployed.handle.endpoints.database_url, deployed.deployment.database),
+        mail=mail,
+        admin=admin_client,
+        make_account=make_account,
+        processes={
+            record["name"]: ProcessRecord.from_dict(record) for record in deployed.handle.state.get("processes", [])
+        },
+        pool_limit=int(value(prom, "max(db_pool_max_connections)")),
+    )
+    probe = Probe(
+        backend_url=backend_url,
+        operator={"Authorization": f"Bearer {backend_secrets['ops_token']}"},
+        admin_get=lambda path, params: admin_client.http.get(f"{backend_url}{path}", params=params, timeout=15),
+        admin_id=admin_account.user_id or "",
+    )
+    with exclusive.holding(deployed.handle.run_dir, exclusive=True):
+        return Phase(prom, target, probe).run()
+
+
+@pytest.mark.parametrize("name", [signal.name for signal in SIGNALS])
+def test_signal_fires_under_its_fault(
+    name: str, phase: dict[str, Result], record_property: pytest.RecordProperty
+) -> None:
+    result = phase[name]
+    record_property("signals", [result.row()])
+    if result.status == "skipped":
+        pytest.skip(result.detail)
+    assert result.status == "passed", f"{name}: {result.detail}"
+
+
+def test_stack_is_healthy_after_the_fault_phase(
+    phase: dict[str, Result], prom: prometheus.Prometheus, backend_url: str, backend_secrets: dict[str, str]
+) -> None:
+    operator = {"Authorization": f"Bearer {backend_secrets['ops_token']}"}
+    response = httpx.get(f"{backend_url}/readyz", headers=operator, timeout=15)
+    assert response.status_code == 200, f"/readyz after the fault phase: {response.status_code} {response.text}"
+    active = prom.alerts()
+    assert not active, f"alerts still active after the fault phase: {active}"

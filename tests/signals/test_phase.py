@@ -1,0 +1,90 @@
+"""The phase's verdicts against a scripted Prometheus: a fault that moves the metric and fires the alert passes; one
+that moves nothing, or whose alert never resolves, fails with the reason (the negative controls of the phase)."""
+
+from __future__ import annotations
+
+import io
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from rich.console import Console
+
+from harness.signals import phase
+from harness.signals.faults import Target
+from harness.signals.phase import Phase, Probe, Signal
+from harness.signals.table import render_signals
+
+
+@dataclass
+class ScriptedPrometheus:
+    """Alert state and metric value follow ``faulty`` as the fault sets it (``sticky``: the alert never resolves)."""
+
+    moves: bool = True
+    fires: bool = True
+    sticky: bool = False
+    faulty: bool = False
+    fired_once: bool = False
+    queries: list[str] = field(default_factory=list)
+
+    def alerts(self) -> dict[str, str]:
+        if (self.faulty and self.fires) or (self.sticky and self.fired_once):
+            self.fired_once = True
+            return {"Demo": "firing"}
+        return {}
+
+    def query(self, expr: str) -> list[dict[str, Any]]:
+        self.queries.append(expr)
+        return [{"value": [0, "1" if self.faulty and self.moves else "0"]}]
+
+
+def run(prometheus: ScriptedPrometheus, monkeypatch: pytest.MonkeyPatch) -> phase.Result:
+    for name in ("QUIET_TIMEOUT", "FIRE_TIMEOUT", "RESOLVE_TIMEOUT"):
+        monkeypatch.setattr(phase, name, 1.0)
+
+    @contextmanager
+    def fault(target: Target) -> Iterator[str]:
+        prometheus.faulty = True
+        try:
+            yield "handle"
+        finally:
+            prometheus.faulty = False
+
+    signal = Signal("demo signal", "a demo fault", "demo_metric", "Demo", fault)
+    target = Target("http://a", "http://f", "postgresql://x", None, None, lambda label: None, answers=Counter())  # type: ignore[arg-type]
+    probe = Probe("http://b", {}, lambda path, params: None, "admin")  # type: ignore[arg-type, return-value]
+    return Phase(prometheus, target, probe).drive(signal)  # type: ignore[arg-type]
+
+
+def test_fault_that_fires_and_resolves_passes(monkeypatch: pytest.MonkeyPatch) -> None:
+    result = run(ScriptedPrometheus(), monkeypatch)
+    assert result.status == "passed", result.detail
+    assert (result.before, result.during) == (0.0, 1.0) and result.fired_after is not None
+
+
+@pytest.mark.parametrize(
+    ("script", "reason"),
+    [
+        (ScriptedPrometheus(fires=False), "Demo did not fire"),
+        (ScriptedPrometheus(moves=False), "demo_metric did not move"),
+        (ScriptedPrometheus(sticky=True), "still active"),
+    ],
+    ids=["alert-silent", "metric-still", "never-resolves"],
+)
+def test_fault_without_effect_fails_with_the_reason(
+    script: ScriptedPrometheus, reason: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    result = run(script, monkeypatch)
+    assert result.status == "failed" and reason in result.detail, result.detail
+
+
+def test_terminal_table_shows_each_signal(monkeypatch: pytest.MonkeyPatch) -> None:
+    rows = [run(ScriptedPrometheus(), monkeypatch).row(), run(ScriptedPrometheus(fires=False), monkeypatch).row()]
+    out = io.StringIO()
+    render_signals(Console(file=out, width=200), rows)
+    text = out.getvalue()
+    assert text.count("demo signal") == 3  # two rows, and the failure's reason under the table
+    assert "passed" in text and "failed" in text and "Demo did not fire" in text
