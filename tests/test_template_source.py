@@ -27,5 +27,7 @@ def test_an_absolute_template_path_pins_the_harness_to_it(tmp_path: Path) -> Non
     copier.run_copy(
         str(REPO_ROOT), project, data={"project_name": "Demo Auth"}, defaults=True, unsafe=True, vcs_ref="HEAD"
     )
-    assert f'"kernia-harness[compose,testcontainers] @ git+file://{REPO_ROOT}@' in (project / "pyproject.toml").read_text()
+    assert (
+        f'"kernia-harness[compose,testcontainers] @ git+file://{REPO_ROOT}@' in (project / "pyproject.toml").read_text()
+    )
     assert "harness_source" not in (project / ".copier-answers.yml").read_text()  # computed, not an answer
