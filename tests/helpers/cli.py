@@ -9,7 +9,7 @@ from pathlib import Path
 
 
 def harness(
-    project: Path, *args: str, timeout: float = 600, env: dict[str, str] | None = None
+    project: Path, *args: str, timeout: float = 1800, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "harness", "--project", str(project), *args],
