@@ -45,7 +45,10 @@ def _parser() -> argparse.ArgumentParser:
             "--since-ms", type=int, default=0, help="only events created at/after this epoch ms"
         )
         export.add_argument(
-            "--until-ms", type=int, default=None, help="only events created before this epoch ms (default now)"
+            "--until-ms",
+            type=int,
+            default=None,
+            help="only events created before this epoch ms (default: now)",
         )
     return parser
 
