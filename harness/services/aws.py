@@ -166,6 +166,7 @@ def localstack_plan(ctx: RunContext, python: Path) -> Launch:
         "DNS_ADDRESS": "0",
         "OVERRIDE_IN_DOCKER": "0",
         "FILESYSTEM_ROOT": str(home / "filesystem"),
+        "SQS_ENDPOINT_STRATEGY": "path",  # queue URLs on the gateway itself, not on a *.localstack.cloud name
     }
     return Launch(
         name=NAME,

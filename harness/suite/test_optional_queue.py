@@ -20,7 +20,7 @@ import pytest
 from filelock import FileLock
 
 from harness import stack
-from harness.client import Account, unique_email
+from harness.client import Account, AuthClient, unique_email
 from harness.deploy import aws_resources
 from harness.deploy.context import Context
 from harness.services.mail.client import MailpitClient, search_query
@@ -60,11 +60,15 @@ def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> None
         time.sleep(0.2)
 
 
-def request_verification(new_client: ClientFactory, email: str) -> None:
-    """Sign up and ask for the verification email: both must succeed whatever SMTP answers."""
-    client = new_client()
-    signed_up = client.sign_up(Account(email))
-    assert signed_up.status_code == 200, f"sign-up answered {signed_up.status_code} while SMTP refused mail"
+def signed_up(new_client: ClientFactory, label: str) -> tuple[AuthClient, Account]:
+    client, account = new_client(), Account(unique_email(label))
+    response = client.sign_up(account)
+    assert response.status_code == 200, f"sign-up answered {response.status_code}: {response.text[:200]}"
+    return client, account
+
+
+def request_verification(client: AuthClient, email: str) -> None:
+    """Ask for the verification email: the request must succeed whatever SMTP answers."""
     asked = client.post("/send-verification-email", {"email": email, "callbackURL": "/"})
     assert asked.status_code == 200, f"the verification request answered {asked.status_code} while SMTP refused"
 
@@ -76,10 +80,11 @@ def mails_to(mail: MailpitClient, email: str) -> int:
 def test_refused_email_is_retried_by_the_worker_and_delivered_exactly_once(
     smtp_chaos: MailpitClient, new_client: ClientFactory, worker_failures: Callable[[str], float]
 ) -> None:
-    email = unique_email("queued")
     retries = worker_failures("retry")
     with smtp_chaos.refusing(stage="Recipient", code=451):
-        request_verification(new_client, email)
+        client, account = signed_up(new_client, "queued")  # sign-up succeeds while SMTP refuses mail
+        email = account.email
+        request_verification(client, email)
         wait_until(lambda: worker_failures("retry") > retries, RETRY_WINDOW + 10, "no failed retry by the worker")
         assert mails_to(smtp_chaos, email) == 0, "mail was delivered while SMTP refused it"
     message = smtp_chaos.wait_for(to=email, subject="verify", timeout=RETRY_WINDOW + 10)
@@ -91,30 +96,50 @@ def test_refused_email_is_retried_by_the_worker_and_delivered_exactly_once(
 def test_email_past_the_retry_budget_lands_in_the_dead_letter_queue_and_is_counted(
     smtp_chaos: MailpitClient, new_client: ClientFactory, worker_failures: Callable[[str], float], ctx: Context
 ) -> None:
-    email = unique_email("dead-letter")
+    client, account = signed_up(new_client, "dead-letter")
+    email = account.email
     dead = worker_failures("dead_letter")
-    with smtp_chaos.refusing(stage="Recipient", code=451):
-        request_verification(new_client, email)
+    with smtp_chaos.refusing(stage="Recipient", code=451):  # as briefly as the budget allows
+        request_verification(client, email)
         wait_until(lambda: worker_failures("dead_letter") > dead, RETRY_WINDOW + 15, "the worker never gave up")
-    sqs = aws_resources.client(ctx, "sqs")
-    queue_url = ctx.deployment["email_dead_letter_queue_url"]
-
-    def dead_lettered() -> bool:
-        for message in sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", []):
-            if json.loads(message["Body"]).get("to") == email:
-                sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
-                return True
-        return False
-
-    wait_until(dead_lettered, 2 * RETRY_WINDOW, f"the email to {email} is not in the dead-letter queue")
+    dead_letters = DeadLetters(ctx)
+    wait_until(lambda: dead_letters.take(email), 2 * RETRY_WINDOW, f"the email to {email} is not dead-lettered")
+    dead_letters.redrive()
     time.sleep(aws_resources.VISIBILITY_SECONDS)
     assert mails_to(smtp_chaos, email) == 0, "a dead-lettered email was delivered anyway"
 
 
+class DeadLetters:
+    """The email dead-letter queue, handled as the runbook says once SMTP works again: inspect, then redrive."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.sqs = aws_resources.client(ctx, "sqs")
+        self.url = ctx.deployment["email_dead_letter_queue_url"]
+        self.source = ctx.deployment["optional_env"]["EMAIL_QUEUE_URL"]
+        self.others: dict[str, dict[str, str]] = {}  # MessageId -> message
+
+    def take(self, email: str) -> bool:
+        """Remove the dead letter to ``email`` (this check's own); others wait for ``redrive``."""
+        found = False
+        for message in self.sqs.receive_message(QueueUrl=self.url, MaxNumberOfMessages=10).get("Messages", []):
+            if json.loads(message["Body"]).get("to") == email:
+                self.sqs.delete_message(QueueUrl=self.url, ReceiptHandle=message["ReceiptHandle"])
+                found = True
+            else:
+                self.others[message["MessageId"]] = message
+        return found
+
+    def redrive(self) -> None:
+        """Send other checks' mail, refused during this check's window, back to the retry queue."""
+        for message in self.others.values():
+            self.sqs.send_message(QueueUrl=self.source, MessageBody=message["Body"])
+            self.sqs.delete_message(QueueUrl=self.url, ReceiptHandle=message["ReceiptHandle"])
+
+
 def test_audit_events_fan_out_through_the_queue_to_the_worker(
-    running: stack.Running, verified_account: Callable[..., Account]
+    running: stack.Running, new_client: ClientFactory
 ) -> None:
-    account = verified_account("fanout")
+    _client, account = signed_up(new_client, "fanout")  # user.created, audited and fanned out
 
     def fanned_out() -> bool:
         for line in process_log(running, "worker").splitlines():
