@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 
 from harness.native.orchestrate import Registry, remove_paths, start_service, stop_all
-from harness.services import Service
+from harness.services import Service, mail
 from harness.services.launch import Launch, RunContext
+from harness.services.mail.client import MailpitClient
 
 StartFn = Callable[..., Launch]
 
@@ -28,3 +29,12 @@ def start_native(tmp_path: Path) -> Iterator[StartFn]:
     stop_all(registry.records)
     remove_paths([*registry.cleanup, run_dir])
     assert not any(r.is_alive() for r in registry.records)
+
+
+@pytest.fixture
+def mailbox(start_native: StartFn) -> Iterator[tuple[dict[str, Any], MailpitClient]]:
+    """The mail service started natively: its endpoints and a Mailpit API client."""
+    endpoints = start_native(mail.SERVICE).endpoints
+    client = MailpitClient(endpoints["mailpit_api_url"])
+    yield endpoints, client
+    client.close()
