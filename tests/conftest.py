@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 
+from harness.services import mail
+from harness.services.mail.client import MailpitClient
 from tests.helpers.native import StartFn, native_services
 from tests.helpers.render import RenderFn, render_project
 
@@ -28,3 +30,12 @@ def start_native(tmp_path: Path) -> Iterator[StartFn]:
     """Start one catalog service (``start_native(mail.SERVICE)``); returns its Launch; stopped at teardown."""
     with native_services(tmp_path / "run") as start:
         yield start
+
+
+@pytest.fixture
+def mailbox(start_native: StartFn) -> Iterator[tuple[dict[str, Any], MailpitClient]]:
+    """The mail service started natively: its endpoints and a Mailpit API client."""
+    endpoints = start_native(mail.SERVICE).endpoints
+    client = MailpitClient(endpoints["mailpit_api_url"])
+    yield endpoints, client
+    client.close()

@@ -8,7 +8,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from harness.deploy import backend, callbacks, frontend, migrate, provision
+from harness.deploy import aws_resources, backend, callbacks, frontend, migrate, provision, worker
 from harness.deploy.context import Context, StepFailed
 from harness.report import Outcome
 
@@ -23,14 +23,20 @@ STEPS: tuple[tuple[str, Step], ...] = (
 )
 
 
-def deployment_steps() -> list[tuple[str, Step]]:
-    """The five deployment steps, in order, with their names."""
-    return list(STEPS)
+def deployment_steps(ctx: Context | None = None) -> list[tuple[str, Step]]:
+    """The five deployment steps, in order, with their names; for a project with optional services (``ctx``),
+    their AWS resources before the backend and the queue worker after it."""
+    steps = list(STEPS)
+    if ctx is not None and worker.needed(ctx):
+        steps.insert(3, ("deploy_worker", worker.run))
+    if ctx is not None and aws_resources.options(ctx):
+        steps.insert(1, ("provision_aws", aws_resources.run))
+    return steps
 
 
 def run_sequence(ctx: Context, steps: list[tuple[str, Step]] | None = None) -> list[Outcome]:
     """Run steps in order; stop at the first failure and mark the rest "not run"."""
-    steps = deployment_steps() if steps is None else steps
+    steps = deployment_steps(ctx) if steps is None else steps
     results: list[Outcome] = []
     failed = False
     for name, step in steps:

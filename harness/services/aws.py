@@ -6,10 +6,16 @@ on PATH or under ~/.pyenv/versions, once per (release, Python) and cached. The p
 measured to work (without them: "No component plugins found" / cbor2 decoder errors). Force the fallback
 with ``options["aws"] = "moto"`` (fast tests); ``options["aws"] = "localstack"`` makes a failed build fatal.
 LocalStack's S3 writes the hard-coded /tmp/localstack-s3-storage: removed on down if this run created it.
+
+``sent_sms`` reads the SMS the stack's SNS "delivered", as an operator reads the provider's log: LocalStack's
+``/_aws/sns/sms-messages``, or moto's request recorder (moto keeps SMS in memory only; its server starts
+recording here so the Publish calls can be read back).
 """
 
 from __future__ import annotations
 
+import base64
+import json
 import os
 import re
 import shutil
@@ -19,6 +25,7 @@ from collections.abc import Mapping
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs
 
 import httpx
 
@@ -33,6 +40,7 @@ from harness.services.launch import LOCALHOST, UNKNOWN, Launch, RunContext
 from harness.toolcache import ensure_tool
 
 NAME = "aws"
+MOTO = "moto"
 PORT = 4566  # LocalStack's gateway inside its container
 LOCALSTACK_VERSION = "4.14.0"
 LOCALSTACK_PINS = (
@@ -155,6 +163,7 @@ def localstack_plan(ctx: RunContext, python: Path) -> Launch:
         "DNS_ADDRESS": "0",
         "OVERRIDE_IN_DOCKER": "0",
         "FILESYSTEM_ROOT": str(home / "filesystem"),
+        "SQS_ENDPOINT_STRATEGY": "path",  # queue URLs on the gateway itself, not on a *.localstack.cloud name
     }
     return Launch(
         name=NAME,
@@ -183,14 +192,16 @@ def moto_plan(ctx: RunContext, *, reason: str) -> Launch:
         raise ProviderError(f"{reason}; the fallback needs moto: `pip install 'moto[server]'`") from None
     port = free_port()
     url = f"http://{LOCALHOST}:{port}"
+    home = ctx.service_dir(NAME)
+    recording = {"MOTO_ENABLE_RECORDING": "1", "MOTO_RECORDER_FILEPATH": str(home / "recording.jsonl")}
     return Launch(
         name=NAME,
         argv=[sys.executable, "-m", "moto.server", "-H", LOCALHOST, "-p", str(port)],
         probes=[HttpStatus(f"{url}/moto-api/data.json")],
-        info=ServiceInfo(NAME, "moto", moto_version, "native", stand_in=True),
+        info=ServiceInfo(NAME, MOTO, moto_version, "native", stand_in=True),
         endpoints={"aws_endpoint_url": url},
-        env=python_env(dict(os.environ)),
-        cwd=ctx.service_dir(NAME),
+        env=python_env({**os.environ, **recording}),
+        cwd=home,
         state={"account_id": "123456789012", "fallback_reason": reason},
     )
 
@@ -201,6 +212,37 @@ def running_version(endpoints: Endpoints) -> str:
     if response.status_code == 404:
         return UNKNOWN
     return str(response.raise_for_status().json().get("version") or UNKNOWN)
+
+
+def sent_sms(endpoint_url: str, implementation: str, region: str = "us-east-1") -> list[tuple[str, str]]:
+    """Every SMS the stack's SNS has sent so far, oldest first, as (phone number, message)."""
+    if implementation == MOTO:
+        recording = httpx.get(f"{endpoint_url}/moto-api/recorder/download-recording", timeout=10)
+        recording.raise_for_status()
+        return [sms for line in recording.text.splitlines() if line and (sms := _published_sms(json.loads(line)))]
+    response = httpx.get(f"{endpoint_url}/_aws/sns/sms-messages", params={"region": region}, timeout=10)
+    response.raise_for_status()
+    messages = [m for batch in response.json().get("sms_messages", {}).values() for m in batch]
+    return [(m["PhoneNumber"], m["Message"]) for m in messages]
+
+
+def _published_sms(entry: dict[str, Any]) -> tuple[str, str] | None:
+    """The (phone, message) of one recorded SNS ``Publish`` to a phone number (query or JSON protocol)."""
+    body = entry.get("body") or ""
+    text = base64.b64decode(body).decode(errors="replace") if entry.get("body_encoded") else body
+    target = str(entry.get("headers", {}).get("X-Amz-Target", ""))
+    fields: dict[str, Any]
+    if target:  # JSON protocol
+        if not target.endswith(".Publish"):
+            return None
+        fields = json.loads(text or "{}")
+    else:  # query protocol
+        query = parse_qs(text)
+        if query.get("Action") != ["Publish"]:
+            return None
+        fields = {key: values[0] for key, values in query.items()}
+    phone = fields.get("PhoneNumber")
+    return (str(phone), str(fields.get("Message", ""))) if phone else None
 
 
 def endpoints(host: str, port: Mapping[int, int], env: Mapping[str, str]) -> dict[str, Any]:

@@ -27,6 +27,7 @@ from harness.deploy.context import StepFailed
 from harness.process import stop_record
 from harness.project import Project
 from harness.state import StackState
+from tests.e2e.test_optional_services import OPTIONAL_CHECKS
 from tests.helpers.cli import describe, harness
 from tests.helpers.junit import junit_outcomes
 from tests.helpers.render import render_project
@@ -74,7 +75,10 @@ def test_up_deploy_smoke_down(deployed_project: Path, tmp_path: Path) -> None:
         "test_sign_in_rate_limit_is_not_reset_by_spoofed_forwarded_for",
     ):
         assert expected in names, f"{expected} missing from the report"
-    assert all(c["status"] == "passed" for c in report["checks"]), report["checks"]
+    # The default project has no optional service: their checks say so by skipping, every other one passes.
+    optional = {c["status"] for c in report["checks"] if c["name"] in OPTIONAL_CHECKS}
+    assert optional == {"skipped"}, report["checks"]
+    assert all(c["status"] == "passed" for c in report["checks"] if c["name"] not in OPTIONAL_CHECKS), report["checks"]
     browser_checks = {name for name in names if name.startswith("test_browser_")}
     assert len(browser_checks) >= 6, f"browser checks in the report: {sorted(browser_checks)}"
     shots = [e for e in report["evidence"] if e["kind"] == "screenshot"]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import smtplib
-from collections.abc import Callable, Iterator
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
@@ -14,10 +13,7 @@ import httpx
 import jsonschema
 import pytest
 
-from harness.services import mail
-from harness.services.launch import Launch
 from harness.services.mail.chaos import Chaos, Trigger
-from harness.services.mail.client import MailpitClient
 from harness.services.mail.sink import build_app
 from harness.services.mail.store import MailStore
 
@@ -27,14 +23,6 @@ DEFAULTS = {
     "Recipient": {"ErrorCode": 451, "Probability": 0},
     "Authentication": {"ErrorCode": 535, "Probability": 0},
 }
-
-
-@pytest.fixture
-def mailbox(start_native: Callable[..., Launch]) -> Iterator[tuple[dict[str, Any], MailpitClient]]:
-    endpoints = start_native(mail.SERVICE).endpoints
-    client = MailpitClient(endpoints["mailpit_api_url"])
-    yield endpoints, client
-    client.close()
 
 
 def _send(endpoints: dict[str, Any], *, login: bool = False) -> None:

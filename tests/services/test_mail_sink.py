@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import smtplib
-from collections.abc import Callable, Iterator
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
@@ -13,9 +12,7 @@ import httpx
 import jsonschema
 import pytest
 
-from harness.services import mail
-from harness.services.launch import Launch
-from harness.services.mail.client import MailpitClient, search_query
+from harness.services.mail.client import search_query
 
 # Mailpit v1.30.5's swagger document (MIT), copied unchanged from the Mailpit repository.
 SPEC = Path(__file__).with_name("mailpit-api-v1.swagger.json")
@@ -54,14 +51,6 @@ def _verification_email() -> EmailMessage:
     )
     message.add_attachment(b"%PDF-1.4 fake", maintype="application", subtype="pdf", filename="terms.pdf")
     return message
-
-
-@pytest.fixture
-def mailbox(start_native: Callable[..., Launch]) -> Iterator[tuple[dict[str, Any], MailpitClient]]:
-    endpoints = start_native(mail.SERVICE).endpoints
-    client = MailpitClient(endpoints["mailpit_api_url"])
-    yield endpoints, client
-    client.close()
 
 
 def test_smtp_with_any_login_then_read_back_in_mailpit_shapes(mailbox, definitions) -> None:

@@ -52,21 +52,19 @@ class SinkHandler:
         self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
     ) -> str:
         refusal = self.chaos.refusal("Sender")
-        if refusal:
-            return refusal
-        envelope.mail_from = address
-        envelope.mail_options.extend(options)
-        return "250 OK"
+        if refusal is None:
+            envelope.mail_from = address
+            envelope.mail_options.extend(options)
+        return refusal or "250 OK"
 
     async def handle_RCPT(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
     ) -> str:
         refusal = self.chaos.refusal("Recipient")
-        if refusal:
-            return refusal
-        envelope.rcpt_tos.append(address)
-        envelope.rcpt_options.extend(options)
-        return "250 OK"
+        if refusal is None:
+            envelope.rcpt_tos.append(address)
+            envelope.rcpt_options.extend(options)
+        return refusal or "250 OK"
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         """Store the accepted message with its envelope and SMTP AUTH user."""

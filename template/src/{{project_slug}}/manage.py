@@ -44,6 +44,12 @@ def _parser() -> argparse.ArgumentParser:
         export.add_argument(
             "--since-ms", type=int, default=0, help="only events created at/after this epoch ms"
         )
+        export.add_argument(
+            "--until-ms",
+            type=int,
+            default=None,
+            help="only events created before this epoch ms (default: now)",
+        )
     return parser
 
 
@@ -53,7 +59,7 @@ async def _run(args: argparse.Namespace, settings: Settings) -> str:
         return f"promoted {args.email} (user {user_id}) to {ADMIN_ROLE}"
     from .audit_export import export_audit
 
-    key, count = await export_audit(settings, since_ms=args.since_ms)
+    key, count = await export_audit(settings, since_ms=args.since_ms, until_ms=args.until_ms)
     return f"exported {count} audit events to s3://{settings.audit_export_bucket}/{key}"
 
 

@@ -54,6 +54,8 @@ class Settings(BaseSettings):
     audit_export_bucket: str | None = None
     email_queue_url: str | None = None
     audit_queue_url: str | None = None
+    worker_metrics_port: int | None = Field(default=None, description="the queue worker's /metrics port")
+    worker_metrics_addr: str = "127.0.0.1"
 
     vault_addr: str | None = None
     vault_token: SecretStr | None = None

@@ -1,0 +1,61 @@
+"""Step 3b (projects with a queue): run the project's queue worker as a deployed process, like the backend.
+
+It reads its secrets from Vault with its own token, polls the queues ``aws_resources`` created and serves its
+metrics on a port of its own (recorded as ``worker_metrics_url``) when the project has metrics; ready once
+/metrics answers, or, without metrics, once it logs that it polls.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from harness.app import backend_env
+from harness.deploy.context import Context, StepFailed
+from harness.ports import LOCALHOST, free_port
+from harness.process import ManagedProcess, ServiceStartError
+from harness.pythonenv import python_env
+from harness.readiness import Custom, HttpStatus, Probe
+
+READY_TIMEOUT = 60.0
+
+
+def needed(ctx: Context) -> bool:
+    return bool(ctx.project.answers.get("with_queue"))
+
+
+def run(ctx: Context) -> str:
+    """Start ``python -m <slug>.worker`` with the backend's environment; record it with the deployment."""
+    log_path = Path(ctx.run_dir) / "logs" / "worker.log"
+    token = ctx.vault.backend_token(policy_name=f"{ctx.project.slug}-backend")
+    database_url = ctx.vault.read()["database_url"]
+    env = backend_env(ctx, port=0, database_url=database_url, vault_token=token)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ctx.project.source_dir), os.environ.get("PYTHONPATH")]))
+    probe: Probe = Custom(f"{log_path} says the worker polls", lambda: "worker polling" in _read(log_path))
+    metrics_url = None
+    if ctx.project.answers.get("observability", "metrics") != "none":
+        port = free_port()
+        env |= {"WORKER_METRICS_PORT": str(port), "WORKER_METRICS_ADDR": LOCALHOST}
+        metrics_url = f"http://{LOCALHOST}:{port}/metrics"
+        probe = HttpStatus(metrics_url)
+    argv = [ctx.python, "-m", f"{ctx.project.slug}.worker"]
+    process = ManagedProcess(
+        "worker",
+        argv,
+        log_path=log_path,
+        env=python_env({**os.environ, **env}),
+        cwd=ctx.project.root,
+        probes=[probe],
+        secrets=[database_url, token],
+    )
+    try:
+        record = process.start(timeout=READY_TIMEOUT)
+    except ServiceStartError as exc:
+        raise StepFailed(str(exc)) from exc
+    ctx.deployment.processes = {**(ctx.deployment.processes or {}), "worker": record.to_dict()}
+    ctx.deployment["worker_metrics_url"] = metrics_url
+    return f"worker pid {record.pid}" + (f"; metrics at {metrics_url}" if metrics_url else "")
+
+
+def _read(path: Path) -> str:
+    return path.read_text(errors="replace") if path.exists() else ""

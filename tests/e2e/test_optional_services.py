@@ -1,0 +1,53 @@
+"""End to end: a project rendered with every optional service (SMS, object storage, queue) rehearsed natively.
+
+CI rehearses this project besides the default one, so the optional services' checks run for real: they must be
+reported passed, never skipped (they skip only in a project rendered without the option).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from harness.state import StackState
+from tests.helpers.cli import describe, harness
+from tests.helpers.render import render_project
+
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("native-stack")]
+
+OPTIONAL_CHECKS = {
+    "test_phone_sign_up_and_sign_in_with_the_code_from_sns",
+    "test_guessing_one_numbers_code_meets_the_declared_limit",
+    "test_audit_export_holds_exactly_the_periods_events_once_and_no_secret",
+    "test_refused_email_is_retried_by_the_worker_and_delivered_exactly_once",
+    "test_email_past_the_retry_budget_lands_in_the_dead_letter_queue_and_is_counted",
+    "test_audit_events_fan_out_through_the_queue_to_the_worker",
+}
+
+
+def test_all_options_project_rehearses_its_optional_services(tmp_path: Path) -> None:
+    project = render_project(tmp_path / "all-options", with_sms=True, with_object_storage=True, with_queue=True)
+    report_path = tmp_path / "rehearsal.json"
+    result = harness(
+        project,
+        "rehearse",
+        "--provider",
+        "native",
+        "-n",
+        "2",
+        "--skip-recovery",
+        "--report",
+        str(report_path),
+        timeout=1200,
+    )
+    assert result.returncode == 0, describe(result)
+    report = json.loads(report_path.read_text())
+    assert report["status"] == "passed"
+    steps = [s["name"] for s in report["steps"]]
+    assert steps[:2] == ["provision", "provision_aws"] and "deploy_worker" in steps, steps
+    statuses = {c["name"]: c["status"] for c in report["checks"]}
+    not_passed = {name: statuses.get(name, "missing") for name in OPTIONAL_CHECKS if statuses.get(name) != "passed"}
+    assert not not_passed, f"optional-service checks not passed: {not_passed}"
+    assert not StackState(project).exists(), "the stack record outlived the rehearsal"
