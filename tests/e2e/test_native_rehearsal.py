@@ -27,9 +27,9 @@ from harness.deploy.context import StepFailed
 from harness.process import stop_record
 from harness.project import Project
 from harness.state import StackState
-from tests.e2e.test_optional_services import OPTIONAL_CHECKS
 from tests.helpers.cli import describe, harness
 from tests.helpers.junit import junit_outcomes
+from tests.helpers.optional import OPTIONAL_CHECKS
 from tests.helpers.render import render_project
 from tests.helpers.unfixed_build import UNLISTED_ROUTE
 

@@ -13,18 +13,10 @@ import pytest
 
 from harness.state import StackState
 from tests.helpers.cli import describe, harness
+from tests.helpers.optional import OPTIONAL_CHECKS
 from tests.helpers.render import render_project
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("native-stack")]
-
-OPTIONAL_CHECKS = {
-    "test_phone_sign_up_and_sign_in_with_the_code_from_sns",
-    "test_guessing_one_numbers_code_meets_the_declared_limit",
-    "test_audit_export_holds_exactly_the_periods_events_once_and_no_secret",
-    "test_refused_email_is_retried_by_the_worker_and_delivered_exactly_once",
-    "test_email_past_the_retry_budget_lands_in_the_dead_letter_queue_and_is_counted",
-    "test_audit_events_fan_out_through_the_queue_to_the_worker",
-}
 
 
 def test_all_options_project_rehearses_its_optional_services(tmp_path: Path) -> None:
