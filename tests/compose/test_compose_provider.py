@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import time
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -12,10 +13,10 @@ import psycopg
 import pytest
 import redis
 
-from harness.compose_cli import PORT_VARIABLES
+from harness.compose_cli import PORT_VARIABLES, ContainerStatus
 from harness.endpoints import ServiceInfo
 from harness.providers.base import ProviderError
-from harness.providers.compose import ComposeProvider, endpoints_from_config, select_services
+from harness.providers.compose import ComposeProvider, endpoints_from_config, first_ended, select_services
 from harness.services.catalog import report_name
 from tests.helpers.compose_checks import resolved_model
 from tests.helpers.engine import require_stand_ins
@@ -125,3 +126,33 @@ def test_up_and_down_against_a_real_engine(render: RenderFn, tmp_path: Path) -> 
         text=True,
     )
     assert ps.stdout.strip() == ""
+
+
+def test_first_ended_names_what_stopped_serving() -> None:
+    def status(service: str, state: str, health: str = "", code: int = 0) -> ContainerStatus:
+        return ContainerStatus(service, f"p-{service}-1", state, health, code)
+
+    healthy = [status("vault-seed", "exited"), status("redis", "running", "healthy"), status("vault", "paused")]
+    assert first_ended(healthy) is None  # a completed one-shot and a deliberately paused container still serve
+    assert first_ended([*healthy, status("postgres", "exited", code=137)]).service == "postgres"
+    assert first_ended([status("redis", "running", "unhealthy")]).service == "redis"
+
+
+@pytest.mark.slow
+def test_a_killed_container_is_named_by_the_watch(render: RenderFn, tmp_path: Path) -> None:
+    """Kill the stack's Redis container: the watch target names it, how it ended and its last log lines."""
+    require_stand_ins()
+    provider = ComposeProvider(render(), {"profiles": "none"})
+    handle = provider.up(tmp_path)
+    try:
+        (target,) = ComposeProvider.watch_targets(handle)
+        assert target() is None
+        subprocess.run(["docker", "kill", f"{handle.state['project_name']}-redis-1"], check=True, capture_output=True)
+        deadline = time.monotonic() + 10
+        while (ended := target()) is None and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert ended is not None, "the watch did not notice the killed container within 10 s"
+        assert ended.service == "redis" and "exit code 137" in ended.how, ended
+        assert " logs --no-color --tail 50 redis" in ended.log_path
+    finally:
+        provider.down(handle)
