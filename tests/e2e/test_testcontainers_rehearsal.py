@@ -70,7 +70,8 @@ def test_rehearse(project: Path, engine: docker.DockerClient, tmp_path: Path) ->
     assert report["status"] == "passed", [c for c in report["checks"] if c["status"] != "passed"]
     assert report["provider"] == "testcontainers"
     containers = [s for s in report["services"] if s["mode"] == "testcontainers"]
-    assert len(containers) == len(SERVICES)
+    # stripe-mock runs, but the report's "stripe" is the stateful stand-in the harness runs beside it.
+    assert {s["name"] for s in containers} == {"postgres", "redis", "mail", "aws", "vault"}
     for service in containers:
         pinned = f"{service['implementation'].removesuffix(' (stand-in image)')}:{service['version']}"
         assert service["stand_in"] == choose(pinned).stand_in, service
@@ -111,7 +112,7 @@ def test_a_service_that_never_turns_healthy_is_named_and_everything_is_removed(
     _require_images(project, UNHEALTHY_REDIS)
     compose_file = project / "compose.yaml"
     compose_file.write_text(compose_file.read_text().replace("image: redis:7.4.11-alpine", f"image: {UNHEALTHY_REDIS}"))
-    up = harness(project, "up", "--provider", "testcontainers", "--option", "wait_timeout=60")
+    up = harness(project, "up", "--provider", "testcontainers", "--option", "wait_timeout=120")
     assert up.returncode != 0, describe(up)
     assert "testcontainers: redis (kernia-stand-in/redis:7.4.11-alpine-unhealthy, stand-in image)" in up.stderr
     assert "is unhealthy (50 failed checks in a row)" in up.stderr, describe(up)
