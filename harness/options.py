@@ -13,8 +13,9 @@ import typing
 from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar, Self
 
-# Keys every provider accepts because the harness itself passes them (the project's answers).
-PROJECT_KEYS = frozenset({"postgres_major"})
+# Keys every provider accepts because the harness itself passes them: the project's answers, and whether the stack
+# must outlive the command that starts it (`harness up`, `rehearse --keep`).
+PROJECT_KEYS = frozenset({"postgres_major", "detached"})
 
 
 def parse_options(pairs: Iterable[str], *, flag: str = "--option") -> dict[str, str]:

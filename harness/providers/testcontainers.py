@@ -12,11 +12,7 @@ breaks ``harness up`` (the stack must outlive the command), so the reaper defaul
 the stack ``detached`` (``harness up``, ``rehearse --keep``). Every container carries the run's labels, and
 ``down`` removes by label and by id, so a stack started by one process is removed by another.
 
-Options (``--option KEY=VALUE``, parsed by ``Options.parse``): ``reaper`` (true/false; default: on unless
-detached), ``oidc_issuer`` (default "": the harness runs its own test IdP beside the containers, see
-harness.sidecars), ``stripe`` ("fake" or "stack", as for compose), ``bind_host`` (the host address the ports
-bind to, default 127.0.0.1), ``wait_timeout`` (seconds each container may take to turn healthy, default 180).
-``detached`` is set by the harness itself, never by hand.
+Options: ``Options`` below (``harness providers`` lists them); ``detached`` is set by the harness itself.
 """
 
 from __future__ import annotations
@@ -27,16 +23,16 @@ import secrets
 import socket
 import time
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import yaml
 
 from harness.compose_cli import engine_missing_message
 from harness.endpoints import Endpoints, ServiceInfo
 from harness.images import ImageChoice, choose
-from harness.options import flag_option
+from harness.options import ProviderOptions, flag_option, option
 from harness.ports import LOCALHOST
 from harness.providers.base import Progress, Provider, ProviderError, StackHandle, silent, stripe_stand_in
 from harness.providers.docker_health import Healthcheck, NotHealthy, diagnosis, wait_healthy
@@ -57,55 +53,43 @@ LABEL_RUN = "org.kernia-harness.run"
 LABEL_STACK = "org.kernia-harness.stack"
 LABEL_SERVICE = "org.kernia-harness.service"
 # Set by the harness, not by users: the provider options every provider receives.
-HARNESS_KEYS = frozenset({"postgres_major", "detached"})
 
 
 @dataclass(frozen=True)
-class Options:
-    """The testcontainers provider's options, typed; see the module docstring for what each one does."""
+class Options(ProviderOptions):
+    """Options of the testcontainers provider (``--option KEY=VALUE``)."""
 
-    reaper: bool
-    oidc_issuer: str = ""
-    stripe: str = "fake"
-    bind_host: str = LOCALHOST
-    wait_timeout: float = 180.0
+    provider: ClassVar[str] = "testcontainers"
+    reaper: bool = option(
+        True, "Ryuk removes the run's containers if the run is killed (off when the stack outlives its command)"
+    )
+    oidc_issuer: str = option("", "issuer URL of an identity provider to use (default: the harness's test IdP)")
+    stripe: str = option(
+        "fake", "billing against the harness's stateful stand-in or the stack's stripe-mock", ("fake", "stack")
+    )
+    bind_host: str = option(LOCALHOST, "the host address the containers' ports bind to (an IP address of this host)")
+    wait_timeout: int = option(180, "seconds each container may take to turn healthy")
 
     @classmethod
-    def parse(cls, mapping: Mapping[str, Any]) -> Options:
-        """Options from ``--option`` pairs; a ProviderError names the option and how to fix it."""
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(mapping) - known - HARNESS_KEYS)
-        if unknown:
-            raise ProviderError(f"unknown testcontainers option {unknown[0]!r}: choose from {', '.join(sorted(known))}")
-        try:
-            detached = flag_option(mapping, "detached", default=False)
-            reaper = flag_option(mapping, "reaper", default=not detached)
-        except ValueError as exc:
-            raise ProviderError(f"testcontainers {exc} (e.g. --option reaper=false)") from None
-        if reaper and detached:
-            raise ProviderError(
-                "testcontainers option reaper=true: Ryuk would remove the containers about 10 s after this "
-                "command exits; drop the option (the stack then lasts until `harness down`)"
+    def parse(cls, values: Mapping[str, Any] | None) -> Options:
+        """As ``ProviderOptions.parse``; the reaper is off for a detached stack, and a bind host must be an IP."""
+        values = dict(values or {})
+        detached = flag_option(values, "detached", default=False)
+        if detached and flag_option(values, "reaper", default=False):
+            raise ValueError(
+                "option reaper=true: Ryuk would remove the containers about 10 s after this command exits; drop the "
+                "option (the stack then lasts until `harness down`)"
             )
-        stripe_mode = str(mapping.get("stripe", "fake"))
-        if stripe_mode not in ("fake", "stack"):
-            raise ProviderError(f"testcontainers option stripe={stripe_mode!r}: choose fake or stack")
-        bind_host = str(mapping.get("bind_host", LOCALHOST))
+        options = super().parse({**values, "reaper": values.get("reaper", not detached)})
+        if options.wait_timeout <= 0:
+            raise ValueError(f"option wait_timeout={options.wait_timeout}: give seconds, more than 0")
         try:
-            ipaddress.ip_address(bind_host)
+            ipaddress.ip_address(options.bind_host)
         except ValueError:
-            raise ProviderError(
-                f"testcontainers option bind_host={bind_host!r}: give an IP address of this host, e.g. 127.0.0.1"
+            raise ValueError(
+                f"option bind_host={options.bind_host!r}: give an IP address of this host, e.g. 127.0.0.1"
             ) from None
-        try:
-            wait_timeout = float(mapping.get("wait_timeout", cls.wait_timeout))
-        except ValueError:
-            wait_timeout = 0.0
-        if wait_timeout <= 0:
-            raise ProviderError(
-                f"testcontainers option wait_timeout={mapping['wait_timeout']!r}: give seconds, e.g. 180"
-            )
-        return cls(reaper, str(mapping.get("oidc_issuer", "")), stripe_mode, bind_host, wait_timeout)
+        return options
 
 
 SelectFn = Callable[[str], ImageChoice]
@@ -248,11 +232,12 @@ class TestcontainersProvider(Provider):
 
     __test__ = False  # not a pytest test class despite the name
     name = "testcontainers"
+    Options = Options
 
     def up(self, run_dir: Path, progress: Progress = silent) -> StackHandle:
         """Start one container per service on random host ports, each until healthy; on any failure or interrupt,
         remove every container of the run and name the one that failed."""
-        options = Options.parse(self.options)
+        options = self.typed_options()
         client = _docker_client()
         planned = plan(compose_services(self.project_dir), Credentials.generate(), choose)
         leftovers = remove_labelled(client, f"{LABEL_STACK}={run_dir.name}")
