@@ -13,3 +13,23 @@ OPTIONAL_CHECKS = frozenset(
     for node in ast.parse(module.read_text()).body
     if isinstance(node, ast.FunctionDef) and node.name.startswith("test_")
 )
+
+# Checks a container stack reports skipped, with the reason: its Redis cannot be paused from the harness
+# (the native provider's process can; a `docker pause` capability is not built yet).
+CONTAINER_SKIPS = {"test_signal_fires_under_its_fault[Redis latency]": "no way to pause its Redis"}
+
+
+def not_passed(checks: list[dict[str, object]], skips: dict[str, str]) -> list[dict[str, object]]:
+    """Checks that neither passed nor were skipped for a declared reason: the optional services of a project
+    rendered without them, and ``skips`` (name -> words the skip's detail must contain)."""
+    allowed = {name: "" for name in OPTIONAL_CHECKS} | skips
+    return [
+        check
+        for check in checks
+        if check["status"] != "passed"
+        and not (
+            check["status"] == "skipped"
+            and str(check["name"]) in allowed
+            and allowed[str(check["name"])] in str(check.get("detail", ""))
+        )
+    ]
