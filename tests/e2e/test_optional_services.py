@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from harness.signals.phase import SIGNALS
 from harness.state import StackState
 from tests.helpers.cli import describe, harness
 from tests.helpers.optional import OPTIONAL_CHECKS
@@ -32,7 +33,7 @@ def test_all_options_project_rehearses_its_optional_services(tmp_path: Path) -> 
         "--skip-recovery",
         "--report",
         str(report_path),
-        timeout=1200,
+        timeout=1800,
     )
     assert result.returncode == 0, describe(result)
     report = json.loads(report_path.read_text())
@@ -42,4 +43,11 @@ def test_all_options_project_rehearses_its_optional_services(tmp_path: Path) -> 
     statuses = {c["name"]: c["status"] for c in report["checks"]}
     not_passed = {name: statuses.get(name, "missing") for name in OPTIONAL_CHECKS if statuses.get(name) != "passed"}
     assert not not_passed, f"optional-service checks not passed: {not_passed}"
+    # Every option on, natively: nothing may be skipped, and each of the guide's nine signals fired under its fault.
+    assert all(c["status"] == "passed" for c in report["checks"]), [
+        c for c in report["checks"] if c["status"] != "passed"
+    ]
+    assert [row["signal"] for row in report["signals"]] == [signal.name for signal in SIGNALS]
+    for row in report["signals"]:
+        assert row["status"] == "passed" and row["fault"] and row["alert"] and row["fired_after"] is not None, row
     assert not StackState(project).exists(), "the stack record outlived the rehearsal"
