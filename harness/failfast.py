@@ -75,9 +75,10 @@ class ServiceWatch:
         thread (a deployment in progress has no check boundary to stop at)."""
         self.stop()
         self.targets = stack_targets(running)
-        self._interrupt = interrupt
-        if self.owner:
-            self._watch = Watch(self.targets, self._on_end).start()
+        # A worker's check may run for a minute (a drill, a fault of the signals phase): it is interrupted rather
+        # than waited for, and the KeyboardInterrupt ends the worker, which makes xdist's controller stop the run.
+        self._interrupt = interrupt or not self.owner
+        self._watch = Watch(self.targets, self._on_end).start()
 
     def stop(self) -> None:
         if self._watch is not None:
