@@ -70,7 +70,7 @@ def backend_env(ctx: Context, *, port: int, database_url: str, vault_token: str)
         "SSO_ALLOWED_ISSUERS": endpoints.oidc_issuer,
         "SSO_DNS_RESOLVER": urlsplit(endpoints.dns_url).netloc,
         "LOG_LEVEL": "INFO",
-        **(ctx.deployment.get("optional_env") or {}),  # queue and bucket addresses (harness.deploy.aws_resources)
+        **(ctx.deployment.optional_env or {}),  # queue and bucket addresses (harness.deploy.aws_resources)
     }
     return env
 

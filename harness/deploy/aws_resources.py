@@ -47,7 +47,7 @@ def _queues(ctx: Context) -> dict[str, str]:
     attributes = {"VisibilityTimeout": str(VISIBILITY_SECONDS), "RedrivePolicy": redrive}
     email = sqs.create_queue(QueueName=f"{slug}-email", Attributes=attributes)["QueueUrl"]
     audit = sqs.create_queue(QueueName=f"{slug}-audit")["QueueUrl"]
-    ctx.deployment["email_dead_letter_queue_url"] = dead_letter
+    ctx.deployment.email_dead_letter_queue_url = dead_letter
     return {"EMAIL_QUEUE_URL": email, "AUDIT_QUEUE_URL": audit}
 
 
@@ -70,5 +70,5 @@ def run(ctx: Context) -> str:
             env |= _bucket(ctx)
     except (BotoCoreError, ClientError) as exc:
         raise StepFailed(f"AWS at {ctx.endpoints.aws_endpoint_url} refused provisioning: {exc}") from exc
-    ctx.deployment["optional_env"] = env
+    ctx.deployment.optional_env = env
     return f"options {', '.join(chosen)}: " + (", ".join(f"{k}={v}" for k, v in sorted(env.items())) or "SNS only")

@@ -39,10 +39,8 @@ class Deployed:
 class Deployment:
     """What the deployment steps recorded (JSON, no secrets), typed like StackHandle.
 
-    Steps, drills, checks and the CLI read the attributes (``deployed()`` for the addresses). Until every parallel
-    branch does, the record also answers the mapping calls (``deployment["backend_url"]``, ``.get``, ``in``,
-    ``.update``, ``.setdefault``), where an unset field is a missing key; keys that are no field are kept in
-    ``extra`` and round-trip.
+    Steps, drills, checks and the CLI read the attributes (``deployed()`` for the addresses); a record written by
+    another version of the harness keeps the keys it does not know in ``extra``, so they round-trip.
     """
 
     vault_path: str | None = None
@@ -55,6 +53,10 @@ class Deployment:
     auth_base_url: str | None = None
     callbacks: dict[str, str] | None = None
     processes: dict[str, dict[str, Any]] | None = None  # name -> ProcessRecord.to_dict()
+    # The optional services' resources (harness.deploy.aws_resources, harness.deploy.worker).
+    optional_env: dict[str, str] | None = None  # the queue and bucket addresses the backend and worker get
+    email_dead_letter_queue_url: str | None = None
+    worker_metrics_url: str | None = None
     steps: list[Outcome] | None = None  # one per deployment step, in order
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -88,40 +90,6 @@ class Deployment:
     def failed_steps(self) -> list[Outcome]:
         """The recorded steps that did not pass."""
         return [step for step in self.steps or [] if step.status != "passed"]
-
-    # The mapping calls, for code that still reads the record as a dict.
-    def _is_field(self, key: str) -> bool:
-        return key != "extra" and key in {f.name for f in fields(self)}
-
-    def __getitem__(self, key: str) -> Any:
-        value = getattr(self, key) if self._is_field(key) else self.extra.get(key)
-        if value is None:
-            raise KeyError(key)
-        return value
-
-    def __setitem__(self, key: str, value: Any) -> None:
-        if self._is_field(key):
-            setattr(self, key, value)
-        else:
-            self.extra[key] = value
-
-    def __contains__(self, key: object) -> bool:
-        return isinstance(key, str) and key in self.to_dict()
-
-    def get(self, key: str, default: Any = None) -> Any:
-        return self.to_dict().get(key, default)
-
-    def setdefault(self, key: str, default: Any) -> Any:
-        if key not in self:
-            self[key] = default
-        return self[key]
-
-    def update(self, values: dict[str, Any] | None = None, **more: Any) -> None:
-        for key, value in {**(values or {}), **more}.items():
-            self[key] = value
-
-    def items(self) -> Any:
-        return self.to_dict().items()
 
 
 @dataclass

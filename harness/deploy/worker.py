@@ -53,7 +53,7 @@ def run(ctx: Context) -> str:
     except ServiceStartError as exc:
         raise StepFailed(str(exc)) from exc
     ctx.deployment.processes = {**(ctx.deployment.processes or {}), "worker": record.to_dict()}
-    ctx.deployment["worker_metrics_url"] = metrics_url
+    ctx.deployment.worker_metrics_url = metrics_url
     return f"worker pid {record.pid}" + (f"; metrics at {metrics_url}" if metrics_url else "")
 
 

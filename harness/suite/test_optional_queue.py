@@ -47,7 +47,7 @@ def smtp_chaos(running: stack.Running, mail: MailpitClient) -> Iterator[MailpitC
 @pytest.fixture
 def worker_failures(running: stack.Running) -> Callable[[str], float]:
     """``email_delivery_failures_total{kind=...}`` at the worker's /metrics."""
-    url = running.deployment.get("worker_metrics_url")
+    url = running.deployment.worker_metrics_url
     if not url:
         pytest.skip("the project was rendered with observability=none: the worker exposes no metrics")
     return lambda kind: metric_total(url, FAILURES, {"kind": kind})
@@ -114,8 +114,8 @@ class DeadLetters:
 
     def __init__(self, ctx: Context) -> None:
         self.sqs = aws_resources.client(ctx, "sqs")
-        self.url = ctx.deployment["email_dead_letter_queue_url"]
-        self.source = ctx.deployment["optional_env"]["EMAIL_QUEUE_URL"]
+        self.url = ctx.deployment.email_dead_letter_queue_url
+        self.source = (ctx.deployment.optional_env or {})["EMAIL_QUEUE_URL"]
         self.others: dict[str, dict[str, str]] = {}  # MessageId -> message
 
     def take(self, email: str) -> bool:

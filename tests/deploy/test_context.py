@@ -1,8 +1,6 @@
-"""The typed deployment record: JSON round trip, and the mapping calls unmerged code still makes."""
+"""The typed deployment record: JSON round trip, unknown keys kept."""
 
 from __future__ import annotations
-
-import pytest
 
 from harness.deploy.context import Deployment
 
@@ -15,12 +13,6 @@ def test_round_trip_keeps_only_what_was_recorded_and_unknown_keys() -> None:
     assert Deployment.from_dict(deployment.to_dict()) == deployment
 
 
-def test_mapping_calls_treat_an_unset_field_as_a_missing_key() -> None:
-    deployment = Deployment(frontend_url="http://127.0.0.1:2")
-    assert deployment["frontend_url"] == "http://127.0.0.1:2" and "frontend_url" in deployment
-    assert "backend_url" not in deployment and deployment.get("backend_url", "none") == "none"
-    with pytest.raises(KeyError):
-        deployment["backend_url"]
-    assert deployment.setdefault("frontend_port", 3) == 3 and deployment.frontend_port == 3
-    deployment.update(role="demo_app", custom="x")
-    assert deployment.role == "demo_app" and deployment["custom"] == "x"
+def test_the_optional_services_resources_are_typed_fields() -> None:
+    deployment = Deployment(worker_metrics_url="http://127.0.0.1:9", optional_env={"EMAIL_QUEUE_URL": "q"})
+    assert Deployment.from_dict(deployment.to_dict()) == deployment and deployment.extra == {}

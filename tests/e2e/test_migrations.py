@@ -56,7 +56,7 @@ def test_upgrade_head_then_check_is_clean(services: stack.Running, tmp_path: Pat
     provision.run(ctx)
     detail = migrate.run(ctx)
     assert "no drift" in detail
-    assert ctx.deployment["migration_head"] not in ("", "unknown")
+    assert ctx.deployment.migration_head not in (None, "", "unknown")
 
 
 def test_drift_between_models_and_migrations_fails_the_step(services: stack.Running, tmp_path: Path) -> None:
