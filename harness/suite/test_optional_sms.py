@@ -95,7 +95,11 @@ def test_phone_sign_up_and_sign_in_with_the_code_from_sns(
     # The codes are found where they should be (the provider's record), so not finding them in logs means something.
     record = "\n".join(sms_log.messages_to(phone))
     assert first in record and second in record
-    logs = {name: process_log(running, name) for name in ("backend", "worker") if name in (running.deployment.processes or {})}
+    logs = {
+        name: process_log(running, name)
+        for name in ("backend", "worker")
+        if name in (running.deployment.processes or {})
+    }
     leaked = [name for name, text in logs.items() if first in text or second in text]
     assert not leaked, f"a one-time SMS code appears in the log of {leaked}"
 
