@@ -75,10 +75,9 @@ class ServiceWatch:
         thread (a deployment in progress has no check boundary to stop at)."""
         self.stop()
         self.targets = stack_targets(running)
-        # A worker's check may run for a minute (a drill, a fault of the signals phase): it is interrupted rather
-        # than waited for, and the KeyboardInterrupt ends the worker, which makes xdist's controller stop the run.
-        self._interrupt = interrupt or not self.owner
-        self._watch = Watch(self.targets, self._on_end).start()
+        self._interrupt = interrupt
+        if self.owner:
+            self._watch = Watch(self.targets, self._on_end).start()
 
     def stop(self) -> None:
         if self._watch is not None:
@@ -104,6 +103,8 @@ class ServiceWatch:
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtestloop(self, session: pytest.Session) -> None:
         """A service that ended before the checks began (during the deployment): no check runs against it."""
+        if self.owner and self.ended is None:  # a deployment can fail faster than the watch's next poll
+            self.ended = next((ended for target in self.targets if (ended := target()) is not None), None)
         if self.owner and self.ended is not None:
             self._stop_if_ended()
             raise session.Interrupted(self.ended.reason)
