@@ -5,7 +5,7 @@ Registered by harness.plugin in every pytest process that runs or owns the check
 that started the stack, or loaded it for ``smoke``) watches on a thread: the terminal names the service within a
 second, a deployment still running is interrupted, and at the next check boundary the run stops with the reason
 as a failed check (terminal, JUnit, JSON report). An xdist worker polls the same targets after each of its checks
-and stops itself, which ends the controller's loop too.
+and stops itself, which ends the controller's loop too; a long check polls ``reason_to_stop`` while it waits.
 """
 
 from __future__ import annotations
@@ -97,6 +97,16 @@ class ServiceWatch:
         if self._interrupt:
             signal.pthread_kill(threading.main_thread().ident or 0, signal.SIGINT)
 
+    def reason_to_stop(self) -> str:
+        """Why the run stops ("" while every watched service runs), for a check that waits long and polls this
+        rather than run on to its boundary (the signals phase)."""
+        if not self.owner and self.ended is None:
+            self.ended = self._first_ended()
+        return self.ended.reason if self.ended is not None else ""
+
+    def _first_ended(self) -> Ended | None:
+        return next((ended for target in self.targets if (ended := target()) is not None), None)
+
     def pytest_sessionstart(self, session: pytest.Session) -> None:
         self._session = session
 
@@ -104,7 +114,7 @@ class ServiceWatch:
     def pytest_runtestloop(self, session: pytest.Session) -> None:
         """A service that ended before the checks began (during the deployment): no check runs against it."""
         if self.owner and self.ended is None:  # a deployment can fail faster than the watch's next poll
-            self.ended = next((ended for target in self.targets if (ended := target()) is not None), None)
+            self.ended = self._first_ended()
         if self.owner and self.ended is not None:
             self._stop_if_ended()
             raise session.Interrupted(self.ended.reason)
@@ -119,7 +129,7 @@ class ServiceWatch:
 
     def _stop_if_ended(self) -> None:
         if not self.owner and self.ended is None:
-            self.ended = next((ended for target in self.targets if (ended := target()) is not None), None)
+            self.ended = self._first_ended()
         if self.ended is None or self._reported:
             return
         self._reported = True

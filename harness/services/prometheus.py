@@ -1,6 +1,6 @@
 """Prometheus for the signals phase: the ``prometheus`` binary on PATH (Debian/Ubuntu: ``apt install prometheus``).
 
-It binds 127.0.0.1, keeps its TSDB in the run directory, scrapes every 2 s and evaluates every second, so an
+It binds 127.0.0.1, keeps its TSDB in the run directory, scrapes and evaluates every second, so an
 alert moves within seconds of its fault. It is not in the catalog's stack-up list: it is optional (the signals
 phase skips without it) and has nothing to scrape before the deployment. What it scrapes and which rules it
 evaluates are only known then: the config watches a file_sd target file, reads the operator token from a
@@ -29,7 +29,7 @@ from harness.services import Service
 from harness.services.launch import LOCALHOST, Launch, RunContext
 
 NAME = "prometheus"
-SCRAPE = "2s"  # also the scrape timeout: /metrics bounds each of its probes at 0.5 s
+SCRAPE = "1s"  # also the scrape timeout: /metrics bounds each of its probes at 0.5 s
 EVALUATE = "1s"
 
 

@@ -27,6 +27,9 @@ from harness.client import SESSION_COOKIE, Account, AuthClient, unique_email
 from harness.process import ProcessRecord
 from harness.services.mail.client import MailpitClient
 
+ACCOUNT_LABELS = ("signals-slow", "signals-pool", "signals-role")  # the users the faults act on, one each
+SESSION_LABELS = ("signals-pool",)  # of those, the users whose session a fault acts on
+
 
 @dataclass
 class Target:
@@ -41,6 +44,35 @@ class Target:
     processes: dict[str, ProcessRecord] = field(default_factory=dict)  # native service processes by name
     pool_limit: int = 0  # the backend pool's connection limit (db_pool_max_connections), set by the phase
     answers: Counter[str] = field(default_factory=Counter)  # "route status" -> count, for the report's detail
+    accounts: dict[str, Account] = field(default_factory=dict)  # the faults' users by label (ACCOUNT_LABELS)
+    sessions: dict[str, tuple[str, str]] = field(default_factory=dict)  # label -> (session cookie, session row id)
+
+    def prepare(self) -> None:
+        """Sign up (and in) the faults' users side by side before any fault runs: SMTP refusing mail would stall
+        a verified sign-up, a paused Redis a sign-in, so no fault makes its user while another fault is on."""
+        with ThreadPoolExecutor(max_workers=len(ACCOUNT_LABELS), thread_name_prefix="signals-account") as pool:
+            list(pool.map(self.account, ACCOUNT_LABELS))
+            list(pool.map(self.session, SESSION_LABELS))
+
+    def account(self, label: str) -> Account:
+        """The prepared user for ``label`` (made now when the phase did not prepare it)."""
+        if label not in self.accounts:
+            self.accounts[label] = self.make_account(label)
+        return self.accounts[label]
+
+    def session(self, label: str) -> tuple[str, str]:
+        """The prepared user's session: its cookie and its row's id (signed in now when not prepared)."""
+        if label not in self.sessions:
+            account = self.account(label)
+            with self.client() as owner:
+                assert owner.sign_in(account).status_code == 200, f"sign-in of {account.email} failed"
+                cookie = owner.session_cookie or ""
+            with psycopg.connect(self.database_url, connect_timeout=10) as conn:
+                query = 'SELECT id FROM "session" WHERE "userId" = %s'
+                row = conn.execute(query, (account.user_id,)).fetchone()
+            assert row is not None, f"no session row for {account.email}"
+            self.sessions[label] = (cookie, row[0])
+        return self.sessions[label]
 
     def client(self) -> AuthClient:
         """A client from its own loopback address: per-client rate limits never throttle a burst."""
@@ -56,9 +88,10 @@ def on_database(admin_url: str, database: str) -> str:
 
 
 @contextmanager
-def pulsing(action: Callable[[], None], *, every: float = 0.2) -> Iterator[None]:
-    """Repeat ``action`` in the background while the block runs: a sustained fault, as a real one is."""
-    stop = threading.Event()
+def pulsing(action: Callable[[], None], *, every: float = 0.2, stop: threading.Event | None = None) -> Iterator[None]:
+    """Repeat ``action`` in the background while the block runs: a sustained fault, as a real one is. ``stop`` is
+    set when the block ends: an action that waits can wait on it, so the revert does not wait out the action."""
+    stop = stop or threading.Event()
 
     def loop() -> None:
         while not stop.is_set():
@@ -114,19 +147,20 @@ def _concurrently(
     return join
 
 
-def slow_sign_ins(target: Target, *, hold: float = 3.5, concurrent: int = 4) -> Any:
+def slow_sign_ins(target: Target, *, hold: float = 3.0, concurrent: int = 4) -> Any:
     """Sign-ins that wait on a real lock: the user's row is locked ``hold`` seconds while ``concurrent`` sign-ins of
     that user run (their new session's foreign key waits), then released so they complete (the histogram records
     finished sign-ins)."""
-    account = target.make_account("signals-slow")
+    account = target.account("signals-slow")
+    reverted = threading.Event()
 
     def cycle() -> None:
         with row_lock(target.database_url, "user", account.user_id or ""):
             join = _concurrently(target, concurrent, "POST /sign-in/email", lambda client: client.sign_in(account))
-            time.sleep(hold)
+            reverted.wait(hold)
         join()
 
-    return pulsing(cycle, every=0)
+    return pulsing(cycle, every=0, stop=reverted)
 
 
 @contextmanager
@@ -134,13 +168,7 @@ def pool_held(target: Target, connections: int) -> Iterator[None]:
     """The backend's pool held to its limit: ``connections`` sign-outs of one session, each waiting with a pool
     connection checked out to delete the session row a superuser transaction holds, until the block ends (well
     inside the pool's 30 s checkout timeout). Sign-outs, not sign-ins: no password hashing before the wait."""
-    account = target.make_account("signals-pool")
-    with target.client() as owner:
-        assert owner.sign_in(account).status_code == 200, f"sign-in of {account.email} failed"
-        cookie = owner.session_cookie or ""
-    with psycopg.connect(target.database_url, connect_timeout=10) as conn:
-        row = conn.execute('SELECT id FROM "session" WHERE "userId" = %s', (account.user_id,)).fetchone()
-    assert row is not None, f"no session row for {account.email}"
+    cookie, session_id = target.session("signals-pool")
 
     def sign_out(client: AuthClient) -> httpx.Response:
         client.http.cookies.set(SESSION_COOKIE, cookie)
@@ -148,7 +176,7 @@ def pool_held(target: Target, connections: int) -> Iterator[None]:
 
     join: Callable[[], None] = lambda: None  # noqa: E731
     try:
-        with row_lock(target.database_url, "session", row[0]):
+        with row_lock(target.database_url, "session", session_id):
             join = _concurrently(target, connections, "POST /sign-out", sign_out)
             yield
     finally:
@@ -228,13 +256,13 @@ def paused(record: ProcessRecord) -> Iterator[None]:
 def admin_role_changes(target: Target) -> Iterator[str]:
     """An admin grants and withdraws the admin role of a throwaway user through the admin API; yields its id.
     On exit the user is left a plain user."""
-    user_id = target.make_account("signals-role").user_id or ""
+    user_id = target.account("signals-role").user_id or ""
     roles = itertools.cycle(("admin", "user"))
 
     def change(role: str) -> None:
         response = target.admin.post("/admin/set-role", json={"user_id": user_id, "role": role})
         target.note("POST /admin/set-role", response)
 
-    with pulsing(lambda: change(next(roles)), every=1.0):
+    with pulsing(lambda: change(next(roles)), every=0.5):
         yield user_id
     change("user")

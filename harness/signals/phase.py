@@ -2,9 +2,28 @@
 real Prometheus: quiet before, metric moved and alert firing during (plus what /readyz or the audit log says),
 alert resolved after the revert.
 
-Signals whose faults cannot disturb each other run side by side; the ones that stall shared dependencies (the
-database pool, Redis, SMTP: other faults sign up verified users) and the error-rate signal (every other fault adds
-auth errors) run alone.
+Time: a signal costs the alert's lag to fire (a scrape and an evaluation, ~1-2 s) plus ``WINDOW`` to resolve, so
+faults run side by side in three stages (measured alone on 2 cores: five stages at a 2 s scrape and a 10 s window
+took 66 s, these three at 1 s and 5 s take 32 s):
+
+1. the error-rate signal alone, first: every other fault adds auth errors, so none may overlap it;
+2. the faults that touch distinct state: slowed sign-ins (a row lock on their own user), forged OAuth callbacks,
+   bad webhooks, DDL drift, admin role changes and SMTP refusing. The accounts these faults use are signed up
+   (verified through the mailbox) before any fault, so SMTP refusing mail cannot stall them;
+3. the faults that stall shared dependencies: the database pool held to its limit and Redis paused. Their
+   evidence stays distinct (/readyz names the database and Redis checks separately; the metrics are different).
+   The pool's sign-outs wait while Redis is paused, so the pool fires only after Redis resumes: still ~3 s less
+   than one stage each. Either in stage 2 would stall the other faults' requests and blur their alerts.
+
+The phase keeps the exclusive lock (harness.signals.exclusive) rather than overlapping the other checks: those send
+forged callbacks, bad webhooks, admin changes and 4xx bursts that would blur the alerts, and stages 2-3 stall
+the shared pool, Redis, SMTP and the ``user`` table. A canary backend (its own process, pool and metrics, scraped
+alone) would isolate the metrics but not Redis, SMTP or the schema: overlapping the other checks would buy back at
+most stage 1 and the slowed sign-ins, callbacks, webhooks and admin changes of stage 2 (~20 s of the other worker)
+for a backend start; not done yet.
+
+Fail fast: every wait polls ``Phase.stop`` (the worker's service watch), so a service that ended stops the phase
+within a poll (``Stopped``) instead of letting each signal run into its timeout.
 """
 
 from __future__ import annotations
@@ -28,6 +47,7 @@ from harness.signals.rules import WINDOW
 QUIET_TIMEOUT = 90.0  # an alert raised by the rest of the rehearsal gets this long to clear before the fault
 FIRE_TIMEOUT = 60.0
 RESOLVE_TIMEOUT = 90.0
+POLL = 0.2  # seconds between two reads of the alerts (Prometheus evaluates every second)
 
 Evidence = Callable[["Probe", Any], str]
 
@@ -99,7 +119,7 @@ SIGNALS: tuple[Signal, ...] = (
     ),
     Signal(
         "sign-in latency",
-        "sign-ins of one user wait on a PostgreSQL row lock of the user held 3.5 s by a superuser transaction",
+        "sign-ins of one user wait on a PostgreSQL row lock of the user held 3 s by a superuser transaction",
         f"histogram_quantile(0.95, sum by (le) (rate(auth_sign_in_duration_seconds_bucket[{WINDOW}])))",
         "SignInLatencyHigh",
         faults.slow_sign_ins,
@@ -164,15 +184,18 @@ STAGES: tuple[tuple[str, ...], ...] = (
     ("auth route error rates",),
     (
         "sign-in latency",
+        "email delivery failure",
         "OAuth callback failure",
         "webhook signature failures",
         "migration drift",
         "unexpected admin config changes",
     ),
-    ("email delivery failure",),
-    ("database pool saturation",),
-    ("Redis latency",),
+    ("database pool saturation", "Redis latency"),
 )
+
+
+class Stopped(Exception):
+    """The run is stopping (a service the harness started has ended): the phase gives up at once."""
 
 
 @dataclass
@@ -218,13 +241,26 @@ def value(prometheus: Prometheus, expr: str) -> float:
     return 0.0 if math.isnan(number) else round(number, 3)
 
 
-def wait_for(prometheus: Prometheus, alert: str, states: set[str | None], timeout: float) -> float | None:
-    """Seconds until ``alert``'s state (None when inactive) is in ``states``; None on timeout."""
+def never() -> str:
+    return ""
+
+
+def wait_for(
+    prometheus: Prometheus,
+    alert: str,
+    states: set[str | None],
+    timeout: float,
+    stop: Callable[[], str] = never,
+) -> float | None:
+    """Seconds until ``alert``'s state (None when inactive) is in ``states``; None on timeout. Raises ``Stopped``
+    as soon as ``stop`` gives a reason."""
     began = time.monotonic()
     while time.monotonic() - began < timeout:
+        if reason := stop():
+            raise Stopped(reason)
         if prometheus.alerts().get(alert) in states:
             return time.monotonic() - began
-        time.sleep(0.5)
+        time.sleep(POLL)
     return None
 
 
@@ -233,10 +269,12 @@ class Phase:
     prometheus: Prometheus
     target: Target
     probe: Probe
+    stop: Callable[[], str] = never  # a reason to give up now ("" while the run goes on)
     results: dict[str, Result] = field(default_factory=dict)
 
     def run(self, stages: Sequence[Sequence[str]] = STAGES) -> dict[str, Result]:
         by_name = {signal.name: signal for signal in SIGNALS}
+        self.target.prepare()  # the faults' users, before any fault can stall their sign-up (a no-op if made)
         for stage in stages:
             with ThreadPoolExecutor(max_workers=len(stage), thread_name_prefix="signals") as pool:
                 for result in pool.map(lambda name: self.drive(by_name[name]), stage):
@@ -253,6 +291,8 @@ class Phase:
             else:
                 self._cycle(signal, target, result)
                 result.status = "passed"
+        except Stopped:
+            raise
         except Exception as exc:  # the check's own words in the report, whatever failed
             result.detail = str(exc) or type(exc).__name__
         result.seconds = time.monotonic() - began
@@ -261,19 +301,19 @@ class Phase:
 
     def _cycle(self, signal: Signal, target: Target, result: Result) -> None:
         """Quiet, fault (metric moves, alert fires, evidence), revert (alert resolves)."""
-        prom = self.prometheus
-        assert wait_for(prom, signal.alert, {None}, QUIET_TIMEOUT) is not None, (
+        prom, stop = self.prometheus, self.stop
+        assert wait_for(prom, signal.alert, {None}, QUIET_TIMEOUT, stop) is not None, (
             f"{signal.alert} was already active and did not clear within {QUIET_TIMEOUT:.0f} s before the fault"
         )
         result.before = value(prom, signal.metric)
         with signal.inject(target) as handle:
-            result.fired_after = wait_for(prom, signal.alert, {"firing"}, FIRE_TIMEOUT)
+            result.fired_after = wait_for(prom, signal.alert, {"firing"}, FIRE_TIMEOUT, stop)
             result.during = value(prom, signal.metric)
             assert result.fired_after is not None, f"{signal.alert} did not fire within {FIRE_TIMEOUT:.0f} s"
             if signal.evidence is not None:
                 result.evidence = signal.evidence(self.probe, handle)
         assert result.during > result.before, f"{signal.metric} did not move ({result.before} -> {result.during})"
-        result.resolved_after = wait_for(prom, signal.alert, {None}, RESOLVE_TIMEOUT)
+        result.resolved_after = wait_for(prom, signal.alert, {None}, RESOLVE_TIMEOUT, stop)
         assert result.resolved_after is not None, (
             f"{signal.alert} still active {RESOLVE_TIMEOUT:.0f} s after the fault was reverted"
         )

@@ -3,13 +3,14 @@ evaluates the project's own alert rules (harness.signals; the report's ``signals
 
 One module-scoped phase serves every check. Its faults stall shared dependencies (the pool, Redis), so it runs on
 one worker in its own xdist group while no other check runs (harness.signals.exclusive), and every signal first
-waits for its alert to be quiet.
+waits for its alert to be quiet. The phase is one long fixture, so it polls the service watch while it waits: a
+service that ended stops it within a poll, not at the next check boundary.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -19,6 +20,7 @@ from harness import stack
 from harness.actions import sign_up_verified
 from harness.browser import NOT_RUN_PREFIX
 from harness.client import Account, AuthClient, unique_email
+from harness.failfast import ServiceWatch
 from harness.native.orchestrate import Registry, start_service, stop_all
 from harness.process import ProcessRecord
 from harness.services import prometheus
@@ -26,7 +28,7 @@ from harness.services.launch import RunContext
 from harness.services.mail.client import MailpitClient
 from harness.signals import exclusive
 from harness.signals.faults import Target, on_database
-from harness.signals.phase import SIGNALS, Phase, Probe, Result, value
+from harness.signals.phase import SIGNALS, Phase, Probe, Result, Stopped, never, value
 from harness.signals.rules import RULES_PATH, alert_names, rehearsal_rules
 
 pytestmark = [pytest.mark.monitoring, pytest.mark.xdist_group(exclusive.GROUP)]
@@ -60,8 +62,15 @@ def prom(deployed: stack.Running, backend_url: str, backend_secrets: dict[str, s
         stop_all(registry.records)
 
 
+def run_stopping(config: pytest.Config) -> Callable[[], str]:
+    """Why the run stops now, from this process's service watch ("" while the stack's services run)."""
+    watch = config.pluginmanager.get_plugin("kernia-harness-watch")
+    return watch.reason_to_stop if isinstance(watch, ServiceWatch) else never
+
+
 @pytest.fixture(scope="module")
 def phase(
+    pytestconfig: pytest.Config,
     prom: prometheus.Prometheus,
     deployed: stack.Running,
     backend_url: str,
@@ -94,8 +103,12 @@ def phase(
         admin_get=lambda path, params: admin_client.http.get(f"{backend_url}{path}", params=params, timeout=15),
         admin_id=admin_account.user_id or "",
     )
+    target.prepare()  # the faults' users, while other checks may still run: nothing is faulty yet
     with exclusive.holding(deployed.handle.run_dir, exclusive=True):
-        return Phase(prom, target, probe).run()
+        try:
+            return Phase(prom, target, probe, stop=run_stopping(pytestconfig)).run()
+        except Stopped as exc:
+            pytest.fail(f"the fault phase stopped: {exc}", pytrace=False)
 
 
 @pytest.mark.parametrize("name", [signal.name for signal in SIGNALS])

@@ -4,9 +4,10 @@ that moves nothing, or whose alert never resolves, fails with the reason (the ne
 from __future__ import annotations
 
 import io
+import time
 from collections import Counter
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -88,3 +89,17 @@ def test_terminal_table_shows_each_signal(monkeypatch: pytest.MonkeyPatch) -> No
     text = out.getvalue()
     assert text.count("demo signal") == 3  # two rows, and the failure's reason under the table
     assert "passed" in text and "failed" in text and "Demo did not fire" in text
+
+
+def test_a_stopping_run_stops_the_phase_within_a_poll(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A service ended (the watch gives a reason): the phase raises at its next poll instead of waiting out its
+    timeouts; the negative control is the passing phase above, whose stop never gives a reason."""
+    reasons = iter(["", "", "postgres killed by signal SIGKILL during the run"])
+    signal = Signal("demo signal", "a demo fault", "demo_metric", "Demo", lambda target: nullcontext())
+    target = Target("http://a", "http://f", "postgresql://x", None, None, lambda label: None)  # type: ignore[arg-type]
+    probe = Probe("http://b", {}, lambda path, params: None, "admin")  # type: ignore[arg-type, return-value]
+    never_fires = ScriptedPrometheus(fires=False)
+    began = time.monotonic()
+    with pytest.raises(phase.Stopped, match="postgres killed"):
+        Phase(never_fires, target, probe, stop=lambda: next(reasons)).drive(signal)  # type: ignore[arg-type]
+    assert time.monotonic() - began < 2 * phase.POLL + 1, "the phase waited on after the run began to stop"
