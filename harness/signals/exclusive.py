@@ -1,6 +1,12 @@
 """The fault phase runs alone: every other check holds a shared lock on one file in the run directory while it
 runs, and the phase takes that lock exclusively, so no check meets a paused Redis, a held pool or a drifted schema
-it did not cause, and no other check's traffic blurs the phase's alerts."""
+it did not cause, and no other check's traffic blurs the phase's alerts.
+
+flock(2) does not queue a waiting exclusive request ahead of new shared ones, so a worker whose checks follow each
+other closely would keep the phase waiting until its last check. Everyone first passes a turnstile (a second lock
+file): a check takes it only to get its shared lock, the phase keeps it while it waits and runs, so once the phase
+asks, new checks wait behind it.
+"""
 
 from __future__ import annotations
 
@@ -10,14 +16,21 @@ from contextlib import contextmanager
 from pathlib import Path
 
 LOCK_NAME = "signals.lock"
+TURNSTILE_NAME = "signals.turnstile"
 GROUP = "signals"  # the phase's xdist group; its checks take no shared lock (the phase holds it exclusively)
 
 
 @contextmanager
 def holding(run_dir: Path, *, exclusive: bool) -> Iterator[None]:
-    with (Path(run_dir) / LOCK_NAME).open("a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+    with (Path(run_dir) / TURNSTILE_NAME).open("a") as gate, (Path(run_dir) / LOCK_NAME).open("a") as handle:
+        fcntl.flock(gate, fcntl.LOCK_EX)
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+        finally:
+            if not exclusive:
+                fcntl.flock(gate, fcntl.LOCK_UN)
         try:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+            fcntl.flock(gate, fcntl.LOCK_UN)

@@ -15,6 +15,7 @@ from harness.deploy.context import Context
 from harness.project import Project
 from harness.services.mail.client import MailpitClient
 from harness.signals import exclusive
+from harness.state import StackState
 from harness.suite.flows import ClientFactory
 from harness.suite.flows import verification_link as verification_link  # old import path for unmerged branches
 
@@ -31,16 +32,17 @@ def running(pytestconfig: pytest.Config) -> stack.Running:
         pytest.fail(f"no stack to check: {exc}", pytrace=False)
 
 
-@pytest.fixture(autouse=True)
-def apart_from_the_fault_phase(request: pytest.FixtureRequest) -> Iterator[None]:
-    """Every check but the signals phase's holds the phase's lock shared (harness.signals.exclusive)."""
-    group = request.node.get_closest_marker("xdist_group")
-    if group is not None and group.args == (exclusive.GROUP,):
-        yield
-        return
-    running: stack.Running = request.getfixturevalue("running")
-    with exclusive.holding(running.handle.run_dir, exclusive=False):
-        yield
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item) -> Iterator[object]:
+    """Every check but the signals phase's holds the phase's lock shared (harness.signals.exclusive) from its
+    set-up to its teardown, the module and session fixtures it sets up included (a drill, a new admin): a
+    function fixture would take the lock only after those ran."""
+    group = item.get_closest_marker("xdist_group")
+    run_dir = StackState(Path(item.config.getoption("--harness-project"))).run_dir
+    if (group is not None and group.args == (exclusive.GROUP,)) or not run_dir.is_dir():
+        return (yield)
+    with exclusive.holding(run_dir, exclusive=False):
+        return (yield)
 
 
 @pytest.fixture(scope="session")
