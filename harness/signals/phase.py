@@ -4,7 +4,7 @@ alert resolved after the revert.
 
 Time: a signal costs the alert's lag to fire (a scrape and an evaluation, ~1-2 s) plus ``WINDOW`` to resolve, so
 faults run side by side in three stages (measured alone on 2 cores: five stages at a 2 s scrape and a 10 s window
-took 66 s, these three at 1 s and 5 s take 32 s):
+took 66 s, these three at 1 s and 5 s take 27-32 s):
 
 1. the error-rate signal alone, first: every other fault adds auth errors, so none may overlap it;
 2. the faults that touch distinct state: slowed sign-ins (a row lock on their own user), forged OAuth callbacks,
