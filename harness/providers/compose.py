@@ -17,6 +17,7 @@ import subprocess
 import time
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -44,6 +45,7 @@ from harness.options import ProviderOptions, option
 from harness.ports import LOCALHOST, free_port
 from harness.process import mask
 from harness.providers.base import Progress, Provider, ProviderError, StackHandle, silent, stripe_stand_in
+from harness.providers.pause import Pauser, commands_paused
 from harness.services import Service, postgres
 from harness.services.catalog import CONTAINER_SERVICES, report_name
 from harness.services.postgres.tools import PgClient, url_credentials
@@ -160,6 +162,14 @@ class ComposeProvider(Provider):
     def watch_targets(cls, handle: StackHandle, secrets: tuple[str, ...] = ()) -> list[WatchTarget]:
         """One target for every container of the run: one `compose ps` answers for all of them."""
         return [ContainersTarget(_cli(handle.state), dict(handle.state["env"]), tuple(secrets))]
+
+    @classmethod
+    def pausers(cls, handle: StackHandle) -> dict[str, Pauser]:
+        """`compose pause` / `compose unpause` of each catalog service the run started."""
+        cli, env = _cli(handle.state), dict(handle.state["env"])
+        started = {info.name for info in handle.endpoints.services}
+        names = {service.name: str(service.compose_name) for service in CONTAINER_SERVICES if service.name in started}
+        return {key: partial(commands_paused, cli.pause(name), cli.unpause(name), env) for key, name in names.items()}
 
     @classmethod
     def postgres_client(cls, handle: StackHandle, project_dir: Path, server_major: int) -> PgClient:

@@ -85,8 +85,8 @@ def audited(event: str) -> Evidence:
     return look
 
 
-def redis_process(target: Target) -> str:
-    return "" if "redis" in target.processes else "this stack offers no way to pause its Redis (no native process)"
+def redis_pauser(target: Target) -> str:
+    return "" if "redis" in target.pausers else "this stack offers no way to pause its Redis (its provider runs none)"
 
 
 SIGNALS: tuple[Signal, ...] = (
@@ -143,12 +143,12 @@ SIGNALS: tuple[Signal, ...] = (
     ),
     Signal(
         "Redis latency",
-        "the Redis server paused (SIGSTOP), then resumed (SIGCONT)",
+        "the Redis server paused (SIGSTOP, or `docker pause` of its container), then resumed",
         "sum(redis_ping_failures_total)",
         "RedisLatencyHigh",
-        lambda target: faults.paused(target.processes["redis"]),
+        lambda target: target.pausers["redis"](),
         readyz_names("redis", "TimeoutError"),
-        needs=redis_process,
+        needs=redis_pauser,
     ),
     Signal(
         "unexpected admin config changes",
