@@ -72,12 +72,9 @@ class ComposeCLI:
     def down(self, *, volumes: bool) -> list[str]:
         return [*self.base(), "down", "--remove-orphans", *(["--volumes"] if volumes else [])]
 
-    def pause(self, service: str) -> list[str]:
-        """Freeze the service's containers (the engine's cgroup freezer): a hung server, its port still open."""
-        return [*self.base(), "pause", service]
-
-    def unpause(self, service: str) -> list[str]:
-        return [*self.base(), "unpause", service]
+    def signal(self, service: str, name: str) -> list[str]:
+        """Send signal ``name`` (``SIGSTOP``) to the main process of the service's containers."""
+        return [*self.base(), "kill", "--signal", name, service]
 
     def ps(self) -> list[str]:
         return [*self.base(), "ps", "--all", "--format", "json"]

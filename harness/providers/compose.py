@@ -45,7 +45,7 @@ from harness.options import ProviderOptions, option
 from harness.ports import LOCALHOST, free_port
 from harness.process import mask
 from harness.providers.base import Progress, Provider, ProviderError, StackHandle, silent, stripe_stand_in
-from harness.providers.pause import Pauser, commands_paused
+from harness.providers.pause import Pauser, signalled
 from harness.services import Service, postgres
 from harness.services.catalog import CONTAINER_SERVICES, report_name
 from harness.services.postgres.tools import PgClient, url_credentials
@@ -165,11 +165,11 @@ class ComposeProvider(Provider):
 
     @classmethod
     def pausers(cls, handle: StackHandle) -> dict[str, Pauser]:
-        """`compose pause` / `compose unpause` of each catalog service the run started."""
+        """SIGSTOP / SIGCONT of each catalog service the run started (`compose kill --signal`)."""
         cli, env = _cli(handle.state), dict(handle.state["env"])
         started = {info.name for info in handle.endpoints.services}
         names = {service.name: str(service.compose_name) for service in CONTAINER_SERVICES if service.name in started}
-        return {key: partial(commands_paused, cli.pause(name), cli.unpause(name), env) for key, name in names.items()}
+        return {key: signalled(partial(cli.signal, name), env) for key, name in names.items()}
 
     @classmethod
     def postgres_client(cls, handle: StackHandle, project_dir: Path, server_major: int) -> PgClient:

@@ -1,8 +1,11 @@
 """Pausing a service of a running stack, as a hung server is: frozen inside the block, its port still accepting
 connections, nothing answering; resumed on exit. The signals phase's Redis fault uses it (``Provider.pausers``).
 
-A native process is stopped with SIGSTOP and resumed with SIGCONT; a container is frozen by the engine
-(`docker pause`, `docker compose pause`), which freezes every process in it the same way (cgroup freezer).
+A native process is stopped with SIGSTOP and resumed with SIGCONT; a container's main process the same way, sent
+by the engine (`docker kill --signal`, `docker compose kill --signal`). Not `docker pause`: Engine 20.10 reports a
+paused container unhealthy at once, and again right after `unpause`, so the fail-fast watch would rightly end the
+run, while a stopped server fails its healthcheck only as a hung one does (after its retries). The main process is
+the server for the services paused here (Redis runs `redis-server` as PID 1).
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from functools import partial
 from harness.errors import ProviderError
 from harness.process import ProcessRecord
 
+STOP, CONT = "SIGSTOP", "SIGCONT"
 Pauser = Callable[[], AbstractContextManager[None]]  # enter: the service is paused; exit: resumed
 
 
@@ -62,8 +66,14 @@ def process_pausers(records: Sequence[Mapping[str, object]]) -> dict[str, Pauser
 
 
 def container_pausers(containers: Mapping[str, str]) -> dict[str, Pauser]:
-    """A pauser for each container id by service name: `docker pause` / `docker unpause`."""
-    return {
-        name: partial(commands_paused, ["docker", "pause", cid], ["docker", "unpause", cid])
-        for name, cid in containers.items()
-    }
+    """A pauser for each container id by service name: SIGSTOP / SIGCONT through `docker kill --signal`."""
+    return {name: signalled(partial(docker_signal, cid)) for name, cid in containers.items()}
+
+
+def docker_signal(container: str, name: str) -> list[str]:
+    return ["docker", "kill", "--signal", name, container]
+
+
+def signalled(command: Callable[[str], Sequence[str]], env: Mapping[str, str] | None = None) -> Pauser:
+    """A pauser running ``command(signal name)``: SIGSTOP before the block, SIGCONT after it."""
+    return partial(commands_paused, command(STOP), command(CONT), env)

@@ -302,7 +302,7 @@ class TestcontainersProvider(Provider):
 
     @classmethod
     def pausers(cls, handle: StackHandle) -> dict[str, Pauser]:
-        """`docker pause` / `docker unpause` of each container of the run, by id."""
+        """SIGSTOP / SIGCONT of each container of the run, by id (`docker kill --signal`)."""
         containers = handle.state.get("containers", {})
         return container_pausers({report_name(service): cid for service, cid in containers.items()})
 

@@ -143,7 +143,7 @@ SIGNALS: tuple[Signal, ...] = (
     ),
     Signal(
         "Redis latency",
-        "the Redis server paused (SIGSTOP, or `docker pause` of its container), then resumed",
+        "the Redis server paused (SIGSTOP, in a container sent by the engine), then resumed (SIGCONT)",
         "sum(redis_ping_failures_total)",
         "RedisLatencyHigh",
         lambda target: target.pausers["redis"](),
