@@ -75,6 +75,33 @@ def test_compose_rehearsal_passes_every_check_and_leaves_nothing(tmp_path: Path)
     assert leftovers(project_label(name)) == {}
 
 
+def test_the_app_in_containers_passes_every_check_and_leaves_nothing(tmp_path: Path) -> None:
+    """`--option app=true`: backend and frontend built from the project's Dockerfile and run in the stack; the same
+    checks pass against them, the per-client ones through the ingress (harness.deploy.ingress)."""
+    project = render_project(tmp_path / "demo-auth")
+    name, report_path = unique("app"), tmp_path / "report.json"
+    run = harness(
+        project,
+        "rehearse",
+        "--provider",
+        "compose",
+        *("--option", f"project_name={name}", "--option", "app=true"),
+        *("-n", "2", "--report", str(report_path)),
+        timeout=1800,
+    )
+    assert run.returncode == 0, describe(run)
+    report = json.loads(report_path.read_text())
+    assert report["status"] == "passed"
+    assert report["checks"] and not_passed(report["checks"]) == []
+    services = {s["name"]: s for s in report["services"]}
+    for app in ("backend", "frontend"):
+        assert services[app]["implementation"].endswith("(built from Dockerfile)"), services[app]
+    steps = {step["name"]: step["detail"] for step in report["steps"]}
+    assert steps["deploy_backend"].startswith("container behind the ingress")
+    assert steps["deploy_frontend"].startswith("container at")
+    assert leftovers(project_label(name)) == {}
+
+
 def test_two_projects_run_at_once_without_colliding(tmp_path: Path) -> None:
     projects = [render_project(tmp_path / f"p{index}" / "demo-auth") for index in (1, 2)]
     names = [unique("pair") for _ in projects]
