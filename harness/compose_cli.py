@@ -62,15 +62,22 @@ class ComposeCLI:
             argv += ["--profile", profile]
         return argv
 
-    def up(self, services: Sequence[str], *, wait_timeout: int, build: bool = False) -> list[str]:
+    def up(self, services: Sequence[str], *, wait_timeout: int) -> list[str]:
         """`up --wait` returns once every started service is healthy, or fails after ``wait_timeout`` s."""
-        flags = ["--detach", "--wait", "--wait-timeout", str(wait_timeout)]
-        if build:
-            flags.append("--build")
-        return [*self.base(), "up", *flags, *services]
+        return [*self.base(), "up", "--detach", "--wait", "--wait-timeout", str(wait_timeout), *services]
 
     def down(self, *, volumes: bool) -> list[str]:
         return [*self.base(), "down", "--remove-orphans", *(["--volumes"] if volumes else [])]
+
+    def signal(self, service: str, name: str) -> list[str]:
+        """Send signal ``name`` (``SIGSTOP``) to the main process of the service's containers."""
+        return [*self.base(), "kill", "--signal", name, service]
+
+    def run_detached(self, service: str, env_keys: Sequence[str], *, publish: str = "") -> list[str]:
+        """One container of ``service`` in the background, without its dependencies; each ``-e KEY`` takes its value
+        from compose's own environment, so no value appears on the command line."""
+        options = [option for key in env_keys for option in ("-e", key)] + (["--publish", publish] if publish else [])
+        return [*self.base(), "run", "--detach", "--no-deps", *options, service]
 
     def ps(self) -> list[str]:
         return [*self.base(), "ps", "--all", "--format", "json"]

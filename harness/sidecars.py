@@ -6,8 +6,10 @@
   cannot be rehearsed against it; the harness's stateful stand-in serves the backend instead, unless the provider
   option ``stripe=stack`` keeps the stack's stripe-mock.
 
-They are native processes on 127.0.0.1 (the harness deploys the backend as a local process too), started and
-stopped with the native provider's machinery and reported as sidecars.
+They are native processes on 127.0.0.1 (the harness deploys the backend as a local process too), or on the
+container network's gateway when the app runs in the stack's containers (``Provider.sidecar_host``: the
+containers reach the host there, and the harness does too), started and stopped with the native provider's
+machinery and reported as sidecars.
 """
 
 from __future__ import annotations
@@ -34,7 +36,9 @@ def start(handle: StackHandle, options: dict[str, Any], progress: Progress = sil
     services = needed(handle, options)
     if not services:
         return handle
-    group = NativeGroup().start(RunContext(run_dir=handle.run_dir / "sidecars"), progress, services)
+    bind_host = provider_class(handle.provider).sidecar_host(handle)
+    context = RunContext(run_dir=handle.run_dir / "sidecars", options={"bind_host": bind_host})
+    group = NativeGroup().start(context, progress, services)
     names = {service.launch.name for service in group.started}
     kept = tuple(info for info in handle.endpoints.services if info.name not in names)
     added = tuple(replace(info, mode=f"{info.mode} sidecar") for info in group.infos())

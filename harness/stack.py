@@ -46,6 +46,7 @@ class Running:
             run_dir=self.handle.run_dir,
             progress=progress,
             deployment=self.deployment,
+            app_host=provider_class(self.handle.provider).app_host(self.handle),
         )
 
     def database(self) -> Server:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from harness.app import start_backend
+from harness.deploy import app_containers
 from harness.deploy.context import Context
 from harness.ports import LOCALHOST, free_port
 
@@ -13,8 +14,14 @@ def run(ctx: Context) -> str:
     if deployment.frontend_port is None:
         deployment.frontend_port = free_port()
     deployment.frontend_url = f"http://{LOCALHOST}:{deployment.frontend_port}"
-    record, url = start_backend(ctx)
-    deployment.processes = {**(deployment.processes or {}), "backend": record.to_dict()}
+    if ctx.app_host is None:
+        record, url = start_backend(ctx)
+        records, how = {"backend": record}, f"uvicorn pid {record.pid}"
+    else:
+        records, url = app_containers.start_backend(ctx, ctx.app_host)
+        how = "container behind the ingress"
+    started = {name: record.to_dict() for name, record in records.items()}
+    deployment.processes = {**(deployment.processes or {}), **started}
     deployment.backend_url = url
     deployment.auth_base_url = f"{url}{ctx.project.auth_path}"
-    return f"uvicorn pid {record.pid} at {url}; /readyz ok; KERNIA_BASE_URL={deployment.auth_base_url}"
+    return f"{how} at {url}; /readyz ok; KERNIA_BASE_URL={deployment.auth_base_url}"

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.console import Progress, silent
+from harness.deploy.app_host import AppHost
 from harness.endpoints import Endpoints
 from harness.project import Project
 from harness.report import Outcome
@@ -102,6 +103,7 @@ class Context:
     progress: Progress = silent
     python: str = sys.executable
     deployment: Deployment = field(default_factory=Deployment)
+    app_host: AppHost | None = None  # the provider's containers for the backend and frontend (None: processes)
 
     def __post_init__(self) -> None:
         self.deployment = Deployment.from_dict(self.deployment)

@@ -7,9 +7,10 @@ from pathlib import Path
 
 import httpx
 
+from harness.deploy import app_containers
 from harness.deploy.context import Context, StepFailed
 from harness.ports import LOCALHOST
-from harness.process import ManagedProcess, ServiceStartError
+from harness.process import ManagedProcess, ProcessRecord, ServiceStartError
 from harness.pythonenv import python_env
 from harness.readiness import HttpStatus
 
@@ -48,9 +49,22 @@ def run(ctx: Context) -> str:
     """Step 5: start the frontend on the port step 3 chose, then check its page, config and CORS."""
     deployed = ctx.deployment.deployed()  # NotDeployed when step 3 did not run: the step order is wrong
     url, auth_base = deployed.frontend_url, deployed.auth_base_url
-    port = ctx.deployment.frontend_port
+    if ctx.app_host is None:
+        record = _start_process(ctx, url, auth_base)
+        how = f"uvicorn pid {record.pid}"
+    else:
+        record, how = app_containers.start_frontend(ctx, ctx.app_host, url, auth_base), "container"
+    ctx.deployment.processes = {**(ctx.deployment.processes or {}), "frontend": record.to_dict()}
+    problems = _check_served(url, auth_base, deployed.backend_url)
+    if problems:
+        raise StepFailed("; ".join(problems))
+    return f"{how} at {url}; serves the page, /config.js with {auth_base}; CORS admits it"
+
+
+def _start_process(ctx: Context, url: str, auth_base: str) -> ProcessRecord:
+    """The frontend as a local uvicorn process on the port step 3 chose."""
     argv = [ctx.python, "-m", "uvicorn", "app:app", "--app-dir", str(ctx.project.root / "frontend")]
-    argv += ["--host", LOCALHOST, "--port", str(port), "--no-access-log"]
+    argv += ["--host", LOCALHOST, "--port", str(ctx.deployment.frontend_port), "--no-access-log"]
     process = ManagedProcess(
         "frontend",
         argv,
@@ -60,11 +74,6 @@ def run(ctx: Context) -> str:
         probes=[HttpStatus(f"{url}/")],
     )
     try:
-        record = process.start(timeout=30)
+        return process.start(timeout=30)
     except ServiceStartError as exc:
         raise StepFailed(str(exc)) from exc
-    ctx.deployment.processes = {**(ctx.deployment.processes or {}), "frontend": record.to_dict()}
-    problems = _check_served(url, auth_base, deployed.backend_url)
-    if problems:
-        raise StepFailed("; ".join(problems))
-    return f"uvicorn pid {record.pid} at {url}; serves the page, /config.js with {auth_base}; CORS admits it"

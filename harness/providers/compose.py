@@ -17,6 +17,7 @@ import subprocess
 import time
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -44,6 +45,8 @@ from harness.options import ProviderOptions, option
 from harness.ports import LOCALHOST, free_port
 from harness.process import mask
 from harness.providers.base import Progress, Provider, ProviderError, StackHandle, silent, stripe_stand_in
+from harness.providers.compose_app import ComposeAppHost, network_gateway
+from harness.providers.pause import Pauser, signalled
 from harness.services import Service, postgres
 from harness.services.catalog import CONTAINER_SERVICES, report_name
 from harness.services.postgres.tools import PgClient, url_credentials
@@ -54,6 +57,8 @@ OVERRIDE_FILE = "compose.images.yaml"
 POSTGRES_SERVICE = postgres.SERVICE.compose_name or "postgres"
 # The app and the one-shots that prepare it (Vault dev secrets, migrations); the harness deploys the app itself.
 APP_SERVICES = ("vault-seed", "migrate", "backend", "frontend")
+# The app's long-running services: with ``app=true`` the deployment runs them (`compose run`).
+APP_CONTAINERS = ("backend", "frontend")
 # What compose/the engine print when a published port was taken between choosing it and binding it.
 PORT_TAKEN = ("port is already allocated", "address already in use")
 
@@ -63,7 +68,7 @@ class ComposeOptions(ProviderOptions):
     """Options of the compose provider (``--option KEY=VALUE``)."""
 
     provider: ClassVar[str] = "compose"
-    app: bool = option(False, "also build and start backend and frontend (the harness deploys them otherwise)")
+    app: bool = option(False, "deploy backend and frontend as containers built from the project's Dockerfile")
     profiles: tuple[str, ...] = option((), "compose profiles to enable (default: every profile compose.yaml defines)")
     wait_timeout: int = option(300, "seconds `up --wait` may take")
     oidc_issuer: str = option("", "issuer URL of an identity provider to use (default: the harness's test IdP)")
@@ -110,7 +115,7 @@ class ComposeProvider(Provider):
         profiles = options.profiles or tuple(self._run(draft.list_profiles(), env).stdout.split())
         cli = ComposeCLI(draft.executable, draft.project_name, draft.files, profiles)
         config = json.loads(self._run(cli.config(), env).stdout)
-        services = select_services(config, with_app=options.app)
+        services = select_services(config)
         choices = {name: images.choose(str(config["services"][name]["image"])) for name in image_services(config)}
         override = image_override(config, choices, dockerfile_base(self.project_dir))
         if override:
@@ -120,7 +125,7 @@ class ComposeProvider(Provider):
             cli = ComposeCLI(cli.executable, cli.project_name, (*cli.files, str(path)), profiles)
             progress(f"compose: stand-in images for {', '.join(sorted(override['services']))} (no upstream image here)")
         progress(f"compose: starting {', '.join(services)} as project {cli.project_name}")
-        command = cli.up(services, wait_timeout=options.wait_timeout, build=options.app)
+        command = cli.up(services, wait_timeout=options.wait_timeout)
         try:
             result = self._run(command, env, check=False)
         except BaseException:  # Ctrl-C during `up --wait`: nothing of the run may stay
@@ -134,7 +139,7 @@ class ComposeProvider(Provider):
                 raise _PortTaken(message, error.strip().splitlines()[-1])
             raise ProviderError(message)
         endpoints = endpoints_from_config(
-            config, services=services, oidc_issuer=options.oidc_issuer, chosen_images=choices
+            config, services=services, oidc_issuer=options.oidc_issuer, chosen_images=choices, app=options.app
         )
         state = {
             "executable": list(cli.executable),
@@ -143,13 +148,15 @@ class ComposeProvider(Provider):
             "profiles": list(cli.profiles),
             "env": env,
         }
+        if options.app:  # the deployment runs the app in the project's network, reaching the host at its gateway
+            network = str(config["networks"]["default"]["name"])
+            state |= {"app_network": network, "gateway": network_gateway(network)}
         return StackHandle(provider=self.name, endpoints=endpoints, run_dir=run_dir, state=state)
 
     def _environment(self, options: ComposeOptions) -> dict[str, str]:
-        """Compose's interpolation variables: fresh host ports, and without the app the maintenance database
-        as POSTGRES_DB, so the harness's step 1 creates the app's database owned by the app's role."""
-        env = port_environment({name: free_port() for name in PORT_VARIABLES})
-        return env if options.app else {**env, "POSTGRES_DB": "postgres"}
+        """Compose's interpolation variables: fresh host ports, and the maintenance database as POSTGRES_DB, so
+        the harness's step 1 creates the app's database owned by the app's role."""
+        return {**port_environment({name: free_port() for name in PORT_VARIABLES}), "POSTGRES_DB": "postgres"}
 
     @classmethod
     def sidecars(cls, handle: StackHandle, options: Mapping[str, Any]) -> list[Service]:
@@ -162,12 +169,38 @@ class ComposeProvider(Provider):
         return [ContainersTarget(_cli(handle.state), dict(handle.state["env"]), tuple(secrets))]
 
     @classmethod
+    def app_host(cls, handle: StackHandle) -> ComposeAppHost | None:
+        """With ``app=true``: the backend and frontend as `compose run` containers of the run's project."""
+        state = handle.state
+        if "app_network" not in state:
+            return None
+        return ComposeAppHost(_cli(state), dict(state["env"]), state["app_network"], state["gateway"])
+
+    @classmethod
+    def sidecar_host(cls, handle: StackHandle) -> str:
+        """The project network's gateway when the app runs in it (its containers reach the host there)."""
+        return str(handle.state.get("gateway") or LOCALHOST)
+
+    @classmethod
+    def pausers(cls, handle: StackHandle) -> dict[str, Pauser]:
+        """SIGSTOP / SIGCONT of each catalog service the run started (`compose kill --signal`)."""
+        cli, env = _cli(handle.state), dict(handle.state["env"])
+        started = {info.name for info in handle.endpoints.services}
+        names = {service.name: str(service.compose_name) for service in CONTAINER_SERVICES if service.name in started}
+        return {key: signalled(partial(cli.signal, name), env) for key, name in names.items()}
+
+    @classmethod
     def postgres_client(cls, handle: StackHandle, project_dir: Path, server_major: int) -> PgClient:
         """The tools inside the stack's postgres container, which match its server."""
         return compose_client(handle.state, handle.endpoints.database_url, project_dir)
 
     def down(self, handle: StackHandle, *, keep_data: bool = False) -> None:
-        """Run `compose down` with the recorded project, files, profiles and ports."""
+        """Remove the project's `compose run` containers (the deployed app; `compose down` leaves them), then run
+        `compose down` with the recorded project, files, profiles and ports."""
+        label = f"label=com.docker.compose.project={handle.state['project_name']}"
+        ids = self._run(["docker", "ps", "--all", "--quiet", "--filter", label], {}).stdout.split()
+        if ids:
+            self._run(["docker", "rm", "--force", *([] if keep_data else ["--volumes"]), *ids], {})
         self._run(_cli(handle.state).down(volumes=not keep_data), handle.state["env"])
 
     def _check_engine(self, cli: ComposeCLI) -> None:
@@ -261,8 +294,8 @@ def _probe(argv: Sequence[str]) -> str | None:
     return result.stdout if result.returncode == 0 else None
 
 
-def select_services(config: Mapping[str, Any], *, with_app: bool) -> list[str]:
-    """Long-running services to start and wait for: the app's only on request.
+def select_services(config: Mapping[str, Any]) -> list[str]:
+    """Long-running services to start and wait for: not the app's, which the harness deploys.
 
     One-shot services (``restart: "no"``) are left out: they run as dependencies and `up --wait` would treat
     their exit as a failure.
@@ -270,7 +303,7 @@ def select_services(config: Mapping[str, Any], *, with_app: bool) -> list[str]:
     return [
         name
         for name, service in config["services"].items()
-        if (with_app or name not in APP_SERVICES) and service.get("restart") != "no"
+        if name not in APP_SERVICES and service.get("restart") != "no"
     ]
 
 
@@ -356,8 +389,10 @@ def endpoints_from_config(
     services: Collection[str],
     oidc_issuer: str,
     chosen_images: Mapping[str, images.ImageChoice] | None = None,
+    app: bool = False,
 ) -> Endpoints:
-    """Where the started services answer on the host, read from the resolved compose model."""
+    """Where the started services answer on the host, read from the resolved compose model; with ``app``, the
+    report names the app's services too (the deployment starts them, see ``ComposeProvider.app_host``)."""
     services_config = config["services"]
     chosen = chosen_images or {}
     fields: dict[str, Any] = {}
@@ -375,15 +410,11 @@ def endpoints_from_config(
         }
         fields.update(service.endpoints(LOCALHOST, ports, environment))
 
-    def app_url(service: str, target: int) -> str | None:
-        return f"http://{LOCALHOST}:{published_port(config, service, target)}" if service in services else None
-
+    reported = [*services, *(APP_CONTAINERS if app else ())]
     return Endpoints(
         provider="compose",
         oidc_issuer=oidc_issuer,
-        backend_url=app_url("backend", PORT_VARIABLES["BACKEND_PORT"][1]),
-        frontend_url=app_url("frontend", PORT_VARIABLES["FRONTEND_PORT"][1]),
-        services=tuple(service_info(name, services_config[name], chosen.get(name)) for name in services),
+        services=tuple(service_info(name, services_config[name], chosen.get(name)) for name in reported),
         **fields,
     )
 

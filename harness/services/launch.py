@@ -55,6 +55,12 @@ class RunContext:
     def log_path(self, name: str) -> Path:
         return self.run_dir / "logs" / f"{name}.log"
 
+    @property
+    def bind_host(self) -> str:
+        """Where the harness's own servers listen: 127.0.0.1, or the container bridge's gateway when containers
+        must reach them (option ``bind_host``, set by harness.sidecars)."""
+        return str(self.options.get("bind_host") or LOCALHOST)
+
 
 @dataclass
 class Launch:
@@ -99,10 +105,10 @@ def harness_server(
 ) -> Launch:
     """Launch one of the harness's own HTTP servers (``python -m module --port P``) on a free port; its base URL
     becomes the endpoint field ``endpoint`` and ``probe_path`` tells when it is ready."""
-    url = f"http://{LOCALHOST}:{(port := free_port())}"
+    url = f"http://{ctx.bind_host}:{(port := free_port())}"
     return Launch(
         name=name,
-        argv=python_module_argv(module, "--port", str(port)),
+        argv=python_module_argv(module, "--host", ctx.bind_host, "--port", str(port)),
         probes=[HttpStatus(f"{url}{probe_path}")],
         info=info,
         endpoints={endpoint: url},

@@ -46,18 +46,21 @@ async def forward(request: Request, transport: httpx.BaseTransport) -> Response:
     return Response(reply.content, status_code=reply.status_code, headers=headers)
 
 
-def port_argument(description: str) -> int:
-    """Parse ``--port`` for a fake's ``python -m`` entry point."""
+def address_arguments(description: str) -> tuple[str, int]:
+    """Parse ``--host`` (default 127.0.0.1; a container bridge's gateway where containers must reach the fake) and
+    ``--port`` for a fake's ``python -m`` entry point."""
     parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--host", default=LOCALHOST)
     parser.add_argument("--port", type=int, required=True)
-    return int(parser.parse_args().port)
+    args = parser.parse_args()
+    return str(args.host), int(args.port)
 
 
-def run(app: Starlette, port: int, *, stand_in_version: str | None = None) -> None:
-    """Serve ``app`` on 127.0.0.1:``port`` until SIGTERM; with ``stand_in_version``, every answer carries it in
+def run(app: Starlette, port: int, *, host: str = LOCALHOST, stand_in_version: str | None = None) -> None:
+    """Serve ``app`` on ``host``:``port`` until SIGTERM; with ``stand_in_version``, every answer carries it in
     STAND_IN_VERSION_HEADER, so the report reads the running stand-in's version as it reads a real service's."""
     headers = [(STAND_IN_VERSION_HEADER, stand_in_version)] if stand_in_version else None
-    uvicorn.run(app, host=LOCALHOST, port=port, log_level="warning", headers=headers)
+    uvicorn.run(app, host=host, port=port, log_level="warning", headers=headers)
 
 
 def _load(module: str) -> ModuleType:

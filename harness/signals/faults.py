@@ -1,15 +1,13 @@
 """The fault mechanisms of the signals phase: each is a context manager that keeps one real fault going inside its
 block and reverts it on exit. Nothing here touches the backend's code: the faults are HTTP requests a client or
-attacker could send, PostgreSQL locks and DDL from a superuser session, Mailpit's chaos triggers, SIGSTOP of the
-Redis process, and an admin using the admin API.
+attacker could send, PostgreSQL locks and DDL from a superuser session, Mailpit's chaos triggers, pausing
+Redis (its provider's pauser), and an admin using the admin API.
 """
 
 from __future__ import annotations
 
 import itertools
-import os
 import secrets
-import signal
 import threading
 import time
 from collections import Counter
@@ -24,7 +22,7 @@ import httpx
 import psycopg
 
 from harness.client import SESSION_COOKIE, Account, AuthClient, unique_email
-from harness.process import ProcessRecord
+from harness.providers.pause import Pauser
 from harness.services.mail.client import MailpitClient
 
 ACCOUNT_LABELS = ("signals-slow", "signals-pool", "signals-role")  # the users the faults act on, one each
@@ -41,7 +39,7 @@ class Target:
     mail: MailpitClient
     admin: AuthClient
     make_account: Callable[[str], Account]  # a fresh verified user
-    processes: dict[str, ProcessRecord] = field(default_factory=dict)  # native service processes by name
+    pausers: dict[str, Pauser] = field(default_factory=dict)  # the stack's provider's, by service (Redis latency)
     pool_limit: int = 0  # the backend pool's connection limit (db_pool_max_connections), set by the phase
     answers: Counter[str] = field(default_factory=Counter)  # "route status" -> count, for the report's detail
     accounts: dict[str, Account] = field(default_factory=dict)  # the faults' users by label (ACCOUNT_LABELS)
@@ -237,19 +235,6 @@ def schema_drift(target: Target) -> Iterator[None]:
             yield
         finally:
             conn.execute(f'ALTER TABLE "user" DROP COLUMN IF EXISTS {DRIFT_COLUMN}')
-
-
-@contextmanager
-def paused(record: ProcessRecord) -> Iterator[None]:
-    """The process stopped (SIGSTOP) inside the block: its port still accepts connections, nothing answers."""
-    process = record.process()
-    if process is None:
-        raise RuntimeError(f"{record.name} (pid {record.pid}) is not running")
-    os.kill(process.pid, signal.SIGSTOP)
-    try:
-        yield
-    finally:
-        os.kill(process.pid, signal.SIGCONT)
 
 
 @contextmanager

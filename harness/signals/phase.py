@@ -105,8 +105,8 @@ def audited(event: str) -> Evidence:
     return look
 
 
-def redis_process(target: Target) -> str:
-    return "" if "redis" in target.processes else "this stack offers no way to pause its Redis (no native process)"
+def redis_pauser(target: Target) -> str:
+    return "" if "redis" in target.pausers else "this stack offers no way to pause its Redis (its provider runs none)"
 
 
 SIGNALS: tuple[Signal, ...] = (
@@ -163,12 +163,12 @@ SIGNALS: tuple[Signal, ...] = (
     ),
     Signal(
         "Redis latency",
-        "the Redis server paused (SIGSTOP), then resumed (SIGCONT)",
+        "the Redis server paused (SIGSTOP, in a container sent by the engine), then resumed (SIGCONT)",
         "sum(redis_ping_failures_total)",
         "RedisLatencyHigh",
-        lambda target: faults.paused(target.processes["redis"]),
+        lambda target: target.pausers["redis"](),
         readyz_names("redis", "TimeoutError"),
-        needs=redis_process,
+        needs=redis_pauser,
     ),
     Signal(
         "unexpected admin config changes",

@@ -22,7 +22,7 @@ from harness.browser import NOT_RUN_PREFIX
 from harness.client import Account, AuthClient, unique_email
 from harness.failfast import ServiceWatch
 from harness.native.orchestrate import Registry, start_service, stop_all
-from harness.process import ProcessRecord
+from harness.providers import provider_class
 from harness.services import prometheus
 from harness.services.launch import RunContext
 from harness.services.mail.client import MailpitClient
@@ -92,9 +92,7 @@ def phase(
         mail=mail,
         admin=admin_client,
         make_account=make_account,
-        processes={
-            record["name"]: ProcessRecord.from_dict(record) for record in deployed.handle.state.get("processes", [])
-        },
+        pausers=provider_class(deployed.handle.provider).pausers(deployed.handle),
         pool_limit=int(value(prom, "max(db_pool_max_connections)")),
     )
     probe = Probe(

@@ -108,7 +108,6 @@ def test_up_waits_for_health_with_a_timeout() -> None:
         *BASE,
         *["up", "--detach", "--wait", "--wait-timeout", "120", "postgres", "redis"],
     ]
-    assert CLI.up(["backend"], wait_timeout=5, build=True)[-2:] == ["--build", "backend"]
 
 
 def test_down_removes_volumes_unless_data_is_kept() -> None:
@@ -272,3 +271,9 @@ def test_a_one_shot_that_exited_0_is_not_reported_as_failing() -> None:
         )
     )
     assert [status.service for status in not_ready(statuses)] == ["migrate", "redis"]
+
+
+def test_run_detached_passes_values_by_name_only() -> None:
+    argv = CLI.run_detached("frontend", ["AUTH_BASE_URL", "X"], publish="127.0.0.1:4000:3000")
+    options = ["-e", "AUTH_BASE_URL", "-e", "X", "--publish", "127.0.0.1:4000:3000"]
+    assert argv == [*BASE, "run", "--detach", "--no-deps", *options, "frontend"]

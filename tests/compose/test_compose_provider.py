@@ -32,15 +32,14 @@ def model(render: RenderFn) -> dict[str, Any]:
 
 
 def test_select_services_leaves_the_app_to_the_harness(model: dict[str, Any]) -> None:
-    infra = select_services(model, with_app=False)
+    infra = select_services(model)
     assert set(infra) == {"postgres", "redis", "mailpit", "localstack", "stripe-mock", "vault", "prometheus", "grafana"}
     # The one-shots (vault-seed, migrate) run as the backend's dependencies, not as waited-for services.
-    assert set(select_services(model, with_app=True)) == {*infra, "backend", "frontend"}
     assert model["services"]["migrate"]["restart"] == "no"
 
 
 def test_endpoints_come_from_the_resolved_model(model: dict[str, Any]) -> None:
-    services = select_services(model, with_app=False)
+    services = select_services(model)
     endpoints = endpoints_from_config(model, services=services, oidc_issuer="http://127.0.0.1:39000")
     assert endpoints.provider == "compose"
     assert endpoints.database_url == (
@@ -63,9 +62,8 @@ def test_endpoints_come_from_the_resolved_model(model: dict[str, Any]) -> None:
 
 
 def test_endpoints_with_the_app(model: dict[str, Any]) -> None:
-    endpoints = endpoints_from_config(model, services=select_services(model, with_app=True), oidc_issuer="")
-    assert endpoints.backend_url == f"http://127.0.0.1:{PORTS['BACKEND_PORT']}"
-    assert endpoints.frontend_url == f"http://127.0.0.1:{PORTS['FRONTEND_PORT']}"
+    endpoints = endpoints_from_config(model, services=select_services(model), oidc_issuer="", app=True)
+    assert endpoints.backend_url is None and endpoints.frontend_url is None  # until the deployment starts them
     backend = next(info for info in endpoints.services if info.name == "backend")
     assert backend.implementation == "demo_auth (built from Dockerfile)" and backend.version == "dev"
 
@@ -74,7 +72,7 @@ def test_credentials_from_env_reach_the_database_url(render: RenderFn) -> None:
     project = render()
     env = {**os.environ, "POSTGRES_USER": "dev user", "POSTGRES_PASSWORD": "p@ss/word"}
     model = resolved_model(project / "compose.yaml", env=env)
-    endpoints = endpoints_from_config(model, services=select_services(model, with_app=False), oidc_issuer="")
+    endpoints = endpoints_from_config(model, services=select_services(model), oidc_issuer="")
     assert endpoints.database_url.startswith("postgresql://dev%20user:p%40ss%2Fword@127.0.0.1:5432/")
 
 

@@ -15,13 +15,14 @@ import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from harness.state import StackState
 from tests.helpers.cli import describe, harness
 from tests.helpers.engine import leftovers, require_stand_ins
-from tests.helpers.optional import CONTAINER_SKIPS, not_passed
+from tests.helpers.optional import REDIS_SIGNAL, not_passed
 from tests.helpers.render import render_project
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("compose-stack")]
@@ -45,32 +46,50 @@ def unique(prefix: str) -> str:
     return f"kh-{prefix}-{secrets.token_hex(3)}"
 
 
-def test_compose_rehearsal_passes_every_check_and_leaves_nothing(tmp_path: Path) -> None:
+Rehearsed = tuple[str, subprocess.CompletedProcess[str], dict[str, Any]]  # compose project name, run, report
+
+
+def rehearsed(tmp_path: Path, prefix: str, *options: str) -> Rehearsed:
+    """A fresh project rehearsed under compose with ``options``, every check passed (a project rendered without
+    an optional service skips its checks)."""
     project = render_project(tmp_path / "demo-auth")
-    name, report_path = unique("e2e"), tmp_path / "report.json"
+    name, report_path = unique(prefix), tmp_path / "report.json"
     run = harness(
         project,
         "rehearse",
-        "--provider",
-        "compose",
-        "--option",
-        f"project_name={name}",
-        "-n",
-        "2",
-        "--report",
-        str(report_path),
+        *("--provider", "compose", "--option", f"project_name={name}", *options),
+        *("-n", "2", "--report", str(report_path)),
         timeout=1800,
     )
     assert run.returncode == 0, describe(run)
     report = json.loads(report_path.read_text())
     assert report["status"] == "passed"
-    assert report["checks"] and not_passed(report["checks"], CONTAINER_SKIPS) == []
+    assert report["checks"] and not_passed(report["checks"]) == []
+    return name, run, report
+
+
+def test_compose_rehearsal_passes_every_check_and_leaves_nothing(tmp_path: Path) -> None:
+    name, run, report = rehearsed(tmp_path, "e2e")
+    assert {c["name"]: c["status"] for c in report["checks"]}[REDIS_SIGNAL] == "passed"  # `compose kill --signal`
     services = {s["name"]: s for s in report["services"]}
     for container in ("postgres", "redis", "vault", "mail"):
         assert services[container]["mode"] == "compose", services[container]
     stand_ins = [s for s in report["services"] if "stand-in image" in s["implementation"]]
     assert all(s["stand_in"] for s in stand_ins)
     assert not stand_ins or "stand-in images for" in run.stderr  # said at `up`, not only in the report
+    assert leftovers(project_label(name)) == {}
+
+
+def test_the_app_in_containers_passes_every_check_and_leaves_nothing(tmp_path: Path) -> None:
+    """`--option app=true`: backend and frontend built from the project's Dockerfile and run in the stack; the same
+    checks pass against them, the per-client ones through the ingress (harness.deploy.ingress)."""
+    name, _, report = rehearsed(tmp_path, "app", "--option", "app=true")
+    services = {s["name"]: s for s in report["services"]}
+    for app in ("backend", "frontend"):
+        assert services[app]["implementation"].endswith("(built from Dockerfile)"), services[app]
+    steps = {step["name"]: step["detail"] for step in report["steps"]}
+    assert steps["deploy_backend"].startswith("container behind the ingress")
+    assert steps["deploy_frontend"].startswith("container at")
     assert leftovers(project_label(name)) == {}
 
 

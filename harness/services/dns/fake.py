@@ -24,7 +24,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from harness.services.stand_in import LOCALHOST, port_argument, run
+from harness.services.stand_in import LOCALHOST, address_arguments, run
 
 TXT = 16
 CONTROL_VARIABLE = "HARNESS_DNS_URL"  # until the stack reports the stand-in among its endpoints
@@ -100,7 +100,7 @@ async def serve_udp(records: TXTRecords, port: int, host: str = LOCALHOST) -> as
     return transport
 
 
-def build_app(port: int) -> Starlette:
+def build_app(port: int, host: str = LOCALHOST) -> Starlette:
     """The control API on TCP; the DNS listener on the same port number over UDP, for the app's lifetime."""
     records = TXTRecords()
 
@@ -117,7 +117,7 @@ def build_app(port: int) -> Starlette:
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        transport = await serve_udp(records, port)
+        transport = await serve_udp(records, port, host)
         try:
             yield
         finally:
@@ -128,5 +128,5 @@ def build_app(port: int) -> Starlette:
 
 
 if __name__ == "__main__":
-    port = port_argument(__doc__.splitlines()[0])
-    run(build_app(port), port)
+    host, port = address_arguments(__doc__.splitlines()[0])
+    run(build_app(port, host), port, host=host)

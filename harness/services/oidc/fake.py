@@ -28,7 +28,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from harness.services import mocks_version
-from harness.services.stand_in import LOCALHOST, forward, mock_idp, port_argument, run
+from harness.services.stand_in import address_arguments, forward, mock_idp, run
 
 
 @dataclass(frozen=True)
@@ -113,5 +113,5 @@ def build_app(issuer: str) -> Starlette:
 
 
 if __name__ == "__main__":
-    port = port_argument(__doc__.splitlines()[0])
-    run(build_app(f"http://{LOCALHOST}:{port}"), port, stand_in_version=mocks_version())
+    host, port = address_arguments(__doc__.splitlines()[0])
+    run(build_app(f"http://{host}:{port}"), port, host=host, stand_in_version=mocks_version())

@@ -23,7 +23,7 @@ from harness.services import (
     image_of,
     mocks_version,
 )
-from harness.services.launch import LOCALHOST, UNKNOWN, Launch, RunContext, binary_version, python_module_argv
+from harness.services.launch import UNKNOWN, Launch, RunContext, binary_version, python_module_argv
 
 NAME = "stripe"
 PORT = 12111  # stripe-mock's HTTP port inside its container
@@ -33,15 +33,15 @@ TEST_KEY = "sk_test_devonly"  # stripe-mock accepts any sk_test_ key; this one i
 def plan(ctx: RunContext) -> Launch:
     """stripe-mock when installed, else the stateful MockStripe server."""
     port = free_port()
-    base = f"http://{LOCALHOST}:{port}"
+    base = f"http://{ctx.bind_host}:{port}"
     stripe_mock = shutil.which("stripe-mock")
     if stripe_mock:  # stateless fixtures; no health endpoint, so an open port is the readiness signal
-        argv = [stripe_mock, "-http-addr", f"{LOCALHOST}:{port}"]
-        probes = [TcpOpen(port)]
+        argv = [stripe_mock, "-http-addr", f"{ctx.bind_host}:{port}"]
+        probes = [TcpOpen(port, ctx.bind_host)]
         info = ServiceInfo(NAME, "stripe-mock", binary_version([stripe_mock, "-version"], r"(\d+\.\d+\.\d+)"), "native")
         env = None
     else:
-        argv = python_module_argv("harness.services.stripe.fake", "--port", str(port))
+        argv = python_module_argv("harness.services.stripe.fake", "--host", ctx.bind_host, "--port", str(port))
         probes = [HttpStatus(f"{base}/_harness/events")]
         info = ServiceInfo(NAME, "kernia-test-utils MockStripe", mocks_version(), "native", True)
         env = python_env(dict(os.environ))

@@ -21,7 +21,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from harness.services import mocks_version
-from harness.services.stand_in import forward, mock_stripe, port_argument, run
+from harness.services.stand_in import address_arguments, forward, mock_stripe, run
 
 _NO_KEY = {
     "error": {
@@ -83,4 +83,5 @@ def build_app() -> Starlette:
 
 
 if __name__ == "__main__":
-    run(build_app(), port_argument(__doc__.splitlines()[0]), stand_in_version=mocks_version())
+    host, port = address_arguments(__doc__.splitlines()[0])
+    run(build_app(), port, host=host, stand_in_version=mocks_version())
