@@ -1,13 +1,14 @@
 """Optional service queue/worker (with_queue): every email waits in SQS until the deployed worker sends it.
 
 The backend never talks SMTP: with the worker paused (SIGSTOP), a sign-up's email stays in the queue and arrives
-only once the worker runs again. SMTP refusal is real: the mail service's chaos triggers (Mailpit's /api/v1/chaos) make it answer 451 to every
-recipient. Sign-up and the verification request still succeed; the worker retries; the email arrives exactly once
-after SMTP recovers; past the queue's retry budget it lands in the dead-letter queue and the worker's
-``email_delivery_failures_total{kind="dead_letter"}`` rises. Audit events fan out through the audit queue to the
-worker's log. (Billing sync does not go through the template's queue: queue.py carries email and audit only.)
-The chaos and pause checks hold a lock in the stack's run directory so that two of them never overlap, and keep
-SMTP refusing (or the worker paused) no longer than they must: other checks' mail meanwhile only waits.
+only once the worker runs again. SMTP refusal is real: the mail service's chaos triggers (Mailpit's
+/api/v1/chaos) make it answer 451 to every recipient. Sign-up and the verification request still succeed; the
+worker retries; the email arrives exactly once after SMTP recovers; past the queue's retry budget it lands in the
+dead-letter queue and the worker's ``email_delivery_failures_total{kind="dead_letter"}`` rises. Audit events fan
+out through the audit queue to the worker's log. (Billing sync does not go through the template's queue: queue.py
+carries email and audit only.) The chaos and pause checks hold a lock in the stack's run directory so that two of
+them never overlap, and keep SMTP refusing (or the worker paused) no longer than they must: other checks' mail
+meanwhile only waits.
 """
 
 from __future__ import annotations
