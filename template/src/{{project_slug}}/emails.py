@@ -79,7 +79,7 @@ def invitation_email(links: EmailLinks, invitation: Mapping[str, Any]) -> Email:
 
 @dataclass(frozen=True)
 class EmailDelivery:
-    """Hands mail to the mailer (SMTP, or the email queue when the project has one); counts and raises failures."""
+    """Hands mail to the mailer (SMTP, or the email queue when there is one); counts and raises failures."""
 
     mailer: Mailer
     links: EmailLinks
