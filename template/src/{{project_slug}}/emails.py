@@ -21,6 +21,7 @@ from .telemetry import Telemetry
 
 log = logging.getLogger(__name__)
 
+
 @dataclass(frozen=True)
 class EmailLinks:
     auth_base_url: str
