@@ -47,7 +47,8 @@ def version(binary: Path) -> str:
 
 
 def config(home: Path) -> dict[str, Any]:
-    """Scrape the backend named in ``targets.json`` with the token in ``ops-token``; load ``rules/*.yml``."""
+    """Scrape the backend named in ``targets.json`` with the token in ``ops-token`` and the queue worker named in
+    ``worker-targets.json`` (none without one); load ``rules/*.yml``."""
     return {
         "global": {"scrape_interval": SCRAPE, "scrape_timeout": SCRAPE, "evaluation_interval": EVALUATE},
         "rule_files": [str(home / "rules" / "*.yml")],
@@ -57,7 +58,11 @@ def config(home: Path) -> dict[str, Any]:
                 "metrics_path": "/metrics",
                 "authorization": {"type": "Bearer", "credentials_file": str(home / "ops-token")},
                 "file_sd_configs": [{"files": [str(home / "targets.json")], "refresh_interval": EVALUATE}],
-            }
+            },
+            {
+                "job_name": "worker",
+                "file_sd_configs": [{"files": [str(home / "worker-targets.json")], "refresh_interval": EVALUATE}],
+            },
         ],
     }
 
@@ -66,7 +71,8 @@ def plan(ctx: RunContext) -> Launch:
     binary = find_binary()
     home = ctx.service_dir(NAME)
     (home / "rules").mkdir(exist_ok=True)
-    (home / "targets.json").write_text("[]\n")
+    for targets in ("targets.json", "worker-targets.json"):
+        (home / targets).write_text("[]\n")
     (home / "prometheus.yml").write_text(json.dumps(config(home), indent=2))  # YAML is a superset of JSON
     url = f"http://{LOCALHOST}:{(port := free_port())}"
     return Launch(
@@ -96,8 +102,9 @@ class Prometheus:
     url: str
     home: Path
 
-    def watch(self, backend_url: str, ops_token: str, rules: str) -> None:
-        """Scrape ``backend_url`` with the operator token and evaluate ``rules`` (a rules file's text)."""
+    def watch(self, backend_url: str, ops_token: str, rules: str, worker_metrics_url: str | None = None) -> None:
+        """Scrape ``backend_url`` with the operator token (and the queue worker's metrics, which a project with a
+        queue counts its email failures in) and evaluate ``rules`` (a rules file's text)."""
         token = self.home / "ops-token"
         token.touch(mode=0o600)
         token.chmod(0o600)
@@ -106,6 +113,10 @@ class Prometheus:
         target = urlsplit(backend_url)
         targets = [{"targets": [target.netloc], "labels": {"__scheme__": target.scheme}}]
         (self.home / "targets.json").write_text(json.dumps(targets))
+        if worker_metrics_url:
+            worker = urlsplit(worker_metrics_url)
+            labels = {"__scheme__": worker.scheme, "__metrics_path__": worker.path}
+            (self.home / "worker-targets.json").write_text(json.dumps([{"targets": [worker.netloc], "labels": labels}]))
         httpx.post(f"{self.url}/-/reload", timeout=10).raise_for_status()
 
     def alerts(self) -> dict[str, str]:
@@ -119,11 +130,11 @@ class Prometheus:
         response.raise_for_status()
         return list(response.json()["data"]["result"])
 
-    def scraping(self, timeout: float = 30.0) -> bool:
-        """True once the backend target answers its scrapes (``up == 1``)."""
+    def scraping(self, job: str = "backend", timeout: float = 30.0) -> bool:
+        """True once the ``job`` target (backend or worker) answers its scrapes (``up == 1``)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if any(float(s["value"][1]) == 1 for s in self.query('up{job="backend"}')):
+            if any(float(s["value"][1]) == 1 for s in self.query(f'up{{job="{job}"}}')):
                 return True
             time.sleep(0.5)
         return False

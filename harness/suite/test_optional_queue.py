@@ -1,12 +1,14 @@
-"""Optional service queue/worker (with_queue): email the SMTP server refuses waits in SQS for the deployed worker.
+"""Optional service queue/worker (with_queue): every email waits in SQS until the deployed worker sends it.
 
-SMTP refusal is real: the mail service's chaos triggers (Mailpit's /api/v1/chaos) make it answer 451 to every
-recipient. Sign-up and the verification request still succeed; the worker retries; the email arrives exactly once
-after SMTP recovers; past the queue's retry budget it lands in the dead-letter queue and the worker's
-``email_delivery_failures_total{kind="dead_letter"}`` rises. Audit events fan out through the audit queue to the
-worker's log. (Billing sync does not go through the template's queue: queue.py carries email and audit only.)
-The chaos checks hold a lock in the stack's run directory so that two of them never overlap, and keep SMTP
-refusing no longer than they must: other checks' mail meanwhile only waits for a retry.
+The backend never talks SMTP: with the worker paused (SIGSTOP), a sign-up's email stays in the queue and arrives
+only once the worker runs again. SMTP refusal is real: the mail service's chaos triggers (Mailpit's
+/api/v1/chaos) make it answer 451 to every recipient. Sign-up and the verification request still succeed; the
+worker retries; the email arrives exactly once after SMTP recovers; past the queue's retry budget it lands in the
+dead-letter queue and the worker's ``email_delivery_failures_total{kind="dead_letter"}`` rises. Audit events fan
+out through the audit queue to the worker's log. (Billing sync does not go through the template's queue: queue.py
+carries email and audit only.) The chaos and pause checks hold a lock in the stack's run directory so that two of
+them never overlap, and keep SMTP refusing (or the worker paused) no longer than they must: other checks' mail
+meanwhile only waits.
 """
 
 from __future__ import annotations
@@ -23,13 +25,16 @@ from harness import stack
 from harness.client import Account, AuthClient, unique_email
 from harness.deploy import aws_resources
 from harness.deploy.context import Context
+from harness.process import ProcessRecord
 from harness.services.mail.client import MailpitClient, search_query
+from harness.signals.faults import paused
 from harness.suite.flows import ClientFactory
 from harness.suite.optional_services import metric_total, process_log, require_option
 
 FAILURES = "email_delivery_failures_total"
 RETRY_WINDOW = aws_resources.EMAIL_RETRY_BUDGET * aws_resources.VISIBILITY_SECONDS
 CHAOS_LOCK_TIMEOUT = 300.0
+BACKEND_SEND_SECONDS = 3.0  # a backend sending SMTP itself delivers before its answer; this is ample margin
 
 
 @pytest.fixture(autouse=True)
@@ -39,7 +44,7 @@ def with_queue(running: stack.Running) -> None:
 
 @pytest.fixture
 def smtp_chaos(running: stack.Running, mail: MailpitClient) -> Iterator[MailpitClient]:
-    """The mailbox, with this check the only one steering SMTP refusals while it runs."""
+    """The mailbox, with this check the only one steering SMTP refusals or pausing the worker while it runs."""
     with FileLock(str(Path(running.handle.run_dir) / "mail-chaos.lock"), timeout=CHAOS_LOCK_TIMEOUT):
         yield mail
 
@@ -91,6 +96,20 @@ def test_refused_email_is_retried_by_the_worker_and_delivered_exactly_once(
     assert "verify-email" in message.text
     time.sleep(2 * aws_resources.VISIBILITY_SECONDS + 1)  # a second delivery would have happened by now
     assert mails_to(smtp_chaos, email) == 1, f"the queued email was delivered {mails_to(smtp_chaos, email)} times"
+
+
+def test_no_email_leaves_before_the_worker_sends_it(
+    smtp_chaos: MailpitClient, running: stack.Running, new_client: ClientFactory
+) -> None:
+    """The backend enqueues and never mails: with the worker paused, the requested email does not arrive."""
+    worker = ProcessRecord.from_dict((running.deployment.processes or {})["worker"])
+    with paused(worker):
+        client, account = signed_up(new_client, "paused-worker")
+        request_verification(client, account.email)
+        time.sleep(BACKEND_SEND_SECONDS)
+        assert mails_to(smtp_chaos, account.email) == 0, "mail arrived while the worker was paused: the backend sent it"
+    message = smtp_chaos.wait_for(to=account.email, subject="verify", timeout=RETRY_WINDOW + 10)
+    assert "verify-email" in message.text
 
 
 def test_email_past_the_retry_budget_lands_in_the_dead_letter_queue_and_is_counted(

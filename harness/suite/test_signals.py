@@ -54,8 +54,10 @@ def prom(deployed: stack.Running, backend_url: str, backend_secrets: dict[str, s
         started = start_service(prometheus.SERVICE, ctx, registry)
         server = prometheus.Prometheus(started.launch.endpoints["prometheus_url"], ctx.service_dir(prometheus.NAME))
         shipped = rules_file.read_text()
-        server.watch(backend_url, backend_secrets["ops_token"], rehearsal_rules(shipped))
+        worker = deployed.deployment.worker_metrics_url
+        server.watch(backend_url, backend_secrets["ops_token"], rehearsal_rules(shipped), worker)
         assert server.scraping(), "Prometheus cannot scrape the backend's /metrics with the operator token"
+        assert not worker or server.scraping("worker"), "Prometheus cannot scrape the queue worker's /metrics"
         assert server.rule_names() == set(alert_names(shipped)), "Prometheus did not load the project's alert rules"
         yield server
     finally:

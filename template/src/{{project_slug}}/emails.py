@@ -9,7 +9,7 @@ person there with the result (``email_links.EmailLinkLanding``, ``password_reset
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -20,8 +20,6 @@ from .project import PROJECT_NAME
 from .telemetry import Telemetry
 
 log = logging.getLogger(__name__)
-
-RetryQueue = Callable[[Email], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -82,12 +80,11 @@ def invitation_email(links: EmailLinks, invitation: Mapping[str, Any]) -> Email:
 
 @dataclass(frozen=True)
 class EmailDelivery:
-    """Sends mail; on failure counts it and hands it to the retry queue when there is one, else raises."""
+    """Hands mail to the mailer (SMTP, or the email queue when there is one); counts and raises failures."""
 
     mailer: Mailer
     links: EmailLinks
     telemetry: Telemetry
-    retry: RetryQueue | None = None
 
     async def deliver(self, email: Email, kind: str) -> None:
         try:
@@ -95,9 +92,7 @@ class EmailDelivery:
         except Exception as exc:
             self.telemetry.email_failed(kind)
             log.warning("%s email delivery failed: %s", kind, type(exc).__name__)
-            if self.retry is None:
-                raise
-            await self.retry(email)
+            raise
 
     # Kernia callbacks (signatures dictated by Kernia 0.1.0).
     async def send_verification_email(self, email: str, token: str, callback_url: str | None = None) -> None:

@@ -11,9 +11,13 @@ import re
 import smtplib
 from dataclasses import dataclass
 from email.message import EmailMessage
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from pydantic import SecretStr
+
+if TYPE_CHECKING:
+    from .secret_store import Secrets
+    from .settings import Settings
 
 # One addr-spec without display name, list separators, quotes, brackets or whitespace (CR/LF included).
 SINGLE_ADDRESS = re.compile(r"[^\s@,;:<>()\[\]\"\\]+@[^\s@,;:<>()\[\]\"\\]+")
@@ -46,6 +50,17 @@ class SmtpMailer:
     username: str | None = None
     password: SecretStr | None = None
     timeout: float = 10.0
+
+    @classmethod
+    def from_settings(cls, settings: Settings, secrets: Secrets) -> SmtpMailer:
+        return cls(
+            host=settings.smtp_host,
+            port=settings.smtp_port,
+            sender=settings.smtp_from,
+            starttls=settings.smtp_starttls,
+            username=secrets.smtp_username,
+            password=secrets.smtp_password,
+        )
 
     async def send(self, email: Email) -> None:
         await asyncio.to_thread(self._send_sync, email)

@@ -63,7 +63,6 @@ class Runtime:
             mailer=resources.mailer,
             links=EmailLinks(settings.kernia_base_url, settings.frontend_url),
             telemetry=self.telemetry,
-            retry=resources.email_retry,
         )
         deps = SecurityDeps(settings, delivery, self.audit, self.telemetry, resources.redis)
         self.kernia = build_auth(settings, secrets, resources, deps)

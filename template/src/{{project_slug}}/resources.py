@@ -10,7 +10,6 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from .database import create_engine
-from .emails import RetryQueue
 from .mailer import Mailer, SmtpMailer
 from .project import WITH_QUEUE, WITH_SMS
 from .secret_store import Secrets
@@ -23,7 +22,6 @@ class Resources:
     mailer: Mailer
     redis: Any | None = None  # redis.asyncio.Redis; None = in-process rate limits (unit tests only)
     sms: Any | None = None  # object with ``async send(*, to, body)``
-    email_retry: RetryQueue | None = None
     audit_fanout: Any | None = None
     stripe_transport: httpx.AsyncBaseTransport | None = None
     sso_transport: httpx.AsyncBaseTransport | None = None
@@ -38,7 +36,10 @@ ResourcesFactory = Callable[[Settings, Secrets], Resources]
 
 
 def open_resources(settings: Settings, secrets: Secrets) -> Resources:
-    """Production wiring: PostgreSQL, Redis, SMTP (+ SNS and SQS when the project has them)."""
+    """Production wiring: PostgreSQL, Redis, SMTP (+ SNS and SQS when the project has them).
+
+    With the queue and ``EMAIL_QUEUE_URL``, the mailer enqueues: the worker alone talks SMTP.
+    """
     import redis.asyncio as redis_asyncio
 
     if not settings.redis_url:
@@ -46,14 +47,7 @@ def open_resources(settings: Settings, secrets: Secrets) -> Resources:
     resources = Resources(
         engine=create_engine(settings),
         redis=redis_asyncio.from_url(settings.redis_url),
-        mailer=SmtpMailer(
-            host=settings.smtp_host,
-            port=settings.smtp_port,
-            sender=settings.smtp_from,
-            starttls=settings.smtp_starttls,
-            username=secrets.smtp_username,
-            password=secrets.smtp_password,
-        ),
+        mailer=SmtpMailer.from_settings(settings, secrets),
     )
     if WITH_SMS:
         from .sms import SnsSmsClient
@@ -63,6 +57,7 @@ def open_resources(settings: Settings, secrets: Secrets) -> Resources:
         from .queue import QueueClient
 
         queue = QueueClient.from_settings(settings)
-        resources.email_retry = queue.enqueue_email if settings.email_queue_url else None
+        if settings.email_queue_url:
+            resources.mailer = queue
         resources.audit_fanout = queue.publish_audit if settings.audit_queue_url else None
     return resources

@@ -52,7 +52,9 @@ class Settings(BaseSettings):
     aws_endpoint_url: str | None = None
     aws_region: str = "us-east-1"
     audit_export_bucket: str | None = None
-    email_queue_url: str | None = None
+    email_queue_url: str | None = Field(
+        default=None, description="SQS queue the backend puts every email on (the queue worker sends them)"
+    )
     audit_queue_url: str | None = None
     worker_metrics_port: int | None = Field(default=None, description="the queue worker's /metrics port")
     worker_metrics_addr: str = "127.0.0.1"
