@@ -26,8 +26,8 @@ from harness.client import Account, AuthClient, unique_email
 from harness.deploy import aws_resources
 from harness.deploy.context import Context
 from harness.process import ProcessRecord
+from harness.providers.pause import process_paused
 from harness.services.mail.client import MailpitClient, search_query
-from harness.signals.faults import paused
 from harness.suite.flows import ClientFactory
 from harness.suite.optional_services import metric_total, process_log, require_option
 
@@ -103,7 +103,7 @@ def test_no_email_leaves_before_the_worker_sends_it(
 ) -> None:
     """The backend enqueues and never mails: with the worker paused, the requested email does not arrive."""
     worker = ProcessRecord.from_dict((running.deployment.processes or {})["worker"])
-    with paused(worker):
+    with process_paused(worker):
         client, account = signed_up(new_client, "paused-worker")
         request_verification(client, account.email)
         time.sleep(BACKEND_SEND_SECONDS)
