@@ -1,19 +1,23 @@
 """The one runner for one-shot commands (the project's tools, initdb, a venv build) and the one log-tail helper.
 
 ``run_command`` captures the output (stdout and stderr merged) for the caller to read; ``run_logged`` appends it
-to a log file, for failures that quote the log's last lines. Long-running services are ``process.ManagedProcess``.
+to a log file, for failures that quote the log's last lines; ``checked_output`` is for the engine's own CLI (docker,
+compose), whose stdout is the answer and whose failure is a ProviderError. Long-running services are
+``process.ManagedProcess``.
 """
 
 from __future__ import annotations
 
 import os
 import pwd
+import shlex
 import subprocess
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from harness.errors import ProviderError
 from harness.pythonenv import python_env
 
 TAIL_LINES = 30
@@ -95,3 +99,20 @@ def run_logged(
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with log_path.open("ab") as log:
         return _run(argv, stdout=log, env=env, cwd=cwd, timeout=timeout, user=user).returncode
+
+
+def checked_output(argv: Sequence[str], *, env: Mapping[str, str] | None = None, timeout: float = 60) -> str:
+    """``argv``'s stdout, stripped (``env`` layered over the current environment); a non-zero exit is a ProviderError
+    quoting the command and what it printed."""
+    result = subprocess.run(
+        list(argv),
+        env={**os.environ, **(env or {})},
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise ProviderError(f"`{shlex.join(argv)}` failed: {(result.stderr or result.stdout).strip()}")
+    return result.stdout.strip()

@@ -3,11 +3,10 @@ returns to the deployment steps (harness.deploy.app_containers)."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 
+from harness.commands import checked_output
 from harness.compose_cli import PORT_VARIABLES, ComposeCLI
 from harness.errors import ProviderError
 from harness.ports import LOCALHOST
@@ -42,29 +41,21 @@ class ComposeAppHost:
         return moved
 
     def run(self, service: str, env: Mapping[str, str], *, publish: str = "") -> str:
-        result = self._run(self.cli.run_detached(service, sorted(env), publish=publish), env)
-        return result.stdout.strip().splitlines()[-1]
+        argv = self.cli.run_detached(service, sorted(env), publish=publish)
+        return checked_output(argv, env={**self.env, **env}, timeout=600).splitlines()[-1]
 
     def address(self, container: str) -> str:
         template = f'{{{{(index .NetworkSettings.Networks "{self.network}").IPAddress}}}}'
-        return self._run(["docker", "inspect", "--format", template, container], {}).stdout.strip()
+        return checked_output(["docker", "inspect", "--format", template, container])
 
     def follow_logs(self, container: str) -> list[str]:
         return ["docker", "logs", "--follow", container]
 
-    def _run(self, argv: Sequence[str], env: Mapping[str, str]) -> subprocess.CompletedProcess[str]:
-        result = subprocess.run(
-            list(argv), env={**os.environ, **self.env, **env}, capture_output=True, text=True, timeout=600, check=False
-        )
-        if result.returncode != 0:
-            raise ProviderError(f"`{' '.join(argv)}` failed: {(result.stderr or result.stdout).strip()}")
-        return result
-
 
 def network_gateway(network: str) -> str:
     """The gateway address of a Docker network: the host's own address on that bridge."""
-    argv = ["docker", "network", "inspect", "--format", "{{(index .IPAM.Config 0).Gateway}}", network]
-    result = subprocess.run(argv, capture_output=True, text=True, timeout=60, check=False)
-    if result.returncode != 0 or not result.stdout.strip():
-        raise ProviderError(f"`{' '.join(argv)}` failed: {(result.stderr or result.stdout).strip()}")
-    return result.stdout.strip()
+    template = "{{(index .IPAM.Config 0).Gateway}}"
+    gateway = checked_output(["docker", "network", "inspect", "--format", template, network])
+    if not gateway:
+        raise ProviderError(f"Docker network {network} has no gateway address: is it a bridge network?")
+    return gateway

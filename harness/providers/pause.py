@@ -11,13 +11,12 @@ the server for the services paused here (Redis runs `redis-server` as PID 1).
 from __future__ import annotations
 
 import os
-import shlex
 import signal
-import subprocess
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from functools import partial
 
+from harness.commands import checked_output
 from harness.errors import ProviderError
 from harness.process import ProcessRecord
 
@@ -44,19 +43,11 @@ def commands_paused(
 ) -> Iterator[None]:
     """``pause`` run before the block, ``resume`` after it (also when the block fails); either failing is a
     ProviderError quoting the command and its output."""
-    run(pause, env)
+    checked_output(pause, env=env)
     try:
         yield
     finally:
-        run(resume, env)
-
-
-def run(argv: Sequence[str], env: Mapping[str, str] | None) -> None:
-    result = subprocess.run(
-        list(argv), env={**os.environ, **(env or {})}, capture_output=True, text=True, timeout=60, check=False
-    )
-    if result.returncode != 0:
-        raise ProviderError(f"`{shlex.join(argv)}` failed: {(result.stderr or result.stdout).strip()}")
+        checked_output(resume, env=env)
 
 
 def process_pausers(records: Sequence[Mapping[str, object]]) -> dict[str, Pauser]:
