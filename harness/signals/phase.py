@@ -2,26 +2,26 @@
 real Prometheus: quiet before, metric moved and alert firing during (plus what /readyz or the audit log says),
 alert resolved after the revert.
 
+The phase drives its own backend, a canary (the deployed code, configuration and Vault secret in a process of its
+own, with its own pool and metrics), and Prometheus scrapes the canary alone: the rest of the rehearsal's traffic
+(4xx bursts, forged callbacks, bad webhooks, admin changes) never reaches the alerts, and the faults that act on
+the canary's pool or its own users' rows stall no other check. So most of the phase runs beside the other checks;
+only the faults that stall what every backend shares (SMTP, the ``user`` table's schema, Redis) run ``alone``,
+last, while no other check runs (harness.signals.exclusive).
+
 Time: a signal costs the alert's lag to fire (a scrape and an evaluation, ~1-2 s) plus ``WINDOW`` to resolve, so
-faults run side by side where they can, in four stages (measured alone on 2 cores: five stages at a 2 s scrape
-and a 10 s window took 66 s; three at 1 s and 5 s took 27-32 s, and splitting the last one costs ~8 s):
+faults run side by side where they can, in stages (measured alone on 2 cores: five stages at a 2 s scrape and a
+10 s window took 66 s; four at 1 s and 5 s ~35 s):
 
 1. the error-rate signal alone, first: every other fault adds auth errors, so none may overlap it;
-2. the faults that touch distinct state: slowed sign-ins (a row lock on their own user), forged OAuth callbacks,
-   bad webhooks, DDL drift, admin role changes and SMTP refusing. The accounts these faults use are signed up
-   (verified through the mailbox) before any fault, so SMTP refusing mail cannot stall them;
-3.-4. the faults that stall shared dependencies, one at a time: the database pool held to its limit, then Redis
-   paused. Either in stage 2 would stall the other faults' requests and blur their alerts, and they cannot share
-   a stage: the pool's sign-outs wait on the paused Redis before they take their connections, so the pool alert
-   can fire at 90 % while /readyz still gets a connection (seen in CI: "database: reachable"), and its evidence
-   depends on which fault the race favoured.
-
-The phase keeps the exclusive lock (harness.signals.exclusive) rather than overlapping the other checks: those send
-forged callbacks, bad webhooks, admin changes and 4xx bursts that would blur the alerts, and stages 2-4 stall
-the shared pool, Redis, SMTP and the ``user`` table. A canary backend (its own process, pool and metrics, scraped
-alone) would isolate the metrics but not Redis, SMTP or the schema: overlapping the other checks would buy back at
-most stage 1 and the slowed sign-ins, callbacks, webhooks and admin changes of stage 2 (~20 s of the other worker)
-for a backend start; not done yet.
+2. the faults on the canary's own traffic and rows: slowed sign-ins (a row lock on their own user), forged OAuth
+   callbacks, bad webhooks and admin role changes. The accounts the faults use are signed up (verified through
+   the mailbox) before any fault, so no later fault can stall them;
+3. the canary's pool held to its limit: in stage 2 it would stall the other faults' requests and blur their alerts;
+4. alone: SMTP refusing and DDL drift (distinct state, side by side);
+5. alone: Redis paused. It cannot share a stage with the pool or SMTP faults: requests waiting on the paused Redis
+   hold their connections and mail, so the pool alert can fire at 90 % while /readyz still gets a connection
+   (seen in CI: "database: reachable"), and the evidence depends on which fault the race favoured.
 
 Fail fast: every wait polls ``Phase.stop`` (the worker's service watch), so a service that ended stops the phase
 within a poll (``Stopped``) instead of letting each signal run into its timeout.
@@ -34,7 +34,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, ExitStack, nullcontext
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -180,19 +180,28 @@ SIGNALS: tuple[Signal, ...] = (
         audited("admin.role_changed"),
     ),
 )
-# Run in this order, each stage's signals side by side (see the module docstring).
-STAGES: tuple[tuple[str, ...], ...] = (
-    ("auth route error rates",),
-    (
-        "sign-in latency",
-        "email delivery failure",
-        "OAuth callback failure",
-        "webhook signature failures",
-        "migration drift",
-        "unexpected admin config changes",
+
+
+@dataclass(frozen=True)
+class Stage:
+    signals: tuple[str, ...]  # driven side by side
+    alone: bool = False  # stalls what every backend shares: no other check may run meanwhile
+
+
+# Run in this order (see the module docstring); the stages run ``alone`` come last, under one exclusive hold.
+STAGES: tuple[Stage, ...] = (
+    Stage(("auth route error rates",)),
+    Stage(
+        (
+            "sign-in latency",
+            "OAuth callback failure",
+            "webhook signature failures",
+            "unexpected admin config changes",
+        )
     ),
-    ("database pool saturation",),
-    ("Redis latency",),
+    Stage(("database pool saturation",)),
+    Stage(("email delivery failure", "migration drift"), alone=True),
+    Stage(("Redis latency",), alone=True),
 )
 
 
@@ -272,15 +281,19 @@ class Phase:
     target: Target
     probe: Probe
     stop: Callable[[], str] = never  # a reason to give up now ("" while the run goes on)
+    alone: Callable[[], AbstractContextManager[object]] = nullcontext  # held from the first ``alone`` stage on
     results: dict[str, Result] = field(default_factory=dict)
 
-    def run(self, stages: Sequence[Sequence[str]] = STAGES) -> dict[str, Result]:
+    def run(self, stages: Sequence[Stage] = STAGES) -> dict[str, Result]:
         by_name = {signal.name: signal for signal in SIGNALS}
         self.target.prepare()  # the faults' users, before any fault can stall their sign-up (a no-op if made)
-        for stage in stages:
-            with ThreadPoolExecutor(max_workers=len(stage), thread_name_prefix="signals") as pool:
-                for result in pool.map(lambda name: self.drive(by_name[name]), stage):
-                    self.results[result.signal.name] = result
+        with ExitStack() as hold:
+            for index, stage in enumerate(stages):
+                if stage.alone and not any(earlier.alone for earlier in stages[:index]):
+                    hold.enter_context(self.alone())
+                with ThreadPoolExecutor(max_workers=len(stage.signals), thread_name_prefix="signals") as pool:
+                    for result in pool.map(lambda name: self.drive(by_name[name]), stage.signals):
+                        self.results[result.signal.name] = result
         return self.results
 
     def drive(self, signal: Signal) -> Result:

@@ -1,25 +1,31 @@
 """The fault phase: each of the nine monitoring signals driven by a real fault, read back from a real Prometheus that
 evaluates the project's own alert rules (harness.signals; the report's ``signals`` section has one row each).
 
-One module-scoped phase serves every check. Its faults stall shared dependencies (the pool, Redis), so it runs on
-one worker in its own xdist group while no other check runs (harness.signals.exclusive), and every signal first
-waits for its alert to be quiet. The phase is one long fixture, so it polls the service watch while it waits: a
-service that ended stops it within a poll, not at the next check boundary.
+One module-scoped phase serves every check, on one worker in its own xdist group. It drives its own canary backend,
+which Prometheus scrapes alone, so it runs beside the other checks; its last stages stall what every backend shares
+(SMTP, the schema, Redis) and run while no other check runs (harness.signals.exclusive). Every signal first waits
+for its alert to be quiet. The phase is one long fixture, so it polls the service watch while it waits: a service
+that ended stops it within a poll, not at the next check boundary.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+from functools import partial
 from pathlib import Path
 
 import httpx
 import pytest
 
 from harness import stack
-from harness.actions import sign_up_verified
+from harness.actions import client_for, sign_up_verified
 from harness.browser import NOT_RUN_PREFIX
 from harness.client import Account, AuthClient, unique_email
+from harness.deploy.context import Context
+from harness.drills.backends import Backend, own_backend
+from harness.drills.lock import vault_secret_lock
 from harness.failfast import ServiceWatch
 from harness.native.orchestrate import Registry, start_service, stop_all
 from harness.providers import provider_class
@@ -37,8 +43,18 @@ REQUIRE_ENV = "HARNESS_REQUIRE_PROMETHEUS"  # "1": no prometheus binary fails th
 
 
 @pytest.fixture(scope="module")
-def prom(deployed: stack.Running, backend_url: str, backend_secrets: dict[str, str]) -> Iterator[prometheus.Prometheus]:
-    """A native Prometheus scraping the deployed backend and evaluating the project's rules (rehearsal timing)."""
+def canary(deployed: stack.Running, ctx: Context) -> Iterator[Backend]:
+    """The phase's own backend: the deployed code, configuration and Vault secret in a process of its own (see
+    harness.signals.phase). It starts under the drills' lock: a drill may be holding a temporary secret in Vault."""
+    with ExitStack() as running:
+        with vault_secret_lock(deployed.handle.run_dir):
+            backend = running.enter_context(own_backend(ctx, "signals-canary"))
+        yield backend
+
+
+@pytest.fixture(scope="module")
+def prom(deployed: stack.Running, canary: Backend, backend_secrets: dict[str, str]) -> Iterator[prometheus.Prometheus]:
+    """A native Prometheus scraping the canary alone and evaluating the project's rules (rehearsal timing)."""
     rules_file = deployed.project.root / RULES_PATH
     if not rules_file.is_file():
         pytest.skip(f"the project ships no {RULES_PATH} (rendered with observability=none)")
@@ -55,8 +71,8 @@ def prom(deployed: stack.Running, backend_url: str, backend_secrets: dict[str, s
         server = prometheus.Prometheus(started.launch.endpoints["prometheus_url"], ctx.service_dir(prometheus.NAME))
         shipped = rules_file.read_text()
         worker = deployed.deployment.worker_metrics_url
-        server.watch(backend_url, backend_secrets["ops_token"], rehearsal_rules(shipped), worker)
-        assert server.scraping(), "Prometheus cannot scrape the backend's /metrics with the operator token"
+        server.watch(canary.url, backend_secrets["ops_token"], rehearsal_rules(shipped), worker)
+        assert server.scraping(), "Prometheus cannot scrape the canary backend's /metrics with the operator token"
         assert not worker or server.scraping("worker"), "Prometheus cannot scrape the queue worker's /metrics"
         assert server.rule_names() == set(alert_names(shipped)), "Prometheus did not load the project's alert rules"
         yield server
@@ -75,8 +91,7 @@ def phase(
     pytestconfig: pytest.Config,
     prom: prometheus.Prometheus,
     deployed: stack.Running,
-    backend_url: str,
-    auth_base_url: str,
+    canary: Backend,
     frontend_url: str,
     backend_secrets: dict[str, str],
     mail: MailpitClient,
@@ -84,29 +99,29 @@ def phase(
     admin_account: Account,
 ) -> dict[str, Result]:
     def make_account(label: str) -> Account:
-        with AuthClient(auth_base_url, frontend_url) as client:
+        with canary.client() as client:
             return sign_up_verified(client, mail, Account(unique_email(label)))
 
-    target = Target(
-        auth_base_url=auth_base_url,
-        frontend_url=frontend_url,
-        database_url=on_database(deployed.handle.endpoints.database_url, deployed.deployment.database),
-        mail=mail,
-        admin=admin_client,
-        make_account=make_account,
-        pausers=provider_class(deployed.handle.provider).pausers(deployed.handle),
-        pool_limit=int(value(prom, "max(db_pool_max_connections)")),
-    )
-    probe = Probe(
-        backend_url=backend_url,
-        operator={"Authorization": f"Bearer {backend_secrets['ops_token']}"},
-        admin_get=lambda path, params: admin_client.http.get(f"{backend_url}{path}", params=params, timeout=15),
-        admin_id=admin_account.user_id or "",
-    )
-    target.prepare()  # the faults' users, while other checks may still run: nothing is faulty yet
-    with exclusive.holding(deployed.handle.run_dir, exclusive=True):
+    with client_for(canary.auth_base_url, frontend_url, cookie=admin_client.session_cookie) as admin:
+        target = Target(
+            auth_base_url=canary.auth_base_url,
+            frontend_url=frontend_url,
+            database_url=on_database(deployed.handle.endpoints.database_url, deployed.deployment.database),
+            mail=mail,
+            admin=admin,
+            make_account=make_account,
+            pausers=provider_class(deployed.handle.provider).pausers(deployed.handle),
+            pool_limit=int(value(prom, "max(db_pool_max_connections)")),
+        )
+        probe = Probe(
+            backend_url=canary.url,
+            operator={"Authorization": f"Bearer {backend_secrets['ops_token']}"},
+            admin_get=lambda path, params: admin.http.get(f"{canary.url}{path}", params=params, timeout=15),
+            admin_id=admin_account.user_id or "",
+        )
+        alone = partial(exclusive.holding, deployed.handle.run_dir, exclusive=True)
         try:
-            return Phase(prom, target, probe, stop=run_stopping(pytestconfig)).run()
+            return Phase(prom, target, probe, stop=run_stopping(pytestconfig), alone=alone).run()
         except Stopped as exc:
             pytest.fail(f"the fault phase stopped: {exc}", pytrace=False)
 

@@ -103,3 +103,42 @@ def test_a_stopping_run_stops_the_phase_within_a_poll(monkeypatch: pytest.Monkey
     with pytest.raises(phase.Stopped, match="postgres killed"):
         Phase(never_fires, target, probe, stop=lambda: next(reasons)).drive(signal)  # type: ignore[arg-type]
     assert time.monotonic() - began < 2 * phase.POLL + 1, "the phase waited on after the run began to stop"
+
+
+def test_only_the_stages_marked_alone_run_under_the_exclusive_hold(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The hold (the exclusive lock in a rehearsal) is taken once, when the first ``alone`` stage begins, and kept
+    to the end; the stages before it run beside the other checks."""
+    prometheus = ScriptedPrometheus()
+    held = {"now": False, "entered": 0}
+    seen: dict[str, bool] = {}
+
+    @contextmanager
+    def alone() -> Iterator[None]:
+        held["now"], held["entered"] = True, held["entered"] + 1
+        try:
+            yield
+        finally:
+            held["now"] = False
+
+    def recording(name: str) -> Signal:
+        @contextmanager
+        def fault(target: Target) -> Iterator[None]:
+            seen[name] = held["now"]
+            prometheus.faulty = True
+            try:
+                yield
+            finally:
+                prometheus.faulty = False
+
+        return Signal(name, "a demo fault", "demo_metric", "Demo", fault)
+
+    monkeypatch.setattr(phase, "SIGNALS", tuple(recording(name) for name in ("beside", "first alone", "last alone")))
+    stages = (phase.Stage(("beside",)), phase.Stage(("first alone",), alone=True), phase.Stage(("last alone",), True))
+    target = Target("http://a", "http://f", "postgresql://x", None, None, lambda label: None)  # type: ignore[arg-type]
+    target.accounts = dict.fromkeys(phase.faults.ACCOUNT_LABELS)  # type: ignore[arg-type]
+    target.sessions = dict.fromkeys(phase.faults.SESSION_LABELS, ("cookie", "row"))
+    probe = Probe("http://b", {}, lambda path, params: None, "admin")  # type: ignore[arg-type, return-value]
+    results = Phase(prometheus, target, probe, alone=alone).run(stages)  # type: ignore[arg-type]
+    assert {name: result.status for name, result in results.items()} == dict.fromkeys(seen, "passed")
+    assert seen == {"beside": False, "first alone": True, "last alone": True}
+    assert held == {"now": False, "entered": 1}
