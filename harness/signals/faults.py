@@ -112,7 +112,7 @@ def failing_sign_ins(target: Target) -> Any:
         with target.client() as client:
             target.note("POST /sign-in/email", client.sign_in(Account(unique_email("signals-stuffing"), "Wrong-pw-1")))
 
-    return pulsing(attempt, every=0.05)
+    return pulsing(attempt, every=0.2)
 
 
 @contextmanager

@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-WINDOW = "5s"  # five scrapes at 1 s: enough samples for rate() and histogram_quantile(), and a quick resolve
+WINDOW = "3s"  # three scrapes at 1 s: enough samples for rate() and histogram_quantile(), and a quick resolve
 RULES_PATH = Path("ops") / "prometheus" / "alerts.yml"  # in the rendered project
 _RANGE = re.compile(r"\[\d+[smhdwy]\]")
 
