@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass, field
 
 import httpx
 
+from harness import tls
 from harness.client import next_loopback_address
 
 PROBE_BODY = b"{"  # malformed on purpose: nothing behind authorization can act on it
@@ -120,7 +121,7 @@ def matrix(
 
     def run(caller: Caller) -> list[Cell]:
         address = next_loopback_address()
-        transport = httpx.HTTPTransport(local_address=address)
+        transport = tls.transport(address)
         headers = {"X-Forwarded-For": address}  # the true address (see harness.client.AuthClient)
         with httpx.Client(transport=transport, headers=headers, cookies=dict(caller.cookies), timeout=20) as client:
             return [probe(client, backend_url, route, caller, organization_id) for route in routes]

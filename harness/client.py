@@ -16,6 +16,8 @@ from typing import Any
 
 import httpx
 
+from harness import tls
+
 SESSION_COOKIE = "better-auth.session_token"
 REQUEST_ID_HEADER = "x-request-id"  # the backend echoes it on every answer (the project's client_ip.py)
 PASSWORD = "correct-Horse-battery-9"  # test users' password: not a secret, these accounts live for one run
@@ -67,7 +69,7 @@ class AuthClient:
         self.origin = origin
         self.local_address = local_address or next_loopback_address()
         self.http = httpx.Client(
-            transport=httpx.HTTPTransport(local_address=self.local_address),
+            transport=tls.transport(self.local_address),
             # The client's true address, as a proxy would forward it: a backend that ignores untrusted
             # X-Forwarded-For (the project's rule) sees the same address from the socket; one that trusts it
             # (Kernia's stock behaviour, the negative control) still keys each client's rate limits apart.

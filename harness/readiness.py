@@ -10,8 +10,7 @@ import socket
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
-import httpx
-
+from harness import tls
 from harness.ports import LOCALHOST
 
 
@@ -67,7 +66,7 @@ class HttpStatus(Probe):
         return f"HTTP GET {self.url} -> {expected}"
 
     def check(self) -> bool:
-        response = httpx.get(self.url, headers=self.headers, timeout=1.0)
+        response = tls.get(self.url, headers=self.headers, timeout=1.0)
         return response.status_code in self.statuses
 
 

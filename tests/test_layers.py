@@ -20,9 +20,10 @@ LOW_LEVEL: dict[str, set[str]] = {
     "harness.toolcache": set(),
     "harness.endpoints": set(),
     "harness.console": set(),
+    "harness.tls": set(),
     "harness.pythonenv": {"harness", "harness.toolcache"},
-    "harness.readiness": {"harness.ports"},
-    "harness.commands": {"harness", "harness.pythonenv", "harness.toolcache"},
+    "harness.readiness": {"harness", "harness.ports", "harness.tls"},
+    "harness.commands": {"harness", "harness.errors", "harness.pythonenv", "harness.toolcache"},
     "harness.process": {"harness.commands", "harness.errors", "harness.ports", "harness.readiness"},
 }
 

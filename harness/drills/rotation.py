@@ -71,14 +71,14 @@ class Rotation:
 def run_rotation_drill(running: Running) -> DrillReport:
     """Rotate, check the grace period, retire the old version, check again, put the original secret back, check."""
     ctx = running.context()
-    with vault_secret_lock(ctx.run_dir):
-        return _rotate(ctx, ROTATION.report()).finish()
-
-
-def _rotate(ctx: Context, report: DrillReport) -> DrillReport:
-    vault = ctx.vault
     tag = uuid.uuid4().hex[:10]
-    state = Rotation(_credentials(ctx, tag))
+    state = Rotation(_credentials(ctx, tag))  # through the deployed backend: no need to hold the lock yet
+    with vault_secret_lock(ctx.run_dir):
+        return _rotate(ctx, state, tag, ROTATION.report()).finish()
+
+
+def _rotate(ctx: Context, state: Rotation, tag: str, report: DrillReport) -> DrillReport:
+    vault = ctx.vault
     original_version, state.original = vault.current_version(), vault.read()
     rotated_version = vault.write({**state.original, "kernia_secret": secrets.token_urlsafe(48)})
     try:

@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from harness import tls
 from harness.endpoints import ServiceInfo
 from harness.errors import ProviderError
 from harness.ports import free_port
@@ -121,12 +122,12 @@ class Prometheus:
 
     def alerts(self) -> dict[str, str]:
         """Active alerts by name: ``pending`` or ``firing`` (resolved alerts are not listed)."""
-        response = httpx.get(f"{self.url}/api/v1/alerts", timeout=10)
+        response = tls.get(f"{self.url}/api/v1/alerts", timeout=10)
         response.raise_for_status()
         return {a["labels"]["alertname"]: a["state"] for a in response.json()["data"]["alerts"]}
 
     def query(self, expr: str) -> list[dict[str, Any]]:
-        response = httpx.get(f"{self.url}/api/v1/query", params={"query": expr}, timeout=10)
+        response = tls.get(f"{self.url}/api/v1/query", params={"query": expr}, timeout=10)
         response.raise_for_status()
         return list(response.json()["data"]["result"])
 

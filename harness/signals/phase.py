@@ -40,6 +40,7 @@ from typing import Any
 
 import httpx
 
+from harness import tls
 from harness.services.prometheus import Prometheus
 from harness.signals import faults
 from harness.signals.faults import Target
@@ -63,7 +64,7 @@ class Probe:
     admin_id: str
 
     def readyz(self) -> tuple[int, dict[str, Any]]:
-        response = httpx.get(f"{self.backend_url}/readyz", headers=self.operator, timeout=15)
+        response = tls.get(f"{self.backend_url}/readyz", headers=self.operator, timeout=15)
         return response.status_code, response.json()
 
 

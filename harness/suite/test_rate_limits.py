@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 import pytest
 
-from harness import authz
+from harness import authz, tls
 from harness.client import next_loopback_address
 
 pytestmark = pytest.mark.intrusion
@@ -48,8 +48,9 @@ def probe_body(target: str) -> dict[str, Any]:
 
 def fresh_client(origin: str) -> httpx.Client:
     address = next_loopback_address()
-    transport = httpx.HTTPTransport(local_address=address)
-    return httpx.Client(transport=transport, headers={"Origin": origin, "X-Forwarded-For": address}, timeout=20)
+    return httpx.Client(
+        transport=tls.transport(address), headers={"Origin": origin, "X-Forwarded-For": address}, timeout=20
+    )
 
 
 def call(client: httpx.Client, backend_url: str, route: authz.RoutePolicy, target: str) -> int:

@@ -15,6 +15,7 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from harness import tls
 from harness.client import SESSION_COOKIE, Account, AuthClient, links_in, next_loopback_address, unique_email
 from harness.services.mail.client import MailpitClient
 
@@ -110,7 +111,7 @@ def test_password_hashing_does_not_stall_other_requests(new_client: ClientFactor
     signer = new_client()
     signer.get("/ok")  # warm: the sign-in's time is the server's
     tries: list[tuple[int, float, float]] = []
-    transport = httpx.HTTPTransport(local_address=next_loopback_address())
+    transport = tls.transport(next_loopback_address())
     with httpx.Client(transport=transport, timeout=20) as probe:
         probe.get(f"{backend_url}/healthz").raise_for_status()
         for _ in range(3):

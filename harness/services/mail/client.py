@@ -10,6 +10,8 @@ from typing import Any
 
 import httpx
 
+from harness import tls
+
 
 @dataclass(frozen=True)
 class MailMessage:
@@ -51,7 +53,7 @@ class MailpitClient:
 
     def __init__(self, base_url: str, *, timeout: float = 10.0) -> None:
         self.base_url = base_url.rstrip("/")
-        self.http = httpx.Client(base_url=self.base_url, timeout=timeout)
+        self.http = httpx.Client(base_url=self.base_url, timeout=timeout, verify=tls.CONTEXT)
 
     def close(self) -> None:
         self.http.close()
