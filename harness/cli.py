@@ -276,8 +276,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    # A run that seems stuck can be asked where it is: `kill -USR1 PID` prints every thread's stack to stderr.
-    faulthandler.register(signal.SIGUSR1, all_threads=True)
+    if sys.__stderr__ is not None:  # a run that seems stuck can be asked where it is: `kill -USR1 PID`
+        faulthandler.register(signal.SIGUSR1, file=sys.__stderr__, all_threads=True)
     args = build_parser().parse_args(argv)
     try:
         project = Project.load(args.project) if getattr(args, "needs_project", True) else None

@@ -22,8 +22,11 @@ from harness.failfast import SERVER_ERRORS, ServerErrors, ServiceWatch, request_
 from harness.project import Project
 from harness.providers.base import ProviderError
 from harness.report import SECONDS_PROPERTY, Outcome, Report
+from harness.signals import exclusive, runner
+from harness.signals.phase import SIGNALS
 from harness.state import StackState
 
+SIGNAL_ORDER = {signal.name: index for index, signal in enumerate(SIGNALS)}
 STEP_MARKER = "deployment_step"  # the suite's per-step tests, which re-state the deployment record for JUnit
 
 
@@ -99,6 +102,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "recovery: backup, restore and verification drill")
     config.addinivalue_line("markers", "rotation: secret rotation drill")
     config.addinivalue_line("markers", "monitoring: the monitoring signals a production deployment alerts on")
+    config.addinivalue_line("markers", f"{exclusive.MARKER}: waits for the fault phase and reports it")
     config.addinivalue_line("markers", "authorization: the route x caller matrix against the declared policies")
     config.addinivalue_line("markers", "browser: a flow driven in headless Chromium against the deployed frontend")
     config.addinivalue_line("markers", f"{STEP_MARKER}: one deployment step's recorded outcome, as a test for JUnit")
@@ -107,6 +111,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.pluginmanager.register(ServerErrors(), "kernia-harness-server-errors")
     if _is_worker(config):
         _watch_from_worker(config)
+        runner.register(config)  # the fault phase, on a thread beside the checks
         return
     project = Project.load(Path(config.getoption("--harness-project")))
     provider = config.getoption("--harness-provider")
@@ -150,6 +155,7 @@ def pytest_configure(config: pytest.Config) -> None:
             raise
         session.watch.stop()  # the deployment was stopped because a service ended: the checks stop at once
         session.setup_error = session.watch.ended.message()
+    runner.register(config)  # the fault phase, on a thread beside the checks
 
 
 def _watch_from_worker(config: pytest.Config) -> None:
@@ -217,8 +223,9 @@ class CheckRecorder:
                 self.report.add_evidence(value)
             elif key == SERVER_ERRORS and self.run_dir is not None:
                 self.report.checks[-1].detail += "\n" + request_log_detail(self.run_dir, value, self.secrets)
-            elif key == "signals":
+            elif key == "signals":  # in the guide's order, whichever worker reported each
                 self.report.signals.extend(value)
+                self.report.signals.sort(key=lambda row: SIGNAL_ORDER.get(row["signal"], len(SIGNAL_ORDER)))
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

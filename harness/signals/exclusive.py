@@ -1,6 +1,6 @@
-"""The fault phase runs alone: every other check holds a shared lock on one file in the run directory while it
-runs, and the phase takes that lock exclusively, so no check meets a paused Redis, a held pool or a drifted schema
-it did not cause, and no other check's traffic blurs the phase's alerts.
+"""The fault phase's last stages run alone: every other check holds a shared lock on one file in the run directory
+while it runs, and the phase takes that lock exclusively for those stages, so no check meets a paused Redis, a
+refusing SMTP server or a drifted schema it did not cause.
 
 flock(2) does not queue a waiting exclusive request ahead of new shared ones, so a worker whose checks follow each
 other closely would keep the phase waiting until its last check. Everyone first passes a turnstile (a second lock
@@ -15,9 +15,16 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
+
 LOCK_NAME = "signals.lock"
 TURNSTILE_NAME = "signals.turnstile"
-GROUP = "signals"  # the phase's xdist group; its checks take no shared lock (the phase holds it exclusively)
+MARKER = "fault_phase"  # the checks that report the phase: they take no shared lock (they wait for the phase)
+
+
+def reports_the_phase(item: pytest.Item) -> bool:
+    """A check that waits for the fault phase's outcome: holding the shared lock meanwhile would deadlock it."""
+    return item.get_closest_marker(MARKER) is not None
 
 
 @contextmanager

@@ -37,12 +37,17 @@ def pytest_runtest_protocol(item: pytest.Item) -> Iterator[object]:
     """Every check but the signals phase's holds the phase's lock shared (harness.signals.exclusive) from its
     set-up to its teardown, the module and session fixtures it sets up included (a drill, a new admin): a
     function fixture would take the lock only after those ran."""
-    group = item.get_closest_marker("xdist_group")
     run_dir = StackState(Path(item.config.getoption("--harness-project"))).run_dir
-    if (group is not None and group.args == (exclusive.GROUP,)) or not run_dir.is_dir():
+    if exclusive.reports_the_phase(item) or not run_dir.is_dir():
         return (yield)
     with exclusive.holding(run_dir, exclusive=False):
         return (yield)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The fault phase's checks last: the phase runs on a thread beside the other checks (harness.signals.runner)
+    and its checks wait for its outcome, which by then is there (a stable sort: the same order on every worker)."""
+    items.sort(key=exclusive.reports_the_phase)
 
 
 @pytest.fixture(scope="session")
