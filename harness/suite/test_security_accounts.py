@@ -237,8 +237,10 @@ def test_sign_up_and_sign_in_do_not_reveal_registered_addresses(new_client: Clie
         assert response.status_code == 401, f"a wrong sign-in for {email} answered {_answer(response)}"
         return time.perf_counter() - started
 
-    known = min(elapsed(account.email) for _ in range(2))
-    unknown = min(elapsed(unique_email("nobody")) for _ in range(2))
+    # Interleaved, the fastest of three each: both see the same load from the checks and the fault phase beside
+    # this one (measured one after the other, a burst of load in one block alone read as a 2x difference).
+    rounds = [(elapsed(account.email), elapsed(unique_email("nobody"))) for _ in range(3)]
+    known, unknown = min(pair[0] for pair in rounds), min(pair[1] for pair in rounds)
     assert unknown >= 0.5 * known, (
         f"a wrong password took {known * 1000:.0f} ms for a registered address but {unknown * 1000:.0f} ms for an "
         "unregistered one: the timing tells who is registered"

@@ -1,8 +1,9 @@
-"""Native stack cold start, warm start and full rehearsal wall time, broken down by service and step; where a
-Docker engine answers, the compose stack's `up --wait` with the stand-in images beside them.
+"""Full rehearsal wall time, cold (empty tool caches) and warm, broken down by step; warm native stack starts by
+service; where a Docker engine answers, the compose stack's `up --wait` with the stand-in images beside them.
 
-Cold = empty tool caches (the LocalStack virtualenv is built, PostgreSQL's binaries copied, bytecode compiled);
-package downloads still come from uv's and pip's own caches when they have them. Warm = the same caches reused.
+Cold = the first rehearsal with empty tool caches (the LocalStack virtualenv is built, PostgreSQL's binaries
+copied, bytecode compiled); package downloads still come from uv's and pip's own caches when they have them.
+Warm = the same caches reused.
 Prints tables; asserts nothing (performance is reported, not tested).
 
     python -m tests.benchmarks.rehearsal [--warm-runs 3] [--skip-cold] [--skip-stack] [--skip-compose]
@@ -77,20 +78,19 @@ def main() -> None:
         workdir = Path(tmp)
         workdir.chmod(0o755)  # the shared cache below must be reachable by the postgres user
         project = render(workdir / "bench-auth")
+        if not args.skip_cold:
+            os.environ["KERNIA_HARNESS_CACHE"] = str(workdir / "cache")
+            os.environ["KERNIA_HARNESS_SHARED_CACHE"] = str(workdir / "shared-cache")
+            rehearsal_figures(project, workdir / "cold.json", "cold: empty tool caches")
         if not args.skip_stack:
             stack_figures(project, workdir, args)
-        rehearsal_figures(project, workdir / "report.json")
+        rehearsal_figures(project, workdir / "report.json", "warm")
         if not args.skip_compose:
             compose_figures(project, args.warm_runs)
 
 
 def stack_figures(project: Project, workdir: Path, args: argparse.Namespace) -> None:
-    """The native stack's cold start (empty tool caches) and warm starts, by service."""
-    if not args.skip_cold:
-        os.environ["KERNIA_HARNESS_CACHE"] = str(workdir / "cache")
-        os.environ["KERNIA_HARNESS_SHARED_CACHE"] = str(workdir / "shared-cache")
-        cold_total, cold = timed_up_down(project, {})
-        table(f"Cold native stack: ready in {cold_total:.1f} s", sorted(cold.items()), ("service", "seconds"))
+    """The native stack's warm starts, by service."""
     for label, options in (("LocalStack", {}), ("moto", {"aws": "moto"})):
         runs = [timed_up_down(project, options) for _ in range(args.warm_runs)]
         services = sorted(runs[0][1])
@@ -99,8 +99,9 @@ def stack_figures(project: Project, workdir: Path, args: argparse.Namespace) -> 
         table(f"Warm native stack with {label} (median of {args.warm_runs})", rows, ("service", "seconds"))
 
 
-def rehearsal_figures(project: Project, report_path: Path) -> None:
-    """One warm `harness rehearse --provider native -n 2`: wall and CPU time, and where the time went."""
+def rehearsal_figures(project: Project, report_path: Path, caches: str) -> None:
+    """One `harness rehearse --provider native -n 2`: wall and CPU time, and where the time went (a cold stack
+    start builds the LocalStack virtualenv and copies PostgreSQL's binaries)."""
     cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     command = ["rehearse", "--provider", "native", "-n", "2", "--report", str(report_path)]
@@ -122,7 +123,7 @@ def rehearsal_figures(project: Project, report_path: Path) -> None:
     rows.append(("outside pytest (start, imports, teardown)", f"{wall - report['seconds']:.2f}"))
     rows.append(("wall time, command start to exit", f"{wall:.2f}"))
     rows.append(("CPU time, user + sys", f"{cpu:.2f}"))
-    title = f"Full rehearsal (native, LocalStack, warm, {os.cpu_count()} cores): {report['status']}"
+    title = f"Full rehearsal (native, LocalStack, {caches}, {os.cpu_count()} cores): {report['status']}"
     table(title, rows, ("phase", "seconds"))
 
 
