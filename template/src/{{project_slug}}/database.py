@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from alembic.config import Config
-from alembic.script import ScriptDirectory
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
@@ -31,6 +29,9 @@ def create_engine(settings: Settings) -> AsyncEngine:
 
 def migration_head(root: Path | None = None) -> str | None:
     """The head revision of the migration scripts shipped with this code."""
+    from alembic.config import Config  # imported here: the operator commands (manage.py) never need it
+    from alembic.script import ScriptDirectory
+
     root = root or project_root()
     config = Config(str(root / "alembic.ini"))
     config.set_main_option("script_location", str(root / "migrations"))

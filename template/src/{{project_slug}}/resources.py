@@ -50,8 +50,8 @@ def open_resources(settings: Settings, secrets: Secrets) -> Resources:
         engine=create_engine(settings),
         redis=redis_asyncio.from_url(settings.redis_url),
         mailer=SmtpMailer.from_settings(settings, secrets),
-        # kernia_stripe opens a client per call (two per sign-up); without a transport of ours each one builds a
-        # new TLS context, ~20 ms of CPU, which was an eighth of the backend's CPU in a rehearsal.
+        # kernia_stripe opens a client per call (two per sign-up); without a transport of ours each
+        # one builds a new TLS context, ~20 ms of CPU: an eighth of the backend's CPU in a rehearsal.
         stripe_transport=httpx.AsyncHTTPTransport(),
     )
     if WITH_SMS:
