@@ -141,6 +141,6 @@ class Prometheus:
         return False
 
     def rule_names(self) -> set[str]:
-        response = httpx.get(f"{self.url}/api/v1/rules", params={"type": "alert"}, timeout=10)
+        response = tls.get(f"{self.url}/api/v1/rules", params={"type": "alert"}, timeout=10)
         response.raise_for_status()
         return {rule["name"] for group in response.json()["data"]["groups"] for rule in group["rules"]}

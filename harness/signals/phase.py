@@ -289,9 +289,11 @@ class Phase:
         by_name = {signal.name: signal for signal in SIGNALS}
         self.target.prepare()  # the faults' users, before any fault can stall their sign-up (a no-op if made)
         with ExitStack() as hold:
-            for index, stage in enumerate(stages):
-                if stage.alone and not any(earlier.alone for earlier in stages[:index]):
+            held = False
+            for stage in stages:
+                if stage.alone and not held:
                     hold.enter_context(self.alone())
+                    held = True
                 with ThreadPoolExecutor(max_workers=len(stage.signals), thread_name_prefix="signals") as pool:
                     for result in pool.map(lambda name: self.drive(by_name[name]), stage.signals):
                         self.results[result.signal.name] = result

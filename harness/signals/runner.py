@@ -27,8 +27,7 @@ from typing import Any
 import pytest
 
 from harness import stack
-from harness.actions import client_for, sign_in, sign_up_verified
-from harness.app import run_manage
+from harness.actions import client_for, promote_admin, sign_in, sign_up_verified
 from harness.browser import NOT_RUN_PREFIX
 from harness.client import Account, unique_email
 from harness.drills.backends import Backend, own_backend
@@ -153,7 +152,7 @@ class PhaseRunner:
                     return sign_up_verified(client, mail, Account(unique_email(label)))
 
             admin_account = make_account("signals-admin")
-            run_manage(ctx, "promote-admin", admin_account.email)
+            promote_admin(ctx, admin_account.email)
             admin = resources.enter_context(client_for(canary.auth_base_url, frontend_url))
             sign_in(admin, admin_account)
 
