@@ -71,9 +71,10 @@ def sign_in(client: AuthClient, account: Account) -> str:
     return str(cookie)
 
 
-def promote_admin(ctx: Context, email: str) -> None:
-    """The project's own bootstrap command (``manage promote-admin``), as an operator runs it."""
-    run_manage(ctx, "promote-admin", email)
+def promote_admin(ctx: Context, email: str, *, database_url: str | None = None) -> None:
+    """The project's own bootstrap command (``manage promote-admin``), as an operator runs it; on the deployed
+    database unless ``database_url`` names another (the canary's)."""
+    run_manage(ctx, "promote-admin", email, database_url=database_url)
 
 
 def session_user_id(client: AuthClient, **kwargs: Any) -> str | None:

@@ -113,9 +113,11 @@ def start_backend(
     return record, url
 
 
-def run_manage(ctx: Context, *args: str) -> str:
-    """Run the project's management command (``python -m <slug>.manage ...``) against the deployed database."""
-    env = backend_env(ctx, port=0, database_url=ctx.vault.read()["database_url"], vault_token=ctx.endpoints.vault_token)
+def run_manage(ctx: Context, *args: str, database_url: str | None = None) -> str:
+    """Run the project's management command (``python -m <slug>.manage ...``) against the deployed database, or
+    the one at ``database_url``."""
+    database_url = database_url or ctx.vault.read()["database_url"]
+    env = backend_env(ctx, port=0, database_url=database_url, vault_token=ctx.endpoints.vault_token)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ctx.project.source_dir), os.environ.get("PYTHONPATH")]))
     result = run_command([ctx.python, "-m", f"{ctx.project.slug}.manage", *args], cwd=ctx.project.root, env=env)
     if not result.ok:

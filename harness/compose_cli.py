@@ -69,10 +69,6 @@ class ComposeCLI:
     def down(self, *, volumes: bool) -> list[str]:
         return [*self.base(), "down", "--remove-orphans", *(["--volumes"] if volumes else [])]
 
-    def signal(self, service: str, name: str) -> list[str]:
-        """Send signal ``name`` (``SIGSTOP``) to the main process of the service's containers."""
-        return [*self.base(), "kill", "--signal", name, service]
-
     def run_detached(self, service: str, env_keys: Sequence[str], *, publish: str = "") -> list[str]:
         """One container of ``service`` in the background, without its dependencies; each ``-e KEY`` takes its value
         from compose's own environment, so no value appears on the command line."""

@@ -22,7 +22,7 @@ from harness.failfast import SERVER_ERRORS, ServerErrors, ServiceWatch, request_
 from harness.project import Project
 from harness.providers.base import ProviderError
 from harness.report import SECONDS_PROPERTY, Outcome, Report
-from harness.signals import exclusive, runner
+from harness.signals import runner
 from harness.signals.phase import SIGNALS
 from harness.state import StackState
 
@@ -102,7 +102,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "recovery: backup, restore and verification drill")
     config.addinivalue_line("markers", "rotation: secret rotation drill")
     config.addinivalue_line("markers", "monitoring: the monitoring signals a production deployment alerts on")
-    config.addinivalue_line("markers", f"{exclusive.MARKER}: waits for the fault phase and reports it")
+    config.addinivalue_line("markers", f"{runner.MARKER}: waits for the fault phase and reports it")
     config.addinivalue_line("markers", "authorization: the route x caller matrix against the declared policies")
     config.addinivalue_line("markers", "browser: a flow driven in headless Chromium against the deployed frontend")
     config.addinivalue_line("markers", f"{STEP_MARKER}: one deployment step's recorded outcome, as a test for JUnit")

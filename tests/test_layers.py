@@ -21,9 +21,10 @@ LOW_LEVEL: dict[str, set[str]] = {
     "harness.endpoints": set(),
     "harness.console": set(),
     "harness.tls": set(),
-    "harness.pythonenv": {"harness", "harness.toolcache"},
+    "harness.bytecode": {"harness.toolcache"},
+    "harness.pythonenv": {"harness", "harness.bytecode", "harness.toolcache"},
     "harness.readiness": {"harness", "harness.ports", "harness.tls"},
-    "harness.commands": {"harness", "harness.errors", "harness.pythonenv", "harness.toolcache"},
+    "harness.commands": {"harness", "harness.bytecode", "harness.errors", "harness.pythonenv", "harness.toolcache"},
     "harness.process": {"harness.commands", "harness.errors", "harness.ports", "harness.readiness"},
 }
 

@@ -39,16 +39,25 @@ def client(ctx: Context, service: str) -> Any:
     )
 
 
-def _queues(ctx: Context) -> dict[str, str]:
-    sqs, slug = client(ctx, "sqs"), ctx.project.slug.replace("_", "-")
-    dead_letter = sqs.create_queue(QueueName=f"{slug}-email-dead-letter")["QueueUrl"]
+def queues(ctx: Context, prefix: str) -> dict[str, str]:
+    """The email queue (with its dead-letter queue) and the audit queue, named ``<prefix>-...``; their URLs as the
+    backend's environment variables (the dead-letter queue's is recorded with the deployment)."""
+    sqs = client(ctx, "sqs")
+    dead_letter = sqs.create_queue(QueueName=f"{prefix}-email-dead-letter")["QueueUrl"]
     arn = sqs.get_queue_attributes(QueueUrl=dead_letter, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     redrive = json.dumps({"deadLetterTargetArn": arn, "maxReceiveCount": str(EMAIL_RETRY_BUDGET)})
     attributes = {"VisibilityTimeout": str(VISIBILITY_SECONDS), "RedrivePolicy": redrive}
-    email = sqs.create_queue(QueueName=f"{slug}-email", Attributes=attributes)["QueueUrl"]
-    audit = sqs.create_queue(QueueName=f"{slug}-audit")["QueueUrl"]
+    email = sqs.create_queue(QueueName=f"{prefix}-email", Attributes=attributes)["QueueUrl"]
+    audit = sqs.create_queue(QueueName=f"{prefix}-audit")["QueueUrl"]
     ctx.deployment.email_dead_letter_queue_url = dead_letter
     return {"EMAIL_QUEUE_URL": email, "AUDIT_QUEUE_URL": audit}
+
+
+def delete_queues(ctx: Context, urls: list[str]) -> None:
+    """Delete queues a run created for itself (the signals phase's canary)."""
+    sqs = client(ctx, "sqs")
+    for url in urls:
+        sqs.delete_queue(QueueUrl=url)
 
 
 def _bucket(ctx: Context) -> dict[str, str]:
@@ -65,7 +74,7 @@ def run(ctx: Context) -> str:
     env: dict[str, str] = {}
     try:
         if "with_queue" in chosen:
-            env |= _queues(ctx)
+            env |= queues(ctx, ctx.project.slug.replace("_", "-"))
         if "with_object_storage" in chosen:
             env |= _bucket(ctx)
     except (BotoCoreError, ClientError) as exc:

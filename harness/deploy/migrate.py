@@ -8,8 +8,15 @@ from harness.migrations import DRIFT_EXIT
 
 
 def run(ctx: Context) -> str:
-    """Step 2: migrate to head in a subprocess; its exit code tells drift from a failed upgrade."""
-    url = ctx.vault.read()["database_url"]
+    """Step 2: migrate the deployed database to head."""
+    current = apply(ctx, ctx.vault.read()["database_url"])
+    ctx.deployment.migration_head = current.split()[0] if current else "unknown"
+    return f"upgrade head applied, no drift; current revision {current}"
+
+
+def apply(ctx: Context, url: str) -> str:
+    """Migrate the database at ``url`` to head in a subprocess (its exit code tells drift from a failed upgrade);
+    returns the current revision as Alembic words it."""
     result = run_command(
         [ctx.python, "-m", "harness.migrations"], cwd=ctx.project.root, env={"DATABASE_URL": url}, timeout=300
     )
@@ -20,6 +27,4 @@ def run(ctx: Context) -> str:
         )
     if not result.ok:
         raise StepFailed(f"migrations did not apply: {result.describe_failure()}")
-    current = result.tail(1)
-    ctx.deployment.migration_head = current.split()[0] if current else "unknown"
-    return f"upgrade head applied, no drift; current revision {current}"
+    return result.tail(1)

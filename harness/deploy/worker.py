@@ -13,7 +13,7 @@ from pathlib import Path
 from harness.app import backend_env
 from harness.deploy.context import Context, StepFailed
 from harness.ports import LOCALHOST, free_port
-from harness.process import ManagedProcess, ServiceStartError
+from harness.process import ManagedProcess, ProcessRecord, ServiceStartError
 from harness.pythonenv import python_env
 from harness.readiness import Custom, HttpStatus, Probe
 
@@ -26,7 +26,16 @@ def needed(ctx: Context) -> bool:
 
 def run(ctx: Context) -> str:
     """Start ``python -m <slug>.worker`` with the backend's environment; record it with the deployment."""
-    log_path = Path(ctx.run_dir) / "logs" / "worker.log"
+    record, metrics_url = start(ctx)
+    ctx.deployment.processes = {**(ctx.deployment.processes or {}), "worker": record.to_dict()}
+    ctx.deployment.worker_metrics_url = metrics_url
+    return f"worker pid {record.pid}" + (f"; metrics at {metrics_url}" if metrics_url else "")
+
+
+def start(ctx: Context, name: str = "worker") -> tuple[ProcessRecord, str | None]:
+    """Start a worker process called ``name`` (its log: ``logs/<name>.log``); returns its record and its metrics
+    URL (None without metrics)."""
+    log_path = Path(ctx.run_dir) / "logs" / f"{name}.log"
     token = ctx.vault.backend_token(policy_name=f"{ctx.project.slug}-backend")
     database_url = ctx.vault.read()["database_url"]
     env = backend_env(ctx, port=0, database_url=database_url, vault_token=token)
@@ -40,7 +49,7 @@ def run(ctx: Context) -> str:
         probe = HttpStatus(metrics_url)
     argv = [ctx.python, "-m", f"{ctx.project.slug}.worker"]
     process = ManagedProcess(
-        "worker",
+        name,
         argv,
         log_path=log_path,
         env=python_env({**os.environ, **env}),
@@ -49,12 +58,9 @@ def run(ctx: Context) -> str:
         secrets=[database_url, token],
     )
     try:
-        record = process.start(timeout=READY_TIMEOUT)
+        return process.start(timeout=READY_TIMEOUT), metrics_url
     except ServiceStartError as exc:
         raise StepFailed(str(exc)) from exc
-    ctx.deployment.processes = {**(ctx.deployment.processes or {}), "worker": record.to_dict()}
-    ctx.deployment.worker_metrics_url = metrics_url
-    return f"worker pid {record.pid}" + (f"; metrics at {metrics_url}" if metrics_url else "")
 
 
 def _read(path: Path) -> str:

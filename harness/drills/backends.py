@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from harness.actions import client_for
 from harness.app import start_backend
@@ -24,6 +25,11 @@ class Backend:
     def client(self, cookie: str | None = None) -> AuthClient:
         """A browser talking to this backend, optionally returning with a session cookie."""
         return client_for(self.auth_base_url, self.origin, cookie=cookie)
+
+
+def on_database(url: str, database: str) -> str:
+    """``url`` (same role, password and server) pointed at another database of that server."""
+    return urlsplit(url)._replace(path=f"/{database}").geturl()
 
 
 @contextmanager

@@ -12,7 +12,6 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from psycopg import sql
 
@@ -37,7 +36,7 @@ from harness.backup import (
 )
 from harness.backup.database import admin_connection, connect, drop_database
 from harness.client import Account, AuthClient
-from harness.drills.backends import Backend, own_backend
+from harness.drills.backends import Backend, on_database, own_backend
 from harness.drills.lock import vault_secret_lock
 from harness.drills.results import Drill, DrillCheck, DrillReport, require
 from harness.drills.seed import Seed, seed_through_api
@@ -106,14 +105,9 @@ def restored_backend(running: Running, out_dir: Path) -> Iterator[RecoveryDrill]
         verification = verify_database(admin_url, backup.manifest, db_name)
         missing = missing_seed_rows(admin_url, db_name, seed)
         with vault_secret_lock(running.handle.run_dir):  # the backend reads the Vault secret at start
-            url = _database_url(ctx.vault.read()["database_url"], db_name)
+            url = on_database(ctx.vault.read()["database_url"], db_name)
             backend = cleanup.enter_context(own_backend(ctx, f"restored-{seed.tag}", database_url=url))
         yield RecoveryDrill(seed, backup, uploaded, restored, verification, missing, late_cookie, backend)
-
-
-def _database_url(app_url: str, db_name: str) -> str:
-    """The backend's own URL (same role and password) pointed at another database of the same server."""
-    return urlsplit(app_url)._replace(path=f"/{db_name}").geturl()
 
 
 def _drop_database(admin_url: str, db_name: str) -> None:

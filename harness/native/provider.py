@@ -17,7 +17,6 @@ from harness.endpoints import Endpoints
 from harness.native.orchestrate import NativeGroup, remove_paths
 from harness.options import ProviderOptions, option
 from harness.providers.base import Provider, StackHandle
-from harness.providers.pause import Pauser, process_pausers
 from harness.services.launch import RunContext
 from harness.services.postgres.tools import PgClient, local_client
 from harness.watch import WatchTarget, process_targets
@@ -62,11 +61,6 @@ class NativeProvider(Provider):
     def watch_targets(cls, handle: StackHandle, secrets: tuple[str, ...] = ()) -> list[WatchTarget]:
         """Every service process, from its record."""
         return process_targets(handle.state.get("processes", []), secrets)
-
-    @classmethod
-    def pausers(cls, handle: StackHandle) -> dict[str, Pauser]:
-        """SIGSTOP / SIGCONT of each service process."""
-        return process_pausers(handle.state.get("processes", []))
 
     @classmethod
     def postgres_client(cls, handle: StackHandle, project_dir: Path, server_major: int) -> PgClient:

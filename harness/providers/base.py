@@ -18,7 +18,6 @@ from harness.endpoints import Endpoints
 from harness.errors import ProviderError
 from harness.options import ProviderOptions
 from harness.ports import LOCALHOST
-from harness.providers.pause import Pauser
 from harness.services import Service, dns, oidc, stripe
 from harness.services.postgres.tools import PgClient, local_client, local_tool_dir
 from harness.watch import WatchTarget
@@ -101,12 +100,6 @@ class Provider(ABC):
     def sidecar_host(cls, handle: StackHandle) -> str:
         """Where the sidecars listen: 127.0.0.1, or where the stack's app containers reach the host."""
         return LOCALHOST
-
-    @classmethod
-    def pausers(cls, handle: StackHandle) -> dict[str, Pauser]:
-        """Service name (the catalog's) -> a way to pause it, for faults that need a hung service (see
-        harness.providers.pause). None by default: a provider pauses only what it runs itself."""
-        return {}
 
     @classmethod
     def postgres_client(cls, handle: StackHandle, project_dir: Path, server_major: int) -> PgClient:

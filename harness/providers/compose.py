@@ -17,7 +17,6 @@ import subprocess
 import time
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -46,7 +45,6 @@ from harness.ports import LOCALHOST, free_port
 from harness.process import mask
 from harness.providers.base import Progress, Provider, ProviderError, StackHandle, silent, stripe_stand_in
 from harness.providers.compose_app import ComposeAppHost, network_gateway
-from harness.providers.pause import Pauser, signalled
 from harness.services import Service, postgres
 from harness.services.catalog import CONTAINER_SERVICES, report_name
 from harness.services.postgres.tools import PgClient, url_credentials
@@ -180,14 +178,6 @@ class ComposeProvider(Provider):
     def sidecar_host(cls, handle: StackHandle) -> str:
         """The project network's gateway when the app runs in it (its containers reach the host there)."""
         return str(handle.state.get("gateway") or LOCALHOST)
-
-    @classmethod
-    def pausers(cls, handle: StackHandle) -> dict[str, Pauser]:
-        """SIGSTOP / SIGCONT of each catalog service the run started (`compose kill --signal`)."""
-        cli, env = _cli(handle.state), dict(handle.state["env"])
-        started = {info.name for info in handle.endpoints.services}
-        names = {service.name: str(service.compose_name) for service in CONTAINER_SERVICES if service.name in started}
-        return {key: signalled(partial(cli.signal, name), env) for key, name in names.items()}
 
     @classmethod
     def postgres_client(cls, handle: StackHandle, project_dir: Path, server_major: int) -> PgClient:

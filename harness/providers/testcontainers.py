@@ -36,7 +36,6 @@ from harness.options import ProviderOptions, flag_option, option
 from harness.ports import LOCALHOST
 from harness.providers.base import Progress, Provider, ProviderError, StackHandle, silent, stripe_stand_in
 from harness.providers.docker_health import Healthcheck, NotHealthy, diagnosis, wait_healthy
-from harness.providers.pause import Pauser, container_pausers
 from harness.services import ContainerSpec, Credentials, HttpWait, Service, stripe
 from harness.services.catalog import CONTAINER_SERVICES, report_name
 
@@ -299,12 +298,6 @@ class TestcontainersProvider(Provider):
     def sidecars(cls, handle: StackHandle, options: Mapping[str, Any]) -> list[Service]:
         """The base's IdP rule, plus the stateful Stripe stand-in unless ``stripe=stack``."""
         return [*super().sidecars(handle, options), *stripe_stand_in(options)]
-
-    @classmethod
-    def pausers(cls, handle: StackHandle) -> dict[str, Pauser]:
-        """SIGSTOP / SIGCONT of each container of the run, by id (`docker kill --signal`)."""
-        containers = handle.state.get("containers", {})
-        return container_pausers({report_name(service): cid for service, cid in containers.items()})
 
     def down(self, handle: StackHandle, *, keep_data: bool = False) -> None:
         """Remove the run's containers (and their anonymous volumes) by id and by label; with ``keep_data`` only

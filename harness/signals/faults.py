@@ -1,7 +1,7 @@
 """The fault mechanisms of the signals phase: each is a context manager that keeps one real fault going inside its
 block and reverts it on exit. Nothing here touches the backend's code: the faults are HTTP requests a client or
-attacker could send, PostgreSQL locks and DDL from a superuser session, Mailpit's chaos triggers, pausing
-Redis (its provider's pauser), and an admin using the admin API.
+attacker could send, PostgreSQL locks and DDL from a superuser session, the mail server's chaos triggers, pausing
+Redis (SIGSTOP), and an admin using the admin API. All of them act on the canary's own parts (harness.signals.canary).
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import psycopg
@@ -31,15 +30,15 @@ SESSION_LABELS = ("signals-pool",)  # of those, the users whose session a fault 
 
 @dataclass
 class Target:
-    """The deployed stack as the faults reach it."""
+    """The canary as the faults reach it."""
 
     auth_base_url: str
     frontend_url: str
-    database_url: str  # superuser, libpq form, on the app's own database
-    mail: MailpitClient
+    database_url: str  # superuser, libpq form, on the canary's own database
+    mail: MailpitClient  # the canary's mail server
     admin: AuthClient
     make_account: Callable[[str], Account]  # a fresh verified user
-    pausers: dict[str, Pauser] = field(default_factory=dict)  # the stack's provider's, by service (Redis latency)
+    pause_redis: Pauser  # the canary's Redis server, paused inside the block
     pool_limit: int = 0  # the backend pool's connection limit (db_pool_max_connections), set by the phase
     answers: Counter[str] = field(default_factory=Counter)  # "route status" -> count, for the report's detail
     accounts: dict[str, Account] = field(default_factory=dict)  # the faults' users by label (ACCOUNT_LABELS)
@@ -78,11 +77,6 @@ class Target:
 
     def note(self, what: str, response: httpx.Response) -> None:
         self.answers[f"{what} {response.status_code}"] += 1
-
-
-def on_database(admin_url: str, database: str) -> str:
-    """The superuser URL pointed at ``database`` (the app's own, where its tables live)."""
-    return urlunsplit(urlsplit(admin_url)._replace(path=f"/{database}"))
 
 
 @contextmanager
@@ -182,7 +176,8 @@ def pool_held(target: Target, connections: int) -> Iterator[None]:
 
 
 def smtp_refusing(target: Target) -> Any:
-    """Mailpit's chaos trigger makes SMTP refuse every recipient (451) while magic links are requested."""
+    """The mail server's chaos trigger (Mailpit's API) makes SMTP refuse every recipient (451) while magic links are
+    requested."""
 
     @contextmanager
     def fault() -> Iterator[None]:

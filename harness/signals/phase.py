@@ -2,26 +2,24 @@
 real Prometheus: quiet before, metric moved and alert firing during (plus what /readyz or the audit log says),
 alert resolved after the revert.
 
-The phase drives its own backend, a canary (the deployed code, configuration and Vault secret in a process of its
-own, with its own pool and metrics), and Prometheus scrapes the canary alone: the rest of the rehearsal's traffic
-(4xx bursts, forged callbacks, bad webhooks, admin changes) never reaches the alerts, and the faults that act on
-the canary's pool or its own users' rows stall no other check. So most of the phase runs beside the other checks;
-only the faults that stall what every backend shares (SMTP, the ``user`` table's schema, Redis) run ``alone``,
-last, while no other check runs (harness.signals.exclusive).
+The phase drives a canary (harness.signals.canary: the deployed code and Vault secret in a backend of its own, on
+its own database, Redis and mail server), and Prometheus scrapes the canary alone: the rest of the rehearsal's
+traffic (4xx bursts, forged callbacks, bad webhooks, admin changes) never reaches the alerts, and no fault reaches
+a check. So the whole phase runs beside the other checks.
 
 Time: a signal costs the alert's lag to fire (a scrape and an evaluation, ~1-2 s) plus ``WINDOW`` to resolve, so
 faults run side by side where they can, in stages (measured alone on 2 cores: five stages at a 2 s scrape and a
 10 s window took 66 s; four at 1 s and 5 s ~35 s):
 
 1. the error-rate signal alone, first: every other fault adds auth errors, so none may overlap it;
-2. the faults on the canary's own traffic and rows: slowed sign-ins (a row lock on their own user), forged OAuth
-   callbacks, bad webhooks and admin role changes. The accounts the faults use are signed up (verified through
-   the mailbox) before any fault, so no later fault can stall them;
+2. the faults on the canary's traffic, rows and mail: slowed sign-ins (a row lock on their own user), forged OAuth
+   callbacks, bad webhooks, admin role changes and SMTP refusing magic links. The accounts the faults use are
+   signed up (verified through the mailbox) before any fault, so no later fault can stall them;
 3. the canary's pool held to its limit: in stage 2 it would stall the other faults' requests and blur their alerts;
-4. alone: SMTP refusing and DDL drift (distinct state, side by side);
-5. alone: Redis paused. It cannot share a stage with the pool or SMTP faults: requests waiting on the paused Redis
-   hold their connections and mail, so the pool alert can fire at 90 % while /readyz still gets a connection
-   (seen in CI: "database: reachable"), and the evidence depends on which fault the race favoured.
+4. Redis paused, and out-of-band DDL. Redis cannot share a stage with the pool or SMTP faults: requests waiting on
+   the paused Redis hold their connections and mail, so the pool alert can fire at 90 % while /readyz still gets a
+   connection (seen in CI: "database: reachable"), and the evidence depends on which fault the race favoured. The
+   DDL takes no traffic: its evidence is /readyz's migrations check, which needs no Redis.
 
 Fail fast: every wait polls ``Phase.stop`` (the worker's service watch), so a service that ended stops the phase
 within a poll (``Stopped``) instead of letting each signal run into its timeout.
@@ -34,7 +32,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import AbstractContextManager, ExitStack, nullcontext
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -76,7 +74,6 @@ class Signal:
     alert: str
     inject: Callable[[Target], AbstractContextManager[Any]]
     evidence: Evidence | None = None  # checked while the fault is on
-    needs: Callable[[Target], str] = lambda target: ""  # why the fault cannot run here ("" when it can)
 
 
 def readyz_names(check: str, words: str) -> Evidence:
@@ -107,10 +104,6 @@ def audited(event: str) -> Evidence:
     return look
 
 
-def redis_pauser(target: Target) -> str:
-    return "" if "redis" in target.pausers else "this stack offers no way to pause its Redis (its provider runs none)"
-
-
 SIGNALS: tuple[Signal, ...] = (
     Signal(
         "auth route error rates",
@@ -128,7 +121,7 @@ SIGNALS: tuple[Signal, ...] = (
     ),
     Signal(
         "email delivery failure",
-        "SMTP refuses every recipient (Mailpit chaos API, 451) while magic links are requested",
+        "SMTP refuses every recipient (the mail server's chaos API, 451) while magic links are requested",
         "sum(email_delivery_failures_total)",
         "EmailDeliveryFailing",
         faults.smtp_refusing,
@@ -165,12 +158,11 @@ SIGNALS: tuple[Signal, ...] = (
     ),
     Signal(
         "Redis latency",
-        "the Redis server paused (SIGSTOP, in a container sent by the engine), then resumed (SIGCONT)",
+        "the Redis server paused (SIGSTOP), then resumed (SIGCONT)",
         "sum(redis_ping_failures_total)",
         "RedisLatencyHigh",
-        lambda target: target.pausers["redis"](),
+        lambda target: target.pause_redis(),
         readyz_names("redis", "TimeoutError"),
-        needs=redis_pauser,
     ),
     Signal(
         "unexpected admin config changes",
@@ -183,26 +175,20 @@ SIGNALS: tuple[Signal, ...] = (
 )
 
 
-@dataclass(frozen=True)
-class Stage:
-    signals: tuple[str, ...]  # driven side by side
-    alone: bool = False  # stalls what every backend shares: no other check may run meanwhile
+Stage = tuple[str, ...]  # signals driven side by side
 
-
-# Run in this order (see the module docstring); the stages run ``alone`` come last, under one exclusive hold.
+# Run in this order (see the module docstring).
 STAGES: tuple[Stage, ...] = (
-    Stage(("auth route error rates",)),
-    Stage(
-        (
-            "sign-in latency",
-            "OAuth callback failure",
-            "webhook signature failures",
-            "unexpected admin config changes",
-        )
+    ("auth route error rates",),
+    (
+        "sign-in latency",
+        "OAuth callback failure",
+        "webhook signature failures",
+        "unexpected admin config changes",
+        "email delivery failure",
     ),
-    Stage(("database pool saturation",)),
-    Stage(("email delivery failure", "migration drift"), alone=True),
-    Stage(("Redis latency",), alone=True),
+    ("database pool saturation",),
+    ("Redis latency", "migration drift"),
 )
 
 
@@ -213,7 +199,7 @@ class Stopped(Exception):
 @dataclass
 class Result:
     signal: Signal
-    status: str = "failed"  # passed | failed | skipped
+    status: str = "failed"  # passed | failed
     seconds: float = 0.0
     before: float | None = None
     during: float | None = None
@@ -282,21 +268,15 @@ class Phase:
     target: Target
     probe: Probe
     stop: Callable[[], str] = never  # a reason to give up now ("" while the run goes on)
-    alone: Callable[[], AbstractContextManager[object]] = nullcontext  # held from the first ``alone`` stage on
     results: dict[str, Result] = field(default_factory=dict)
 
     def run(self, stages: Sequence[Stage] = STAGES) -> dict[str, Result]:
         by_name = {signal.name: signal for signal in SIGNALS}
         self.target.prepare()  # the faults' users, before any fault can stall their sign-up (a no-op if made)
-        with ExitStack() as hold:
-            held = False
-            for stage in stages:
-                if stage.alone and not held:
-                    hold.enter_context(self.alone())
-                    held = True
-                with ThreadPoolExecutor(max_workers=len(stage.signals), thread_name_prefix="signals") as pool:
-                    for result in pool.map(lambda name: self.drive(by_name[name]), stage.signals):
-                        self.results[result.signal.name] = result
+        for stage in stages:
+            with ThreadPoolExecutor(max_workers=len(stage), thread_name_prefix="signals") as pool:
+                for result in pool.map(lambda name: self.drive(by_name[name]), stage):
+                    self.results[result.signal.name] = result
         return self.results
 
     def drive(self, signal: Signal) -> Result:
@@ -304,11 +284,8 @@ class Phase:
         target = replace(self.target, answers=Counter())  # this signal's own tally of answers
         began = time.monotonic()
         try:
-            if reason := signal.needs(target):
-                result.status, result.detail = "skipped", reason
-            else:
-                self._cycle(signal, target, result)
-                result.status = "passed"
+            self._cycle(signal, target, result)
+            result.status = "passed"
         except Stopped:
             raise
         except Exception as exc:  # the check's own words in the report, whatever failed

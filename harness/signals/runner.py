@@ -1,10 +1,9 @@
 """The fault phase on a thread beside the checks, and its outcome for the checks that report it.
 
-The phase spends most of its ~30 s waiting on Prometheus, so it does not take a pytest-xdist worker: one process
+The phase spends most of its ~25 s waiting on Prometheus, so it does not take a pytest-xdist worker: one process
 (xdist's ``gw0``, or the only process of an in-process run) starts it on a thread as soon as it has collected a
-selection that holds the signal checks, and the other checks go on meanwhile on every worker. Its ``alone`` stages
-still take the exclusive lock (harness.signals.exclusive): flock(2) sets the thread's descriptor against its own
-process's shared one like any other, so they wait for the check in progress and hold the next ones back.
+selection that holds the signal checks, and the other checks go on meanwhile on every worker: the phase's faults
+act on its own canary (harness.signals.canary), never on what they use.
 
 The outcome goes to a JSON file in the run directory, written once; the signal checks (any worker) wait for it,
 polling the service watch, and report one row each. A run that stops (Ctrl-C, a service that ended) stops the
@@ -20,7 +19,6 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass, field
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -30,23 +28,26 @@ from harness import stack
 from harness.actions import client_for, promote_admin, sign_in, sign_up_verified
 from harness.browser import NOT_RUN_PREFIX
 from harness.client import Account, unique_email
-from harness.drills.backends import Backend, own_backend
-from harness.drills.lock import vault_secret_lock
+from harness.drills.backends import Backend, on_database
 from harness.failfast import ServiceWatch
 from harness.native.orchestrate import Registry, start_service, stop_all
 from harness.project import Project
-from harness.providers import provider_class
 from harness.services import prometheus
 from harness.services.launch import RunContext
-from harness.services.mail.client import MailpitClient
-from harness.signals import exclusive
-from harness.signals.faults import Target, on_database
+from harness.signals.canary import canary_deployment
+from harness.signals.faults import Target
 from harness.signals.phase import Phase, Probe, Stopped, never, value
 from harness.signals.rules import RULES_PATH, alert_names, rehearsal_rules
 
 REQUIRE_ENV = "HARNESS_REQUIRE_PROMETHEUS"  # "1": no prometheus binary fails the phase instead of "not run"
 OUTCOME_NAME = "phase.json"
 OUTCOME_TIMEOUT = 900.0  # seconds a signal check waits for the phase: far beyond its stages' own timeouts
+MARKER = "fault_phase"  # the checks that report the phase
+
+
+def reports_the_phase(item: pytest.Item) -> bool:
+    """A check that waits for the fault phase's outcome (they come last: harness.suite.conftest)."""
+    return item.get_closest_marker(MARKER) is not None
 
 
 class NotRun(Exception):
@@ -140,30 +141,29 @@ class PhaseRunner:
         ctx = running.context()
         secrets = ctx.vault.read()
         frontend_url = running.deployment.deployed().frontend_url
-        mail = MailpitClient(running.handle.endpoints.mailpit_api_url)
         with ExitStack() as resources:
-            resources.callback(mail.close)
-            with vault_secret_lock(running.handle.run_dir):  # a drill may hold a temporary secret in Vault
-                canary = resources.enter_context(own_backend(ctx, "signals-canary"))
-            prom = resources.enter_context(watching(running, canary, secrets["ops_token"], rules_file.read_text()))
+            own = resources.enter_context(canary_deployment(running))
+            canary, rules = own.backend, rules_file.read_text()
+            watch = watching(running.handle.run_dir, canary, own.worker_metrics_url, secrets["ops_token"], rules)
+            prom = resources.enter_context(watch)
 
             def make_account(label: str) -> Account:
                 with canary.client() as client:
-                    return sign_up_verified(client, mail, Account(unique_email(label)))
+                    return sign_up_verified(client, own.mail, Account(unique_email(label)))
 
             admin_account = make_account("signals-admin")
-            promote_admin(ctx, admin_account.email)
+            promote_admin(ctx, admin_account.email, database_url=own.database_url)
             admin = resources.enter_context(client_for(canary.auth_base_url, frontend_url))
             sign_in(admin, admin_account)
 
             target = Target(
                 auth_base_url=canary.auth_base_url,
                 frontend_url=frontend_url,
-                database_url=on_database(running.handle.endpoints.database_url, running.deployment.database),
-                mail=mail,
+                database_url=on_database(running.handle.endpoints.database_url, own.database),
+                mail=own.mail,
                 admin=admin,
                 make_account=make_account,
-                pausers=provider_class(running.handle.provider).pausers(running.handle),
+                pause_redis=own.pause_redis,
                 pool_limit=int(value(prom, "max(db_pool_max_connections)")),
             )
             probe = Probe(
@@ -172,21 +172,21 @@ class PhaseRunner:
                 admin_get=lambda path, params: admin.http.get(f"{canary.url}{path}", params=params, timeout=15),
                 admin_id=admin_account.user_id or "",
             )
-            alone = partial(exclusive.holding, running.handle.run_dir, exclusive=True)
-            results = Phase(prom, target, probe, stop=self.reason_to_stop, alone=alone).run()
+            results = Phase(prom, target, probe, stop=self.reason_to_stop).run()
             return Outcome("passed", rows=[result.row() for result in results.values()], alerts_after=prom.alerts())
 
 
 @contextmanager
-def watching(running: stack.Running, canary: Backend, ops_token: str, shipped: str) -> Iterator[prometheus.Prometheus]:
-    """A native Prometheus scraping the canary alone (and the queue worker) and evaluating the project's rules at
-    rehearsal timing; stopped on exit."""
-    ctx = RunContext(run_dir=Path(running.handle.run_dir) / "signals")
+def watching(
+    run_dir: Path, canary: Backend, worker: str | None, ops_token: str, shipped: str
+) -> Iterator[prometheus.Prometheus]:
+    """A native Prometheus scraping the canary alone (and its queue worker's metrics at ``worker``) and evaluating
+    the project's rules at rehearsal timing; stopped on exit."""
+    ctx = RunContext(run_dir=Path(run_dir) / "signals")
     registry = Registry()
     try:
         started = start_service(prometheus.SERVICE, ctx, registry)
         server = prometheus.Prometheus(started.launch.endpoints["prometheus_url"], ctx.service_dir(prometheus.NAME))
-        worker = running.deployment.worker_metrics_url
         server.watch(canary.url, ops_token, rehearsal_rules(shipped), worker)
         if not server.scraping():
             raise RuntimeError("Prometheus cannot scrape the canary backend's /metrics with the operator token")
@@ -231,7 +231,7 @@ class PhaseStarter:
         self.runner: PhaseRunner | None = None
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
-        if not any(exclusive.reports_the_phase(item) for item in session.items):
+        if not any(reports_the_phase(item) for item in session.items):
             return
         try:
             running = stack.load(Project.load(self.project_root))

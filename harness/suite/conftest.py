@@ -14,8 +14,7 @@ from harness.client import Account, AuthClient, unique_email
 from harness.deploy.context import Context
 from harness.project import Project
 from harness.services.mail.client import MailpitClient
-from harness.signals import exclusive
-from harness.state import StackState
+from harness.signals.runner import reports_the_phase
 from harness.suite.flows import ClientFactory
 from harness.suite.flows import verification_link as verification_link  # old import path for unmerged branches
 
@@ -32,22 +31,10 @@ def running(pytestconfig: pytest.Config) -> stack.Running:
         pytest.fail(f"no stack to check: {exc}", pytrace=False)
 
 
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_protocol(item: pytest.Item) -> Iterator[object]:
-    """Every check but the signals phase's holds the phase's lock shared (harness.signals.exclusive) from its
-    set-up to its teardown, the module and session fixtures it sets up included (a drill, a new admin): a
-    function fixture would take the lock only after those ran."""
-    run_dir = StackState(Path(item.config.getoption("--harness-project"))).run_dir
-    if exclusive.reports_the_phase(item) or not run_dir.is_dir():
-        return (yield)
-    with exclusive.holding(run_dir, exclusive=False):
-        return (yield)
-
-
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """The fault phase's checks last: the phase runs on a thread beside the other checks (harness.signals.runner)
     and its checks wait for its outcome, which by then is there (a stable sort: the same order on every worker)."""
-    items.sort(key=exclusive.reports_the_phase)
+    items.sort(key=reports_the_phase)
 
 
 @pytest.fixture(scope="session")

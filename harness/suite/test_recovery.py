@@ -1,9 +1,9 @@
 """Recovery drill: data seeded through the API survives backup, upload, restore into a fresh database and a second
 backend running on it (see harness.drills.recovery; the rendered project's docs/runbook.md explains each check).
 
-One module-scoped drill serves every check. The drills share an xdist group so they run on one worker, one after
-the other; a file lock keeps them apart even where xdist splits the group (the rotation drill rewrites the Vault
-secret the restored backend reads at start).
+One module-scoped drill serves every check; its xdist group keeps them on one worker. The rotation drill runs beside
+it on another: a file lock keeps the two apart only while the restored backend starts (the rotation drill rewrites
+the Vault secret that backend reads at start).
 """
 
 from __future__ import annotations

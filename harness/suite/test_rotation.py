@@ -2,8 +2,8 @@
 then its retirement (see harness.drills.rotation; the rendered project's docs/runbook.md has the procedure).
 
 The drill runs once per module on its own backends and puts the deployed backend's secret back in Vault at the end.
-It shares the recovery drill's xdist group, and a file lock keeps the two apart wherever they run (the restored
-backend must not start while Vault holds the drill's temporary secret).
+Its own xdist group keeps its checks on one worker, beside the recovery drill on the other; a file lock keeps the
+two apart only while it matters (the restored backend must not start while Vault holds the drill's temporary secret).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from harness.drills.rotation import ROTATION
 
 from .flows import report_drill_check
 
-pytestmark = [pytest.mark.rotation, pytest.mark.xdist_group("recovery")]
+pytestmark = [pytest.mark.rotation, pytest.mark.xdist_group("rotation")]
 
 
 @pytest.fixture(scope="module")

@@ -70,7 +70,7 @@ def rehearsed(tmp_path: Path, prefix: str, *options: str) -> Rehearsed:
 
 def test_compose_rehearsal_passes_every_check_and_leaves_nothing(tmp_path: Path) -> None:
     name, run, report = rehearsed(tmp_path, "e2e")
-    assert {c["name"]: c["status"] for c in report["checks"]}[REDIS_SIGNAL] == "passed"  # `compose kill --signal`
+    assert {c["name"]: c["status"] for c in report["checks"]}[REDIS_SIGNAL] == "passed"
     services = {s["name"]: s for s in report["services"]}
     for container in ("postgres", "redis", "vault", "mail"):
         assert services[container]["mode"] == "compose", services[container]

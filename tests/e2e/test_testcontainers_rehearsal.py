@@ -70,7 +70,7 @@ def test_rehearse(project: Path, engine: docker.DockerClient, tmp_path: Path) ->
     report = json.loads(report_path.read_text())
     assert report["status"] == "passed", [c for c in report["checks"] if c["status"] != "passed"]
     assert report["provider"] == "testcontainers"
-    assert {c["name"]: c["status"] for c in report["checks"]}[REDIS_SIGNAL] == "passed"  # `docker pause`
+    assert {c["name"]: c["status"] for c in report["checks"]}[REDIS_SIGNAL] == "passed"
     containers = [s for s in report["services"] if s["mode"] == "testcontainers"]
     # stripe-mock runs, but the report's "stripe" is the stateful stand-in the harness runs beside it.
     assert {s["name"] for s in containers} == {"postgres", "redis", "mail", "aws", "vault"}

@@ -14,7 +14,7 @@ OPTIONAL_CHECKS = frozenset(
     if isinstance(node, ast.FunctionDef) and node.name.startswith("test_")
 )
 
-REDIS_SIGNAL = "test_signal_fires_under_its_fault[Redis latency]"  # needs the provider's pauser
+REDIS_SIGNAL = "test_signal_fires_under_its_fault[Redis latency]"  # the canary pauses its own Redis
 
 
 def not_passed(checks: list[dict[str, object]], skips: dict[str, str] | None = None) -> list[dict[str, object]]:

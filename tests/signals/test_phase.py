@@ -4,6 +4,7 @@ that moves nothing, or whose alert never resolves, fails with the reason (the ne
 from __future__ import annotations
 
 import io
+import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -55,7 +56,8 @@ def run(prometheus: ScriptedPrometheus, monkeypatch: pytest.MonkeyPatch) -> phas
             prometheus.faulty = False
 
     signal = Signal("demo signal", "a demo fault", "demo_metric", "Demo", fault)
-    target = Target("http://a", "http://f", "postgresql://x", None, None, lambda label: None, answers=Counter())  # type: ignore[arg-type]
+    target = Target("http://a", "http://f", "postgresql://x", None, None, lambda label: None, nullcontext)  # type: ignore[arg-type]
+    target.answers = Counter()
     probe = Probe("http://b", {}, lambda path, params: None, "admin")  # type: ignore[arg-type, return-value]
     return Phase(prometheus, target, probe).drive(signal)  # type: ignore[arg-type]
 
@@ -96,7 +98,7 @@ def test_a_stopping_run_stops_the_phase_within_a_poll(monkeypatch: pytest.Monkey
     timeouts; the negative control is the passing phase above, whose stop never gives a reason."""
     reasons = iter(["", "", "postgres killed by signal SIGKILL during the run"])
     signal = Signal("demo signal", "a demo fault", "demo_metric", "Demo", lambda target: nullcontext())
-    target = Target("http://a", "http://f", "postgresql://x", None, None, lambda label: None)  # type: ignore[arg-type]
+    target = Target("http://a", "http://f", "postgresql://x", None, None, lambda label: None, nullcontext)  # type: ignore[arg-type]
     probe = Probe("http://b", {}, lambda path, params: None, "admin")  # type: ignore[arg-type, return-value]
     never_fires = ScriptedPrometheus(fires=False)
     began = time.monotonic()
@@ -105,40 +107,40 @@ def test_a_stopping_run_stops_the_phase_within_a_poll(monkeypatch: pytest.Monkey
     assert time.monotonic() - began < 2 * phase.POLL + 1, "the phase waited on after the run began to stop"
 
 
-def test_only_the_stages_marked_alone_run_under_the_exclusive_hold(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The hold (the exclusive lock in a rehearsal) is taken once, when the first ``alone`` stage begins, and kept
-    to the end; the stages before it run beside the other checks."""
+def test_stages_run_one_after_the_other_and_their_signals_side_by_side(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The two signals of the first stage are under their faults at once (a barrier both must reach); the second
+    stage's fault begins only once both have been reverted."""
     prometheus = ScriptedPrometheus()
-    held = {"now": False, "entered": 0}
-    seen: dict[str, bool] = {}
-
-    @contextmanager
-    def alone() -> Iterator[None]:
-        held["now"], held["entered"] = True, held["entered"] + 1
-        try:
-            yield
-        finally:
-            held["now"] = False
+    together = threading.Barrier(2, timeout=10)
+    events: list[str] = []
 
     def recording(name: str) -> Signal:
         @contextmanager
         def fault(target: Target) -> Iterator[None]:
-            seen[name] = held["now"]
+            events.append(f"{name} on")
+            if name != "later":
+                together.wait()  # raises BrokenBarrierError (the signal fails) unless its partner is on too
             prometheus.faulty = True
             try:
                 yield
             finally:
+                if name != "later":
+                    together.wait()  # both saw their alert fire before either reverts
                 prometheus.faulty = False
+                events.append(f"{name} off")
 
         return Signal(name, "a demo fault", "demo_metric", "Demo", fault)
 
-    monkeypatch.setattr(phase, "SIGNALS", tuple(recording(name) for name in ("beside", "first alone", "last alone")))
-    stages = (phase.Stage(("beside",)), phase.Stage(("first alone",), alone=True), phase.Stage(("last alone",), True))
-    target = Target("http://a", "http://f", "postgresql://x", None, None, lambda label: None)  # type: ignore[arg-type]
+    monkeypatch.setattr(phase, "SIGNALS", tuple(recording(name) for name in ("one", "two", "later")))
+    target = Target("http://a", "http://f", "postgresql://x", None, None, lambda label: None, nullcontext)  # type: ignore[arg-type]
     target.accounts = dict.fromkeys(phase.faults.ACCOUNT_LABELS)  # type: ignore[arg-type]
     target.sessions = dict.fromkeys(phase.faults.SESSION_LABELS, ("cookie", "row"))
     probe = Probe("http://b", {}, lambda path, params: None, "admin")  # type: ignore[arg-type, return-value]
-    results = Phase(prometheus, target, probe, alone=alone).run(stages)  # type: ignore[arg-type]
-    assert {name: result.status for name, result in results.items()} == dict.fromkeys(seen, "passed")
-    assert seen == {"beside": False, "first alone": True, "last alone": True}
-    assert held == {"now": False, "entered": 1}
+    results = Phase(prometheus, target, probe).run((("one", "two"), ("later",)))  # type: ignore[arg-type]
+    assert {name: result.status for name, result in results.items()} == dict.fromkeys(("one", "two", "later"), "passed")
+    assert events[-2:] == ["later on", "later off"], events
+
+
+def test_every_signal_runs_in_exactly_one_stage() -> None:
+    staged = [name for stage in phase.STAGES for name in stage]
+    assert sorted(staged) == sorted(signal.name for signal in phase.SIGNALS)
