@@ -30,6 +30,7 @@ from harness.readiness import Probe
 
 LOG_TAIL_LINES = TAIL_LINES
 _CREATE_TIME_TOLERANCE = 0.05  # seconds; psutil derives create_time from boot time + clock ticks
+STOP_GRACE = 10.0  # seconds a process gets to shut down cleanly after SIGTERM, by default
 
 
 class ServiceStartError(ProviderError):
@@ -63,6 +64,7 @@ class ProcessRecord:
     create_time: float
     argv: tuple[str, ...]
     log_path: str
+    stop_grace: float = STOP_GRACE  # seconds from SIGTERM to SIGKILL
 
     def to_dict(self) -> dict[str, Any]:
         return {**asdict(self), "argv": list(self.argv)}
@@ -75,6 +77,7 @@ class ProcessRecord:
             create_time=float(data["create_time"]),
             argv=tuple(data["argv"]),
             log_path=data["log_path"],
+            stop_grace=float(data.get("stop_grace", STOP_GRACE)),
         )
 
     def process(self) -> psutil.Process | None:
@@ -99,12 +102,14 @@ class ProcessRecord:
 _CHILDREN: dict[int, subprocess.Popen[bytes]] = {}
 
 
-def stop_record(record: ProcessRecord, timeout: float = 10.0) -> bool:
-    """Stop the process of ``record`` and its whole process group: SIGTERM, then SIGKILL after ``timeout``.
+def stop_record(record: ProcessRecord, timeout: float | None = None) -> bool:
+    """Stop the process of ``record`` and its whole process group: SIGTERM, then SIGKILL after ``timeout`` (the
+    record's own grace unless given).
 
     Does nothing (returns False) when the PID is gone or now belongs to another process (different
     create time), so a reused PID is never signalled.
     """
+    timeout = record.stop_grace if timeout is None else timeout
     proc = record.process()
     if proc is None:
         if (child := _CHILDREN.get(record.pid)) is not None and child.poll() is not None:
@@ -251,8 +256,10 @@ class ManagedProcess:
         user: str | None = None,
         probes: Sequence[Probe] = (),
         secrets: Collection[str] = (),
+        stop_grace: float = STOP_GRACE,
     ) -> None:
         self.name = name
+        self.stop_grace = stop_grace
         self.argv = [str(a) for a in argv]
         self.log_path = log_path
         self.env = dict(env) if env is not None else None
@@ -297,6 +304,7 @@ class ManagedProcess:
             create_time=psutil.Process(self._popen.pid).create_time(),
             argv=tuple(self.argv),
             log_path=str(self.log_path),
+            stop_grace=self.stop_grace,
         )
         if on_spawn is not None:
             on_spawn(self.record)

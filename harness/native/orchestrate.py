@@ -70,6 +70,7 @@ def start_service(service: Service, ctx: RunContext, registry: Registry) -> Star
             user=launch.user,
             probes=launch.probes,
             secrets=launch.secrets,
+            stop_grace=launch.stop_grace,
         )
         try:
             record = process.start(launch.timeout, on_spawn=registry.add_record, cancel=ctx.cancel)
@@ -106,12 +107,12 @@ def start_all(
     return sorted(started, key=lambda s: order.index(s.launch.name))
 
 
-def stop_all(records: Sequence[ProcessRecord], timeout: float = 10.0) -> None:
+def stop_all(records: Sequence[ProcessRecord]) -> None:
     """Stop every record's process group, in parallel (each may take a moment to shut down cleanly)."""
     if not records:
         return
     with ThreadPoolExecutor(max_workers=len(records), thread_name_prefix="native-stop") as pool:
-        list(pool.map(lambda r: stop_record(r, timeout), records))
+        list(pool.map(stop_record, records))
 
 
 def remove_paths(paths: Sequence[str | Path]) -> None:

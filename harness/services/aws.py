@@ -51,6 +51,7 @@ LOCALSTACK_PINS = (
     "service_identity",
 )
 SERVICES = "s3,sqs,sns,ses,secretsmanager"
+STOP_GRACE = 1.0  # seconds from SIGTERM to SIGKILL
 S3_STORAGE = Path("/tmp/localstack-s3-storage")
 MIN_PYTHON = (3, 12)
 
@@ -176,6 +177,8 @@ def localstack_plan(ctx: RunContext, python: Path) -> Launch:
         state={"account_id": "000000000000"},
         cleanup=[] if S3_STORAGE.exists() else [str(S3_STORAGE)],
         timeout=90.0,
+        # Its graceful stop waits ~3 s on its SQS workers; it keeps nothing a run needs (no persistence).
+        stop_grace=STOP_GRACE,
     )
 
 
