@@ -25,11 +25,11 @@ PROBE_ID = "authz-probe-0000"
 BODY_METHODS = ("POST", "PUT", "PATCH")
 
 MEMBERS = ("user", "org_member", "org_admin", "org_owner", "instance_admin")
-# Who each declared access level must admit; every other caller must be refused.
+# Who each declared access level must admit; every other caller must be refused. A banned user presenting their
+# API key is refused even on public routes: Kernia answers get-session for a key, and the ban must stop every
+# credential (F05); without the key they are anonymous and admitted.
 ADMITTED: Mapping[str, frozenset[str]] = {
-    "PUBLIC": frozenset(
-        {"anonymous", *MEMBERS, "banned_user", "api_key", "scim_other_org", "operator", "stripe_signed"}
-    ),
+    "PUBLIC": frozenset({"anonymous", *MEMBERS, "api_key", "scim_other_org", "operator", "stripe_signed"}),
     "USER": frozenset(MEMBERS),
     "ADMIN": frozenset({"instance_admin"}),
     "ORG_MEMBER": frozenset({"org_member", "org_admin", "org_owner"}),

@@ -13,10 +13,8 @@ from dataclasses import dataclass
 import httpx
 import pytest
 
-from harness.actions import expect
-from harness.app import run_manage
+from harness.actions import expect, session_user_id
 from harness.client import Account, AuthClient, links_in, unique_email
-from harness.deploy.context import Context
 from harness.services.mail.client import MailpitClient
 
 from .flows import ClientFactory
@@ -37,16 +35,19 @@ def banned_admin(
     new_client: ClientFactory,
     verified_account: Callable[..., Account],
     admin_client: AuthClient,
-    ctx: Context,
 ) -> BannedAdmin:
-    """An admin with an API key, then banned by another admin (the incident response for a stolen account)."""
+    """An admin (made one by another admin through the admin API) with an API key, then banned by that admin (the
+    incident response for a stolen account)."""
     account = verified_account("banned-admin")
-    run_manage(ctx, "promote-admin", account.email)
     client = new_client()
     expect(client.sign_in(account), "the admin's sign-in")
-    key = expect(client.post("/api-key/create", {"name": "ops"}), "the admin's API key")["key"]
     user_id = expect(client.get("/get-session"), "the admin's session")["user"]["id"]
     account.user_id = user_id
+    expect(admin_client.post("/admin/set-role", {"userId": user_id, "role": "admin"}), "the promotion")
+    key = expect(client.post("/api-key/create", {"name": "ops"}), "the admin's API key")["key"]
+    # the positive control of the checks below: before the ban, the key signs its admin in
+    found = session_user_id(new_client(), headers={"x-api-key": key})
+    assert found == user_id, f"the admin's API key did not authenticate before the ban (got {found})"
     expect(admin_client.post("/admin/ban-user", {"userId": user_id}), "the ban")
     return BannedAdmin(account, key)
 
@@ -75,6 +76,8 @@ def test_banned_admin_api_key_cannot_unban_itself(new_client: ClientFactory, ban
     """F05: a ban must stop every credential, API keys included."""
     client = new_client()
     key = {"x-api-key": banned_admin.api_key}
+    session = client.get("/get-session", headers=key)
+    assert session.status_code in (401, 403), f"a banned admin's API key still signs in: {session.status_code}"
     listed = client.post("/admin/list-users", {}, headers=key)
     assert listed.status_code in (401, 403), f"a banned admin's API key listed users: {listed.status_code}"
     unban = client.post("/admin/unban-user", {"userId": banned_admin.account.user_id}, headers=key)

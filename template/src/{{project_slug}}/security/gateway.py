@@ -20,7 +20,7 @@ from starlette.routing import BaseRoute, Match, Mount
 
 from ..asgi import ASGIApp, BodyTooLarge, HttpMiddleware, Receive, Scope, Send, read_body, replay, send_json
 from .bodies import BodyError, conform, parse_form, parse_json, validation_problems
-from .callers import ANONYMOUS, Caller, CallerResolver, origin_of
+from .callers import ANONYMOUS, API_KEY_HEADER, Caller, CallerResolver, origin_of
 from .policy import ADMITS, ORG_ACCESS_RANK, ORG_ROLE_RANK, Access, Route, RouteTable
 
 log = logging.getLogger(__name__)
@@ -122,12 +122,14 @@ class PolicyGateway(HttpMiddleware):
         document, problem = _decode(body, headers, route)
         decoded = document
         caller = ANONYMOUS
-        # Public routes skip the lookups, except a bearer token (operator details on /readyz; no database).
-        if route.access is not Access.PUBLIC or "authorization" in headers:
+        # Public routes skip the lookups, except a bearer token (operator details on /readyz; no database) and
+        # an API key (Kernia answers get-session for one: a banned user's key must be refused there too).
+        key = API_KEY_HEADER in headers
+        if route.access is not Access.PUBLIC or "authorization" in headers or key:
             cookies = (
                 parse_cookie_header(headers.get("cookie", "")) if route.access is not Access.PUBLIC else {}
             )
-            caller = await self.resolver.resolve(headers, cookies, user=route.access in PEOPLE)
+            caller = await self.resolver.resolve(headers, cookies, user=route.access in PEOPLE or key)
             await self._authorize(route.access, caller, _organization_id(scope, document))
         if problem is None and document is not None:
             try:
