@@ -256,10 +256,10 @@ class ManagedProcess:
         user: str | None = None,
         probes: Sequence[Probe] = (),
         secrets: Collection[str] = (),
-        stop_grace: float = STOP_GRACE,
+        stop_grace: float | None = None,
     ) -> None:
         self.name = name
-        self.stop_grace = stop_grace
+        self.stop_grace = STOP_GRACE if stop_grace is None else stop_grace
         self.argv = [str(a) for a in argv]
         self.log_path = log_path
         self.env = dict(env) if env is not None else None

@@ -21,7 +21,6 @@ from typing import Any
 
 from harness.endpoints import ServiceInfo
 from harness.ports import LOCALHOST, free_port
-from harness.process import STOP_GRACE
 from harness.pythonenv import python_env
 from harness.readiness import HttpStatus, Probe
 
@@ -79,7 +78,7 @@ class Launch:
     state: dict[str, Any] = field(default_factory=dict)
     cleanup: list[str] = field(default_factory=list)  # paths outside run_dir to remove on down
     timeout: float = 30.0
-    stop_grace: float = STOP_GRACE  # seconds from SIGTERM to SIGKILL when the stack stops
+    stop_grace: float | None = None  # seconds from SIGTERM to SIGKILL when the stack stops (None: the default)
     # Runs once the service is ready and may update ``endpoints`` (e.g. replace a credential the log shows).
     on_ready: Callable[[Launch], None] | None = None
 

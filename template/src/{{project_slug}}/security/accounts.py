@@ -23,7 +23,6 @@ from contextvars import ContextVar
 from typing import Any
 from urllib.parse import urlsplit
 
-import anyio.to_thread
 from kernia.crypto import hash_password, verify_password
 from kernia.error import APIError
 from kernia.plugins.magic_link.routes import default_key_hasher
@@ -36,6 +35,7 @@ from ..mailer import Email
 from ..plugin import body_dict, hooks_plugin
 from ..project import PROJECT_NAME
 from ..schema import MODELS
+from .abuse import in_thread
 from .deps import SecurityDeps
 
 log = logging.getLogger(__name__)
@@ -357,7 +357,7 @@ class AccountDefences:
                 raise APIError(
                     400, "PASSWORD_REQUIRED", message="Give your current password to delete the account."
                 )
-            if not await anyio.to_thread.run_sync(verify_password, given, stored):
+            if not await in_thread(verify_password, given, stored):
                 raise APIError(401, "INVALID_PASSWORD", message="The password is incorrect.")
             return
         row = await ctx.auth.adapter.find_one(
@@ -370,12 +370,13 @@ class AccountDefences:
 
     # --- F20: no answer or timing tells whether an address is registered
     async def equalize_sign_in(self, ctx: EndpointContext) -> None:
-        """Kernia answers an unknown address without hashing: spend the Argon2 time a wrong password costs."""
+        """Kernia answers an unknown address without hashing: spend the Argon2 time a wrong password
+        costs, in the same bounded pool (``in_thread``), so a busy server queues both alike."""
         body = body_dict(ctx.body)
         user = await _user_by_email(ctx, body.get("email"))
         stored = await _password_hash(ctx, str(user["id"])) if user else None
         if stored is None:
-            await anyio.to_thread.run_sync(verify_password, str(body.get("password", "")), self.dummy_hash)
+            await in_thread(verify_password, str(body.get("password", "")), self.dummy_hash)
 
     async def answer_taken_address(self, ctx: EndpointContext) -> None:
         """A taken address gets what a fresh sign-up gets, after the same hashing; the owner gets a notice."""
@@ -389,7 +390,7 @@ class AccountDefences:
             raise APIError(400, "PASSWORD_TOO_SHORT")
         if len(password) > policy.max_password_length:
             raise APIError(400, "PASSWORD_TOO_LONG")
-        await anyio.to_thread.run_sync(hash_password, password)
+        await in_thread(hash_password, password)
         task = asyncio.create_task(self._notify_owner(str(email)))
         self._notices.add(task)
         task.add_done_callback(self._notices.discard)
