@@ -238,10 +238,12 @@ def test_sign_up_and_sign_in_do_not_reveal_registered_addresses(new_client: Clie
         return time.perf_counter() - started
 
     # Interleaved, the fastest of three each: both see the same load from the checks and the fault phase beside
-    # this one (measured one after the other, a burst of load in one block alone read as a 2x difference).
+    # this one (measured one after the other, a burst of load in one block alone read as a 2x difference). The
+    # defect answers an unregistered address without hashing, ~25x faster; on a loaded container stack the
+    # registered path's own database lookups (Kernia reads the user's accounts) were seen to cost up to 2.1x.
     rounds = [(elapsed(account.email), elapsed(unique_email("nobody"))) for _ in range(3)]
     known, unknown = min(pair[0] for pair in rounds), min(pair[1] for pair in rounds)
-    assert unknown >= 0.5 * known, (
+    assert unknown >= known / 3, (
         f"a wrong password took {known * 1000:.0f} ms for a registered address but {unknown * 1000:.0f} ms for an "
         "unregistered one: the timing tells who is registered"
     )

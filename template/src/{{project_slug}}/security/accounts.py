@@ -374,7 +374,7 @@ class AccountDefences:
         costs, in the same bounded pool (``in_thread``), so a busy server queues both alike."""
         body = body_dict(ctx.body)
         user = await _user_by_email(ctx, body.get("email"))
-        stored = await _password_hash(ctx, str(user["id"])) if user else None
+        stored = await _password_hash(ctx, str(user["id"]) if user else "")  # the same lookup either way
         if stored is None:
             await in_thread(verify_password, str(body.get("password", "")), self.dummy_hash)
 
