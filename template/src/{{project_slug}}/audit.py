@@ -13,6 +13,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from . import request_context
+from .request_connection import connection_for
 from .schema import AUDIT_EVENT
 
 log = logging.getLogger(__name__)
@@ -69,7 +70,7 @@ class AuditWriter:
             "created_at": int(time.time() * 1000),
         }
         try:
-            async with self._engine.begin() as conn:
+            async with connection_for(self._engine) as conn:
                 await conn.execute(insert(AUDIT_EVENT).values(**row))
             if self._fanout is not None:
                 await self._fanout(row)

@@ -17,7 +17,6 @@ from kernia.types.plugin import KerniaPlugin
 from kernia_api_key import ApiKeyOptions, api_key
 from kernia_redis_storage import RedisStorage
 from kernia_scim import scim
-from kernia_sqlalchemy import SQLAlchemyAdapter
 from kernia_sso import sso
 from kernia_stripe import StripeClient, StripeOptions, StripePlan, stripe
 
@@ -26,6 +25,7 @@ from .audit_hooks import audit_plugin
 from .emails import EmailDelivery
 from .password_reset import password_reset_plugin
 from .project import AUTH_PATH, WITH_SMS
+from .request_connection import LeasingAdapter
 from .resources import Resources
 from .schema import METADATA, MODELS
 from .secret_store import Secrets
@@ -36,7 +36,7 @@ from .settings import Settings
 def build_auth(settings: Settings, secrets: Secrets, resources: Resources, deps: SecurityDeps) -> Kernia:
     storage = RedisStorage(client=resources.redis) if resources.redis is not None else None
     options = KerniaOptions(
-        database=SQLAlchemyAdapter(engine=resources.engine, metadata=METADATA, models=MODELS),
+        database=LeasingAdapter(engine=resources.engine, metadata=METADATA, models=MODELS),
         secret=secrets.kernia_secret.get_secret_value(),
         # Links are base_url + route, so base_url must carry the mount path (Kernia's example omits it).
         base_url=settings.kernia_base_url,

@@ -26,6 +26,7 @@ from .health import check_database, check_migrations, check_redis, readiness
 from .mount import LazyMount, build_auth_app
 from .password_reset import reset_redirect_target
 from .project import AUTH_PATH, OBSERVABILITY, PROJECT_NAME
+from .request_connection import RequestConnection
 from .resources import Resources, ResourcesFactory, open_resources
 from .rotation import CookieRotationShim
 from .secret_store import Secrets, load_secrets
@@ -171,6 +172,11 @@ def create_app(
         CookieRotationShim,
         auth_context=lambda: runtime.kernia.context if runtime.kernia else None,
         previous=runtime.previous_secrets,
+    )
+    # Outside every layer that reads Kernia's tables (the gateway's caller lookup, the rotation shim).
+    app.add_middleware(
+        RequestConnection,  # type: ignore[arg-type]
+        engine=lambda: runtime.resources.engine if runtime.resources and runtime.mount.app else None,
     )
     app.add_middleware(
         security.cookie_layer,  # type: ignore[arg-type]

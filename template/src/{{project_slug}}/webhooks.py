@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from .asgi import ASGIApp, HttpMiddleware, Receive, Scope, Send, StatusRecorder, read_body, replay, send_json
 from .audit import AuditWriter
 from .audit_sampling import SampledAudit
+from .request_connection import connection_for
 from .schema import STRIPE_EVENT
 from .telemetry import Telemetry
 
@@ -37,7 +38,7 @@ class StripeEventLog:
     async def claim(self, event_id: str, event_type: str) -> bool:
         """True when this call recorded the event first; False for a replay."""
         try:
-            async with self._engine.begin() as conn:
+            async with connection_for(self._engine) as conn:
                 await conn.execute(
                     insert(STRIPE_EVENT).values(id=event_id, type=event_type, received_at=int(time.time()))
                 )
@@ -46,7 +47,7 @@ class StripeEventLog:
         return True
 
     async def release(self, event_id: str) -> None:
-        async with self._engine.begin() as conn:
+        async with connection_for(self._engine) as conn:
             await conn.execute(delete(STRIPE_EVENT).where(STRIPE_EVENT.c.id == event_id))
 
 
