@@ -8,10 +8,11 @@ exactly as before, and returns it to the pool when the response is done.
 
 A request holds at most one pooled connection at a time: the project's own single-statement writes (audit
 events, webhook claims) use the lease too (``connection_for``), and an atomic block (``ctx.transaction()``)
-hands the lease back before it takes a connection of its own. Holding one while waiting for a second would
-deadlock a full pool (every request waiting for the 30 s checkout timeout). Work a request hands to another
-task (a background notice) does not share the lease: an asyncpg connection runs one statement at a time, and
-the lease ends with the response.
+hands the lease back before it takes a connection of its own; so does a password hash (``hand_back``), which
+waits its turn in a pool of four threads. Holding one while waiting for a second would deadlock a full pool
+(every request waiting for the 30 s checkout timeout). Work a request hands to another task (a background
+notice) does not share the lease: an asyncpg connection runs one statement at a time, and the lease ends with
+the response.
 """
 
 from __future__ import annotations
@@ -59,6 +60,13 @@ def _lease_of(engine: AsyncEngine) -> Lease | None:
     return lease if lease is not None and lease.engine is engine and lease.serves_this_task() else None
 
 
+async def hand_back() -> None:
+    """Return this task's leased connection to the pool before a wait that needs none (a password hash)."""
+    lease = _LEASE.get()
+    if lease is not None and lease.serves_this_task():
+        await lease.release()
+
+
 @contextlib.asynccontextmanager
 async def connection_for(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
     """For one statement: the request's leased connection (autocommit), else a transaction of its own."""
@@ -84,9 +92,8 @@ class LeasingAdapter(SQLAlchemyAdapter):
 
     @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[None]:
-        lease = _lease_of(self.engine)
-        if self._txn_conn.get() is None and lease is not None:
-            await lease.release()  # autocommit: nothing pending; the next query leases again
+        if self._txn_conn.get() is None:
+            await hand_back()  # autocommit: nothing pending; the next query leases again
         async with super().transaction():
             yield
 

@@ -35,7 +35,7 @@ from kernia.types.context import EndpointContext
 from kernia.types.hooks import AfterHook, BeforeHook
 from kernia.types.plugin import KerniaPlugin
 
-from .. import request_context
+from .. import request_connection, request_context
 from ..plugin import body_dict, hooks_plugin
 from .deps import SecurityDeps
 
@@ -427,6 +427,9 @@ def install_offloaded_hashing() -> None:
 
 
 async def in_thread(function: Callable[..., Any], *args: Any) -> Any:
+    """Run a hash in the bounded pool; the request's database connection goes back to the pool meanwhile (a
+    queue of sign-ins waiting for a hash must not starve requests that only need the database)."""
+    await request_connection.hand_back()
     return await asyncio.get_running_loop().run_in_executor(_HASH_POOL, function, *args)
 
 
