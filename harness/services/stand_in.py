@@ -30,7 +30,6 @@ from harness.ports import LOCALHOST
 from harness.services import STAND_IN_VERSION_HEADER
 
 _HOP_BY_HOP = {"content-length", "transfer-encoding", "connection", "content-encoding"}
-KEEP_ALIVE = 75  # seconds an idle connection stays open (nginx's default)
 
 
 async def forward(request: Request, transport: httpx.BaseTransport) -> Response:
@@ -61,10 +60,7 @@ def run(app: Starlette, port: int, *, host: str = LOCALHOST, stand_in_version: s
     """Serve ``app`` on ``host``:``port`` until SIGTERM; with ``stand_in_version``, every answer carries it in
     STAND_IN_VERSION_HEADER, so the report reads the running stand-in's version as it reads a real service's."""
     headers = [(STAND_IN_VERSION_HEADER, stand_in_version)] if stand_in_version else None
-    # Idle connections stay open well past httpx's 5 s keep-alive expiry, as real APIs keep them: at uvicorn's
-    # default (also 5 s) a client could reuse a connection just as the server closed it (seen: a sign-up's Stripe
-    # customer lost to a ReadError).
-    uvicorn.run(app, host=host, port=port, log_level="warning", headers=headers, timeout_keep_alive=KEEP_ALIVE)
+    uvicorn.run(app, host=host, port=port, log_level="warning", headers=headers)
 
 
 def _load(module: str) -> ModuleType:

@@ -16,6 +16,28 @@ from .secret_store import Secrets
 from .settings import Settings
 
 
+class SharedTransport(httpx.AsyncBaseTransport):
+    """One connection pool for every Stripe call, open until shutdown.
+
+    kernia_stripe opens a client per call (two per sign-up) and closes it after; without a transport of
+    ours each one builds a new TLS context, ~20 ms of CPU. But closing a client closes its transport: with
+    one shared transport, a call that finished cut the connections of calls still in flight (a sign-up's
+    Stripe customer lost to a ReadError). So the clients' close is a no-op here; ``shutdown`` closes the pool.
+    """
+
+    def __init__(self, transport: httpx.AsyncBaseTransport | None = None) -> None:
+        self._transport = transport or httpx.AsyncHTTPTransport()
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        return await self._transport.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        """A per-call client is done; the pool stays for the other calls."""
+
+    async def shutdown(self) -> None:
+        await self._transport.aclose()
+
+
 @dataclass
 class Resources:
     engine: AsyncEngine
@@ -29,7 +51,9 @@ class Resources:
     async def close(self) -> None:
         if self.redis is not None:
             await self.redis.aclose()
-        if self.stripe_transport is not None:
+        if isinstance(self.stripe_transport, SharedTransport):
+            await self.stripe_transport.shutdown()
+        elif self.stripe_transport is not None:
             await self.stripe_transport.aclose()
         await self.engine.dispose()
 
@@ -50,9 +74,7 @@ def open_resources(settings: Settings, secrets: Secrets) -> Resources:
         engine=create_engine(settings),
         redis=redis_asyncio.from_url(settings.redis_url),
         mailer=SmtpMailer.from_settings(settings, secrets),
-        # kernia_stripe opens a client per call (two per sign-up); without a transport of ours each
-        # one builds a new TLS context, ~20 ms of CPU: an eighth of the backend's CPU in a rehearsal.
-        stripe_transport=httpx.AsyncHTTPTransport(),
+        stripe_transport=SharedTransport(),
     )
     if WITH_SMS:
         from .sms import SnsSmsClient

@@ -4,9 +4,7 @@ stripe-mock's HTTPS port 12112 is not served)."""
 
 import uvicorn
 
-from harness.services.stand_in import KEEP_ALIVE
 from harness.services.stripe.fake import build_app
 
 if __name__ == "__main__":
-    # container side; published on 127.0.0.1
-    uvicorn.run(build_app(), host="0.0.0.0", port=12111, log_level="warning", timeout_keep_alive=KEEP_ALIVE)
+    uvicorn.run(build_app(), host="0.0.0.0", port=12111, log_level="warning")  # container side; published on 127.0.0.1
