@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 import pytest
@@ -28,3 +29,11 @@ def verification_link(mail: MailpitClient, email: str) -> str:
     links = [link for link in links_in(message.text) if "verify-email" in link]
     assert links, f"the verification email to {email} has no verify-email link:\n{message.text}"
     return links[0]
+
+
+def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> None:
+    """Poll ``condition`` until it holds; fail with ``what`` when ``timeout`` seconds pass first."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"{what} within {timeout:.0f} s"
+        time.sleep(0.2)

@@ -28,7 +28,7 @@ from harness.deploy.context import Context
 from harness.process import ProcessRecord
 from harness.providers.pause import process_paused
 from harness.services.mail.client import MailpitClient, search_query
-from harness.suite.flows import ClientFactory
+from harness.suite.flows import ClientFactory, wait_until
 from harness.suite.optional_services import metric_total, process_log, require_option
 
 FAILURES = "email_delivery_failures_total"
@@ -56,13 +56,6 @@ def worker_failures(running: stack.Running) -> Callable[[str], float]:
     if not url:
         pytest.skip("the project was rendered with observability=none: the worker exposes no metrics")
     return lambda kind: metric_total(url, FAILURES, {"kind": kind})
-
-
-def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"{what} within {timeout:.0f} s"
-        time.sleep(0.2)
 
 
 def signed_up(new_client: ClientFactory, label: str) -> tuple[AuthClient, Account]:

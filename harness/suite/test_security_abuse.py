@@ -24,6 +24,7 @@ from .flows import ClientFactory
 pytestmark = pytest.mark.intrusion
 
 WRONG = "wrong-password-x"
+AUDIT_WRITE_SECONDS = 10.0
 
 
 def magic_link_session(client: AuthClient, mail: MailpitClient, email: str) -> str:
@@ -163,10 +164,19 @@ def webhook_failures_counted(backend_url: str, token: str) -> float | None:
 
 
 def audit_rows(admin: AuthClient, backend_url: str, event: str, address: str) -> list[dict[str, Any]]:
-    """The audit rows of ``event`` caused from ``address``, read as an operator would (the admin audit route)."""
-    listed = admin.http.get(f"{backend_url}/admin/audit-events", params={"event": event, "limit": 1000})
-    assert listed.status_code == 200, f"GET /admin/audit-events answered {listed.status_code}: {listed.text[:200]}"
-    return [row for row in listed.json()["events"] if row.get("ip_address") == address]
+    """The audit rows of ``event`` caused from ``address``, read as an operator would (the admin audit route).
+
+    Waits up to ``AUDIT_WRITE_SECONDS`` for the first row: a refusal is audited once its answer is sent (the
+    observer runs when the response is done), so on a busy backend the row lands a moment after the caller's
+    last answer."""
+    deadline = time.monotonic() + AUDIT_WRITE_SECONDS
+    while True:
+        answer = admin.http.get(f"{backend_url}/admin/audit-events", params={"event": event, "limit": 1000})
+        assert answer.status_code == 200, f"GET /admin/audit-events answered {answer.status_code}: {answer.text[:200]}"
+        rows = [row for row in answer.json()["events"] if row.get("ip_address") == address]
+        if rows or time.monotonic() >= deadline:
+            return rows
+        time.sleep(0.2)
 
 
 def test_junk_webhooks_are_counted_not_each_audited(
