@@ -9,6 +9,7 @@ raises DrillError, probed while the second backend runs (harness/suite/test_reco
 from __future__ import annotations
 
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,8 +29,10 @@ from harness.backup import (
     RestoreResult,
     Upload,
     VerificationResult,
+    bucket_for,
     create_backup,
     download,
+    prepare_bucket,
     restore_backup,
     upload,
     verify_database,
@@ -91,8 +94,11 @@ def restored_backend(running: Running, out_dir: Path) -> Iterator[RecoveryDrill]
     """Seed, back up into ``out_dir``, upload, download, restore into ``<slug>_restored_<tag>``, verify, and start
     a backend on it; on exit the backend is stopped and the restored database dropped."""
     ctx = running.context()
-    seed = seed_through_api(ctx)
-    backup = create_backup(running.database(), running.project.slug, out_dir)
+    with ThreadPoolExecutor(max_workers=1) as beside:
+        bucket = beside.submit(prepare_bucket, running.handle.endpoints, bucket_for(running.project.slug))
+        seed = seed_through_api(ctx)
+        backup = create_backup(running.database(), running.project.slug, out_dir)
+        bucket.result()
     uploaded = upload(backup, running.handle.endpoints)
     late_cookie = _open_session(running, seed.owner.account)
     db_name = f"{running.project.slug}_restored_{seed.tag}"

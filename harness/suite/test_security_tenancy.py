@@ -19,8 +19,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from harness.actions import sign_up_verified
-from harness.app import run_manage
+from harness.actions import expect, sign_up_verified
 from harness.client import Account, AuthClient, unique_email
 from harness.deploy.context import Context
 from harness.services.dns.fake import control_url, publish_txt
@@ -39,16 +38,20 @@ def browser(new_client: ClientFactory) -> AuthClient:
 
 
 @pytest.fixture(scope="module")
-def admin_client(auth_base_url: str, frontend_url: str, mail: MailpitClient, ctx: Context) -> Iterator[AuthClient]:
-    """This module's own admin (the suite's shared one signs up through the shared rate-limit bucket)."""
+def admin_client(
+    admin_client: AuthClient, auth_base_url: str, frontend_url: str, mail: MailpitClient
+) -> Iterator[AuthClient]:
+    """This module's own admin, on an address of its own (the suite's shared one signs up through the shared
+    rate-limit bucket), made one by the suite's admin through the admin API."""
     with AuthClient(auth_base_url, frontend_url) as setup:
         setup.http.headers["X-Forwarded-For"] = setup.local_address
         account = sign_up_verified(setup, mail, Account(unique_email("tenancy-admin")))
-    run_manage(ctx, "promote-admin", account.email)
     client = AuthClient(auth_base_url, frontend_url)
     client.http.headers["X-Forwarded-For"] = client.local_address
     response = client.sign_in(account)
     assert response.status_code == 200, f"admin sign-in failed: {response.status_code} {response.text}"
+    user_id = expect(client.get("/get-session"), "the admin's session")["user"]["id"]
+    expect(admin_client.post("/admin/set-role", {"userId": user_id, "role": "admin"}), "the promotion")
     yield client
     client.close()
 
