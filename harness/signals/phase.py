@@ -93,7 +93,7 @@ def audited(event: str) -> Evidence:
     """The audit log holds ``event`` by the admin on the subject the fault yielded."""
 
     def look(probe: Probe, subject_id: str) -> str:
-        response = probe.admin_get("/admin/audit-events", {"limit": 500})
+        response = probe.admin_get("/admin/audit-events", {"event": event, "limit": 1000})
         assert response.status_code == 200, f"/admin/audit-events answered {response.status_code}"
         events = response.json()
         events = events.get("events", events) if isinstance(events, dict) else events

@@ -140,6 +140,19 @@ def open_page(evidence: Evidence, frontend_url: str) -> Any:
     return page
 
 
+def submit_for_mail(evidence: Evidence, step: str, form_id: str, fields: dict[str, str], sent: str) -> None:
+    """Fill ``#form_id`` with ``fields``, submit it, and wait until the status line says ``sent`` (a mail is on
+    its way)."""
+    page = evidence.page
+    with evidence.step(step):
+        form = page.locator(f"#{form_id}")
+        for name, value in fields.items():
+            form.locator(f"input[name={name}]").fill(value)
+        form.locator("button").click()
+        said = wait_for_status(page, sent)
+        assert sent in said.lower(), f"{step}: the page says {said!r}"
+
+
 def sign_in_through_form(evidence: Evidence, email: str, password: str = PASSWORD) -> Any:
     page = evidence.page
     with evidence.step("sign in through the form"):
@@ -162,14 +175,8 @@ def test_browser_sign_up_and_verification_link_lands_verified(
 ) -> None:
     email = unique_email("browser-signup")
     page = open_page(evidence, frontend_url)
-    with evidence.step("sign up through the form"):
-        form = page.locator("#sign-up")
-        form.locator("input[name=name]").fill("Browser Person")
-        form.locator("input[name=email]").fill(email)
-        form.locator("input[name=password]").fill(PASSWORD)
-        form.locator("button").click()
-        wait_for_status(page, "we sent a link")
-        assert "we sent a link" in status_text(page).lower(), f"sign-up through the form: {status_text(page)!r}"
+    fields = {"name": "Browser Person", "email": email, "password": PASSWORD}
+    submit_for_mail(evidence, "sign up through the form", "sign-up", fields, "we sent a link")
     link = emailed_link(mail, email, "verify", "verify-email")
     with evidence.step("follow the emailed verification link"):
         page.goto(link)
@@ -237,12 +244,8 @@ def test_browser_password_reset_through_the_emailed_link(
 ) -> None:
     account = verified_via_api(new_client, mail, "reset")
     page = open_page(evidence, frontend_url)
-    with evidence.step("ask for a password reset"):
-        form = page.locator("#forgot-password")
-        form.locator("input[name=email]").fill(account.email)
-        form.locator("button").click()
-        wait_for_status(page, "we sent it a link")
-        assert "we sent it a link" in status_text(page), status_text(page)
+    fields = {"email": account.email}
+    submit_for_mail(evidence, "ask for a password reset", "forgot-password", fields, "we sent it a link")
     link = emailed_link(mail, account.email, "reset", "reset-password")
     with evidence.step("follow the emailed reset link"):
         page.goto(link)
@@ -264,12 +267,8 @@ def test_browser_magic_link_lands_on_the_frontend_signed_in(
 ) -> None:
     account = verified_via_api(new_client, mail, "magic")
     page = open_page(evidence, frontend_url)
-    with evidence.step("ask for a sign-in link"):
-        form = page.locator("#magic-link")
-        form.locator("input[name=email]").fill(account.email)
-        form.locator("button").click()
-        wait_for_status(page, "we sent a sign-in link")
-        assert "we sent a sign-in link" in status_text(page).lower(), status_text(page)
+    fields = {"email": account.email}
+    submit_for_mail(evidence, "ask for a sign-in link", "magic-link", fields, "we sent a sign-in link")
     link = emailed_link(mail, account.email, "sign in", "magic-link/verify")
     with evidence.step("follow the emailed sign-in link"):
         page.goto(link)

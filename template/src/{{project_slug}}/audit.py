@@ -77,10 +77,14 @@ class AuditWriter:
         except Exception:
             log.exception("audit event %s could not be recorded (request_id=%s)", event, info.request_id)
 
-    async def list(self, *, event: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
+    async def list(
+        self, *, event: str | None = None, actor: str | None = None, limit: int = 100
+    ) -> list[dict[str, Any]]:
         stmt = select(AUDIT_EVENT).order_by(AUDIT_EVENT.c.created_at.desc()).limit(limit)
         if event:
             stmt = stmt.where(AUDIT_EVENT.c.event == event)
+        if actor:
+            stmt = stmt.where(AUDIT_EVENT.c.actor_id == actor)
         async with self._engine.connect() as conn:
             rows = (await conn.execute(stmt)).mappings().all()
         return [dict(row) for row in rows]
