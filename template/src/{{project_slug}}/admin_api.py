@@ -31,7 +31,7 @@ async def require_admin(request: Request) -> str:
 async def list_audit_events(
     request: Request,
     event: Annotated[str | None, Query(max_length=100)] = None,
-    actor: Annotated[str | None, Query(max_length=100, description="a user id: that user's own doing")] = None,
+    actor: Annotated[str | None, Query(max_length=100, description="a user id")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> dict[str, Any]:
     """The newest events first, of one kind and/or one actor (where an incident review of an account starts:
