@@ -41,9 +41,8 @@ def stack_targets(running: stack.Running) -> list[WatchTarget]:
     """Everything the harness started for this stack: the provider's services, the sidecars, the deployed apps."""
     handle = running.handle
     secrets = secrets_of(handle.endpoints)
-    records = [*(handle.state.get("sidecars") or {}).get("processes", [])]
-    records += (running.deployment.processes or {}).values()
-    return provider_class(handle.provider).watch_targets(handle, secrets) + process_targets(records, secrets)
+    provided = provider_class(handle.provider).watch_targets(handle, secrets)
+    return provided + process_targets(running.app_processes(), secrets)
 
 
 def ended_reports(ended: Ended) -> list[pytest.TestReport]:

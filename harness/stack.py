@@ -49,6 +49,17 @@ class Running:
             app_host=provider_class(self.handle.provider).app_host(self.handle),
         )
 
+    def app_processes(self) -> list[dict[str, Any]]:
+        """Records of the processes the harness runs beside the provider's services: sidecars, deployed apps."""
+        sidecars = (self.handle.state.get("sidecars") or {}).get("processes", [])
+        return [*sidecars, *(self.deployment.processes or {}).values()]
+
+    def local_processes(self) -> list[ProcessRecord]:
+        """Every process the harness started on this machine for the stack: the native provider's services
+        (container providers record none) and ``app_processes``."""
+        records = [*self.handle.state.get("processes", []), *self.app_processes()]
+        return [ProcessRecord.from_dict(record) for record in records]
+
     def database(self) -> Server:
         """The stack's PostgreSQL server for the backup library, with the client tools its provider offers."""
         provider = provider_class(self.handle.provider)

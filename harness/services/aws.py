@@ -157,6 +157,9 @@ def localstack_plan(ctx: RunContext, python: Path) -> Launch:
     env = {
         **os.environ,
         "GATEWAY_LISTEN": f"{LOCALHOST}:{port}",
+        # LocalStack's default gateway (twisted) drops GATEWAY_LISTEN's host and listens on every interface
+        # (localstack/aws/serving/twisted.py: "TODO: interface = host?"); hypercorn binds exactly that address.
+        "GATEWAY_SERVER": "hypercorn",
         "LOCALSTACK_HOST": f"{LOCALHOST}:{port}",
         "SERVICES": SERVICES,
         "DISABLE_EVENTS": "1",

@@ -1,0 +1,64 @@
+"""What the processes a run started listen on.
+
+The network rule: a server on this machine binds loopback only (127.0.0.0/8, ::1), so nothing a rehearsal starts
+answers another host. A service's own settings say where it should listen; this reads where it does, from the
+kernel's socket table, for each started process and its children (LocalStack's default gateway, for one, drops
+the host of its listen address and binds every interface).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import psutil
+
+from harness.process import ProcessRecord
+
+
+@dataclass(frozen=True)
+class Listener:
+    """One listening TCP socket or receiving UDP socket of a started service."""
+
+    service: str
+    pid: int
+    program: str
+    protocol: str  # "tcp" or "udp"
+    address: str
+    port: int
+
+    @property
+    def on_loopback(self) -> bool:
+        return ipaddress.ip_address(self.address.split("%", 1)[0]).is_loopback
+
+    def describe(self) -> str:
+        host = f"[{self.address}]" if ":" in self.address else self.address
+        return f"{self.service} ({self.program}, pid {self.pid}) {self.protocol} {host}:{self.port}"
+
+
+def listeners(record: ProcessRecord) -> list[Listener]:
+    """The sockets ``record``'s process and its descendants listen on (none when it is gone)."""
+    leader = record.process()
+    if leader is None:
+        return []
+    found = []
+    for proc in (leader, *leader.children(recursive=True)):
+        try:
+            program, sockets = proc.name(), proc.net_connections(kind="inet")
+        except (psutil.NoSuchProcess, psutil.ZombieProcess):
+            continue  # ended while being read
+        for sock in sockets:
+            tcp = sock.type == socket.SOCK_STREAM
+            if (tcp and sock.status != psutil.CONN_LISTEN) or (not tcp and sock.raddr):
+                continue  # a connection, or a connected UDP socket: a client's end, not a server's
+            protocol = "tcp" if tcp else "udp"
+            found.append(Listener(record.name, proc.pid, program, protocol, sock.laddr.ip, sock.laddr.port))
+    return found
+
+
+def exposed(records: Iterable[ProcessRecord]) -> tuple[list[Listener], list[Listener]]:
+    """(every listener of ``records``, those not on loopback)."""
+    every = [listener for record in records for listener in listeners(record)]
+    return every, [listener for listener in every if not listener.on_loopback]
