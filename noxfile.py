@@ -17,12 +17,13 @@ PYTHON = "3.11"
 DEMO_DIR = ROOT / ".demo" / "demo-auth"
 
 
-def render(session: nox.Session, dest: Path, *answers: str) -> None:
-    """Render the template from this working tree (uncommitted changes included)."""
+def render(session: nox.Session, dest: Path, *answers: str, installing: bool = False) -> None:
+    """Render the template from this working tree (uncommitted changes included); ``installing``: also under
+    ``--install-only``, where the render is what the install reads."""
     args = ["copier", "copy", "--trust", "--defaults", "--overwrite", "--vcs-ref", "HEAD", "--quiet"]
     for answer in ("project_name=Demo Auth", *answers):
         args += ["--data", answer]
-    session.run(*args, str(ROOT), str(dest))
+    (session.run_install if installing else session.run)(*args, str(ROOT), str(dest))
 
 
 def install(session: nox.Session) -> None:
@@ -30,7 +31,7 @@ def install(session: nox.Session) -> None:
     session.install("-e", ".", "--group", "dev")
     with tempfile.TemporaryDirectory() as tmp:
         project = Path(tmp) / "deps"
-        render(session, project, "with_sms=true", "with_object_storage=true", "with_queue=true")
+        render(session, project, "with_sms=true", "with_object_storage=true", "with_queue=true", installing=True)
         session.install("-r", str(project / "pyproject.toml"), "--group", str(project / "pyproject.toml:dev"))
 
 

@@ -126,8 +126,17 @@ class Prometheus:
         response.raise_for_status()
         return {a["labels"]["alertname"]: a["state"] for a in response.json()["data"]["alerts"]}
 
-    def query(self, expr: str) -> list[dict[str, Any]]:
-        response = tls.get(f"{self.url}/api/v1/query", params={"query": expr}, timeout=10)
+    def active_since(self, alert: str) -> str | None:
+        """When ``alert`` became active: the timestamp (RFC 3339) of the rule evaluation that raised it."""
+        response = tls.get(f"{self.url}/api/v1/alerts", timeout=10)
+        response.raise_for_status()
+        active = [a["activeAt"] for a in response.json()["data"]["alerts"] if a["labels"]["alertname"] == alert]
+        return active[0] if active else None
+
+    def query(self, expr: str, at: str | None = None) -> list[dict[str, Any]]:
+        """``expr``'s samples now, or at the time ``at`` (RFC 3339)."""
+        params = {"query": expr} | ({"time": at} if at else {})
+        response = tls.get(f"{self.url}/api/v1/query", params=params, timeout=10)
         response.raise_for_status()
         return list(response.json()["data"]["result"])
 

@@ -233,9 +233,9 @@ def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 1)
 
 
-def value(prometheus: Prometheus, expr: str) -> float:
-    """The expression's (single) value now; no sample or NaN reads as 0."""
-    samples = prometheus.query(expr)
+def value(prometheus: Prometheus, expr: str, at: str | None = None) -> float:
+    """The expression's (single) value now (or at ``at``); no sample or NaN reads as 0."""
+    samples = prometheus.query(expr, at)
     number = float(samples[0]["value"][1]) if samples else 0.0
     return 0.0 if math.isnan(number) else round(number, 3)
 
@@ -245,12 +245,20 @@ def never() -> str:
 
 
 def peak(
-    prometheus: Prometheus, expr: str, *, above: float, timeout: float = PEAK_TIMEOUT, stop: Callable[[], str] = never
+    prometheus: Prometheus,
+    expr: str,
+    *,
+    above: float,
+    fired_at: str | None,
+    timeout: float = PEAK_TIMEOUT,
+    stop: Callable[[], str] = never,
 ) -> float:
-    """The expression's highest value over up to ``timeout`` s, as soon as it exceeds ``above``: a rate over a
-    short window reads 0 at a moment when no sample of the fault's requests falls inside it (seen in CI: the
-    sign-in latency alert firing while its p95 read 0.0)."""
-    highest, deadline = value(prometheus, expr), time.monotonic() + timeout
+    """The expression's value at ``fired_at`` (the rule evaluation that raised the alert, which evaluated this very
+    expression then), else its highest value over up to ``timeout`` s, as soon as it exceeds ``above``. A rate over
+    a short window reads 0 whenever no sample of the fault's requests falls inside it: read only "now", CI saw the
+    sign-in latency alert firing while its p95 read 0.0, even over 3 s of polling."""
+    highest = value(prometheus, expr, fired_at) if fired_at else 0.0
+    highest, deadline = max(highest, value(prometheus, expr)), time.monotonic() + timeout
     while highest <= above and time.monotonic() < deadline:
         if reason := stop():
             raise Stopped(reason)
@@ -319,7 +327,8 @@ class Phase:
         result.before = value(prom, signal.metric)
         with signal.inject(target) as handle:
             result.fired_after = wait_for(prom, signal.alert, {"firing"}, FIRE_TIMEOUT, stop)
-            result.during = peak(prom, signal.metric, above=result.before, stop=stop)
+            fired_at = prom.active_since(signal.alert) if result.fired_after is not None else None
+            result.during = peak(prom, signal.metric, above=result.before, fired_at=fired_at, stop=stop)
             assert result.fired_after is not None, f"{signal.alert} did not fire within {FIRE_TIMEOUT:.0f} s"
             if signal.evidence is not None:
                 result.evidence = signal.evidence(self.probe, handle)

@@ -53,12 +53,12 @@ def project(tmp_path_factory: pytest.TempPathFactory, engine: docker.DockerClien
     root = render_project(tmp_path_factory.mktemp("tc") / "demo-auth")
     _require_images(root)
     yield root
-    left = _stack_containers(engine, root)
-    if StackState(root).exists():
+    if StackState(root).exists():  # a test that stopped half-way left its stack up: down, as a user would
         harness(root, "down")
-    for name in _stack_containers(engine, root):
+    left = _stack_containers(engine, root)
+    for name in left:
         engine.containers.get(name).remove(force=True, v=True)
-    assert not left, f"containers left behind: {left}"
+    assert not left, f"containers left behind after harness down: {left}"
 
 
 def test_rehearse(project: Path, engine: docker.DockerClient, tmp_path: Path) -> None:
