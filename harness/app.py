@@ -105,6 +105,7 @@ def start_backend(
         cwd=ctx.project.root,
         probes=[HttpStatus(f"{url}/readyz")],
         secrets=[database_url, token],
+        owns_ports=True,
     )
     try:
         record = process.start(timeout=BACKEND_READY_TIMEOUT)

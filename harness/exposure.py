@@ -12,10 +12,12 @@ import ipaddress
 import socket
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import psutil
 
-from harness.process import ProcessRecord
+if TYPE_CHECKING:  # harness.process checks ports with this module
+    from harness.process import ProcessRecord
 
 
 @dataclass(frozen=True)
@@ -62,3 +64,21 @@ def exposed(records: Iterable[ProcessRecord]) -> tuple[list[Listener], list[List
     """(every listener of ``records``, those not on loopback)."""
     every = [listener for record in records for listener in listeners(record)]
     return every, [listener for listener in every if not listener.on_loopback]
+
+
+def held_elsewhere(record: ProcessRecord, ports: Iterable[int]) -> list[str]:
+    """Of ``ports`` (which answer), those no process of ``record`` listens on, each with who does: a service that
+    lost its port to another program would otherwise pass its readiness probes on that program's answers."""
+    own = {listener.port for listener in listeners(record)}
+    return [f"port {port} is held by {holder(port)}, not by {record.name}" for port in sorted(set(ports) - own)]
+
+
+def holder(port: int) -> str:
+    """Which program listens on TCP ``port`` (as far as this user may see)."""
+    for sock in psutil.net_connections(kind="tcp"):
+        if sock.status == psutil.CONN_LISTEN and sock.laddr.port == port and sock.pid is not None:
+            try:
+                return f"{psutil.Process(sock.pid).name()} (pid {sock.pid})"
+            except psutil.NoSuchProcess:
+                break
+    return "another process"

@@ -26,7 +26,8 @@ import psutil
 
 from harness.commands import TAIL_LINES, run_logged, tail, user_kwargs
 from harness.errors import ProviderError
-from harness.readiness import Probe
+from harness.exposure import held_elsewhere
+from harness.readiness import Probe, TcpOpen
 
 LOG_TAIL_LINES = TAIL_LINES
 _CREATE_TIME_TOLERANCE = 0.05  # seconds; psutil derives create_time from boot time + clock ticks
@@ -51,7 +52,7 @@ class ServiceStartError(ProviderError):
     @property
     def port_conflict(self) -> bool:
         """True when the log says a port was taken (lost bind race): worth retrying on other ports."""
-        text = self.tail.lower()
+        text = f"{self.reason}\n{self.tail}".lower()
         return "address already in use" in text or "address in use" in text or "eaddrinuse" in text
 
 
@@ -257,7 +258,10 @@ class ManagedProcess:
         probes: Sequence[Probe] = (),
         secrets: Collection[str] = (),
         stop_grace: float | None = None,
+        owns_ports: bool = False,
     ) -> None:
+        """``owns_ports``: the process itself (or a child) listens on the ports its probes reach, so a probe
+        answered by another program is a lost bind race, not readiness."""
         self.name = name
         self.stop_grace = STOP_GRACE if stop_grace is None else stop_grace
         self.argv = [str(a) for a in argv]
@@ -267,6 +271,7 @@ class ManagedProcess:
         self.user = user
         self.probes = list(probes)
         self.secrets = tuple(secrets)
+        self.owns_ports = owns_ports
         self._popen: subprocess.Popen[bytes] | None = None
         self.record: ProcessRecord | None = None
 
@@ -326,6 +331,7 @@ class ManagedProcess:
             if cancel is not None and cancel.is_set():
                 raise self._error("cancelled while waiting for readiness")
             pending = [probe for probe in self.probes if not probe()]
+            self._check_ports()
             if not pending:
                 return
             if time.monotonic() > deadline:
@@ -333,6 +339,15 @@ class ManagedProcess:
                 raise self._error(f"not ready after {timeout:.0f} s, waiting for: {waits}")
             time.sleep(delay)
             delay = min(delay * 1.5, 0.2)
+
+    def _check_ports(self) -> None:
+        """With ``owns_ports``: a probed port that answers while no process of this service listens on it is a
+        lost bind race, said now (the service may never notice: LocalStack's gateway reports Ready regardless)."""
+        if not self.owns_ports or self.record is None:
+            return
+        answering = [probe.port for probe in self.probes if probe.port is not None and TcpOpen(probe.port)()]
+        if answering and (taken := held_elsewhere(self.record, answering)):
+            raise self._error(f"address already in use: {'; '.join(taken)}")
 
     def _error(self, reason: str) -> ServiceStartError:
         tail = mask(log_tail(self.log_path), self.secrets)

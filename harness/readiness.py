@@ -9,6 +9,7 @@ from __future__ import annotations
 import socket
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from harness import tls
 from harness.ports import LOCALHOST
@@ -19,6 +20,7 @@ class Probe:
 
     description: str = "probe"
     last_error: str | None = None  # why the latest attempt failed, for the error message
+    port: int | None = None  # the TCP port the probe reaches, where it reaches one
 
     def check(self) -> bool:
         raise NotImplementedError
@@ -61,6 +63,10 @@ class HttpStatus(Probe):
     headers: dict[str, str] | None = None
 
     @property
+    def port(self) -> int | None:  # type: ignore[override]
+        return urlsplit(self.url).port
+
+    @property
     def description(self) -> str:  # type: ignore[override]
         expected = "/".join(str(s) for s in self.statuses)
         return f"HTTP GET {self.url} -> {expected}"
@@ -76,6 +82,7 @@ class Custom(Probe):
 
     what: str
     func: Callable[[], object]
+    port: int | None = None  # the TCP port ``func`` reaches, where it reaches one
 
     @property
     def description(self) -> str:  # type: ignore[override]

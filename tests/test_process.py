@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import textwrap
@@ -16,7 +17,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from harness.ports import free_port
+from harness.ports import LOCALHOST, free_port
 from harness.process import (
     ManagedProcess,
     ProcessRecord,
@@ -189,3 +190,37 @@ def _eventually(probe: Callable[[], str | None], timeout: float = 5) -> str | No
     while (value := probe()) is None and time.monotonic() < deadline:
         time.sleep(0.05)
     return value
+
+
+def test_a_port_another_program_answers_on_is_a_lost_bind_race(tmp_path: Path) -> None:
+    """Another program (this test's socket) listens on the service's port: a process that owns its ports fails at
+    its first poll as a port conflict (the native provider re-plans on fresh ports) naming who holds the port,
+    whether its probe passed on that program's answers or never would (the timeout would have said nothing of
+    it); without ``owns_ports`` the passing probe reads as ready (the negative control)."""
+    with socket.create_server((LOCALHOST, 0)) as squatter:
+        port = squatter.getsockname()[1]
+        held = f"port {port} is held by {psutil.Process().name()} (pid {os.getpid()}), not by late"
+        sleeper = ["sleep", "300"]
+        for probe in (TcpOpen(port), Custom("never ready", lambda: False, port)):
+            process = ManagedProcess("late", sleeper, log_path=tmp_path / "late.log", probes=[probe], owns_ports=True)
+            with pytest.raises(ServiceStartError) as caught:
+                process.start(timeout=30)
+            assert caught.value.reason.startswith("address already in use: "), caught.value.reason  # not a timeout
+            assert caught.value.port_conflict and held in str(caught.value), str(caught.value)
+            assert not process.record.is_alive()
+        unchecked = ManagedProcess("late", sleeper, log_path=tmp_path / "unchecked.log", probes=[TcpOpen(port)])
+        assert unchecked.start(timeout=5).is_alive()
+        unchecked.stop()
+
+
+def test_a_process_listening_on_its_probed_port_owns_it(tmp_path: Path) -> None:
+    port = free_port()
+    argv = [sys.executable, "-m", "http.server", "--bind", LOCALHOST, str(port)]
+    process = ManagedProcess(
+        "web", argv, log_path=tmp_path / "web.log", probes=[HttpStatus(f"http://{LOCALHOST}:{port}/")], owns_ports=True
+    )
+    record = process.start(timeout=10)
+    try:
+        assert record.is_alive()
+    finally:
+        process.stop()

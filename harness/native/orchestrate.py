@@ -71,6 +71,7 @@ def start_service(service: Service, ctx: RunContext, registry: Registry) -> Star
             probes=launch.probes,
             secrets=launch.secrets,
             stop_grace=launch.stop_grace,
+            owns_ports=True,
         )
         try:
             record = process.start(launch.timeout, on_spawn=registry.add_record, cancel=ctx.cancel)

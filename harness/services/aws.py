@@ -172,7 +172,7 @@ def localstack_plan(ctx: RunContext, python: Path) -> Launch:
     return Launch(
         name=NAME,
         argv=[str(python), "-m", "localstack.runtime.main"],
-        probes=[Custom(f"HTTP GET {url}/_localstack/health lists {SERVICES}", lambda: _localstack_ready(url))],
+        probes=[Custom(f"HTTP GET {url}/_localstack/health lists {SERVICES}", lambda: _localstack_ready(url), port)],
         info=ServiceInfo(NAME, "LocalStack", LOCALSTACK_VERSION, "native"),
         endpoints={"aws_endpoint_url": url},
         env=env,

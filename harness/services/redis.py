@@ -61,7 +61,7 @@ def plan(ctx: RunContext) -> Launch:
     return Launch(
         name=NAME,
         argv=[str(binary), str(config)],
-        probes=[Custom(f"redis PING on {LOCALHOST}:{port}", lambda: _ping(url))],
+        probes=[Custom(f"redis PING on {LOCALHOST}:{port}", lambda: _ping(url), port)],
         info=ServiceInfo(NAME, implementation, binary_version([str(binary), "--version"], r"v=(\S+)"), "native"),
         endpoints={"redis_url": url},
         cwd=home,

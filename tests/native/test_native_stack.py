@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import smtplib
+import socket
 import subprocess
 import time
 from email.message import EmailMessage
@@ -20,6 +21,7 @@ import redis
 from harness.endpoints import ServiceInfo
 from harness.native import NativeProvider
 from harness.native.orchestrate import NativeGroup, Registry, start_all
+from harness.ports import LOCALHOST, free_port
 from harness.process import ProcessRecord, ServiceStartError
 from harness.providers.base import ProviderError, StackHandle
 from harness.readiness import Custom
@@ -150,6 +152,26 @@ def test_localstack_from_its_cached_venv(tmp_path: Path) -> None:
     finally:
         provider.down(handle)
     _assert_gone(handle)
+
+
+@pytest.mark.skipif(find_python() is None, reason="LocalStack 4.14 needs Python >= 3.12; none on PATH or in pyenv")
+def test_a_port_lost_to_another_program_is_replanned(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Another program takes LocalStack's port between planning and binding: LocalStack's gateway logs the bind
+    error yet reports Ready, and its probe would wait on the other program until the timeout. The harness sees
+    that the port answers from outside the service's processes, stops it, and starts it on a fresh port."""
+    with socket.create_server((LOCALHOST, 0)) as squatter:
+        taken = squatter.getsockname()[1]
+        planned = iter([taken])
+        monkeypatch.setattr(aws, "free_port", lambda: next(planned, None) or free_port())
+        group = NativeGroup().start(RunContext(run_dir=tmp_path / "run"), lambda _m: None, [aws.SERVICE])
+        try:
+            url = group.endpoint_fields()["aws_endpoint_url"]
+            assert urlsplit(url).port != taken
+            _s3_roundtrip(url)
+            assert [r.name for r in group.registry.records] == ["aws", "aws"]  # the first one, stopped, and this
+            assert not group.registry.records[0].is_alive()
+        finally:
+            NativeGroup.stop(group.record())
 
 
 def test_moto_fallback_is_announced_at_up_with_its_reason(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

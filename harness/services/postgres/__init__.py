@@ -203,7 +203,7 @@ def plan(ctx: RunContext) -> Launch:
     return Launch(
         name=NAME,
         argv=[str(binaries.tool("postgres")), "-D", str(data), "-p", str(port), *server_flags(socket_dir)],
-        probes=[Custom(f"SQL select 1 on {LOCALHOST}:{port}", lambda: _select_one(url))],
+        probes=[Custom(f"SQL select 1 on {LOCALHOST}:{port}", lambda: _select_one(url), port)],
         info=ServiceInfo(NAME, "PostgreSQL", binaries.version, "native"),
         endpoints={"database_url": url},
         cwd=home,
