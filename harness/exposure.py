@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import ipaddress
 import socket
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import psutil
@@ -60,10 +61,24 @@ def listeners(record: ProcessRecord) -> list[Listener]:
     return found
 
 
-def exposed(records: Iterable[ProcessRecord]) -> tuple[list[Listener], list[Listener]]:
-    """(every listener of ``records``, those not on loopback)."""
+def exposed(records: Iterable[ProcessRecord], bridges: Collection[str] = ()) -> tuple[list[Listener], list[Listener]]:
+    """(every listener of ``records``, those beyond loopback and ``bridges``)."""
     every = [listener for record in records for listener in listeners(record)]
-    return every, [listener for listener in every if not listener.on_loopback]
+    return every, beyond(every, bridges)
+
+
+def beyond(found: Iterable[Listener], bridges: Collection[str] = ()) -> list[Listener]:
+    """The listeners on neither loopback nor one of the ``bridges`` addresses."""
+    return [listener for listener in found if not (listener.on_loopback or listener.address in bridges)]
+
+
+def bridge_of(address: str) -> str | None:
+    """The Linux bridge interface (a Docker network's, say) that holds ``address`` on this host, if one does: the
+    rule's one exception, where only the containers on that bridge (and this host) reach a listener."""
+    for interface, addresses in psutil.net_if_addrs().items():
+        if any(entry.address == address for entry in addresses) and Path(f"/sys/class/net/{interface}/bridge").is_dir():
+            return interface
+    return None
 
 
 def held_elsewhere(record: ProcessRecord, ports: Iterable[int]) -> list[str]:

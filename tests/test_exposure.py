@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import socket
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import psutil
 import pytest
 
-from harness.exposure import Listener, exposed, listeners
+from harness.exposure import Listener, beyond, bridge_of, exposed, listeners
 from harness.ports import LOCALHOST, free_port
 from harness.process import ManagedProcess, ProcessRecord
 from harness.readiness import TcpOpen
@@ -73,3 +75,27 @@ def test_only_loopback_addresses_count_as_loopback(address: str, loopback: bool)
     listener = Listener("svc", 1, "prog", "tcp", address, 80)
     assert listener.on_loopback is loopback
     assert ("[" in listener.describe()) is (":" in address)
+
+
+def _ipv4(interface: str) -> list[str]:
+    return [entry.address for entry in psutil.net_if_addrs().get(interface, []) if entry.family == socket.AF_INET]
+
+
+def test_only_an_address_on_a_bridge_is_a_bridge_address() -> None:
+    """A Docker network's gateway (on its Linux bridge) is one; loopback and the host's other interfaces are not."""
+    bridges = [name for name in psutil.net_if_addrs() if Path(f"/sys/class/net/{name}/bridge").is_dir()]
+    others = [name for name in psutil.net_if_addrs() if name not in bridges and name != "lo"]
+    assert bridge_of(LOCALHOST) is None
+    for name in others:
+        assert all(bridge_of(address) is None for address in _ipv4(name)), name
+    if not any(_ipv4(name) for name in bridges):
+        pytest.skip("no bridge interface with an IPv4 address here (a Docker engine makes docker0)")
+    for name in bridges:
+        assert all(bridge_of(address) == name for address in _ipv4(name)), name
+
+
+def test_only_the_given_bridge_addresses_are_within() -> None:
+    within = [Listener("a", 1, "p", "tcp", LOCALHOST, 80), Listener("b", 2, "p", "udp", "172.17.0.1", 53)]
+    outside = [Listener("c", 3, "p", "tcp", "172.18.0.1", 80), Listener("d", 4, "p", "tcp", "0.0.0.0", 80)]
+    assert beyond([*within, *outside], bridges={"172.17.0.1"}) == outside
+    assert beyond([*within, *outside]) == within[1:] + outside  # no bridge given: loopback only
