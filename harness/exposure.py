@@ -13,12 +13,18 @@ import socket
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import psutil
 
-if TYPE_CHECKING:  # harness.process checks ports with this module
-    from harness.process import ProcessRecord
+
+class Started(Protocol):
+    """A started process as harness.process records it (which checks its ports here, so this imports nothing)."""
+
+    @property
+    def name(self) -> str: ...
+
+    def process(self) -> psutil.Process | None: ...
 
 
 @dataclass(frozen=True)
@@ -41,7 +47,7 @@ class Listener:
         return f"{self.service} ({self.program}, pid {self.pid}) {self.protocol} {host}:{self.port}"
 
 
-def listeners(record: ProcessRecord) -> list[Listener]:
+def listeners(record: Started) -> list[Listener]:
     """The sockets ``record``'s process and its descendants listen on (none when it is gone)."""
     leader = record.process()
     if leader is None:
@@ -61,7 +67,7 @@ def listeners(record: ProcessRecord) -> list[Listener]:
     return found
 
 
-def exposed(records: Iterable[ProcessRecord], bridges: Collection[str] = ()) -> tuple[list[Listener], list[Listener]]:
+def exposed(records: Iterable[Started], bridges: Collection[str] = ()) -> tuple[list[Listener], list[Listener]]:
     """(every listener of ``records``, those beyond loopback and ``bridges``)."""
     every = [listener for record in records for listener in listeners(record)]
     return every, beyond(every, bridges)
@@ -81,7 +87,7 @@ def bridge_of(address: str) -> str | None:
     return None
 
 
-def held_elsewhere(record: ProcessRecord, ports: Iterable[int]) -> list[str]:
+def held_elsewhere(record: Started, ports: Iterable[int]) -> list[str]:
     """Of ``ports`` (which answer), those no process of ``record`` listens on, each with who does: a service that
     lost its port to another program would otherwise pass its readiness probes on that program's answers."""
     own = {listener.port for listener in listeners(record)}

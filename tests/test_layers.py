@@ -25,7 +25,8 @@ LOW_LEVEL: dict[str, set[str]] = {
     "harness.pythonenv": {"harness", "harness.bytecode", "harness.toolcache"},
     "harness.readiness": {"harness", "harness.ports", "harness.tls"},
     "harness.commands": {"harness", "harness.bytecode", "harness.errors", "harness.pythonenv", "harness.toolcache"},
-    "harness.process": {"harness.commands", "harness.errors", "harness.ports", "harness.readiness"},
+    "harness.exposure": set(),
+    "harness.process": {"harness.commands", "harness.errors", "harness.exposure", "harness.ports", "harness.readiness"},
 }
 
 
