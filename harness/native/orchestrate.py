@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness.console import Progress
+from harness.console import Progress, silent
 from harness.endpoints import ServiceInfo
 from harness.process import ManagedProcess, ProcessRecord, ServiceStartError, stop_record
 from harness.services import Service
@@ -55,8 +55,8 @@ class Registry:
             self.cleanup.extend(p for p in paths if p not in self.cleanup)
 
 
-def start_service(service: Service, ctx: RunContext, registry: Registry) -> Started:
-    """Plan and start one service; re-plan on fresh ports if it lost a bind race."""
+def start_service(service: Service, ctx: RunContext, registry: Registry, progress: Progress = silent) -> Started:
+    """Plan and start one service; re-plan on fresh ports if it lost a bind race (and say so)."""
     began = time.monotonic()
     for attempt in range(1, PORT_RACE_ATTEMPTS + 1):
         launch: Launch = service.plan(ctx)
@@ -79,6 +79,7 @@ def start_service(service: Service, ctx: RunContext, registry: Registry) -> Star
                 launch.on_ready(launch)
         except ServiceStartError as exc:
             if exc.port_conflict and attempt < PORT_RACE_ATTEMPTS and not ctx.cancel.is_set():
+                progress(f"{launch.name}: {exc.reason}; starting it again on fresh ports")
                 continue
             raise
         return Started(launch, record, time.monotonic() - began)
@@ -91,7 +92,7 @@ def start_all(
     """Start ``services`` concurrently; the first failure cancels the others and stops all that started."""
     started: list[Started] = []
     with ThreadPoolExecutor(max_workers=len(services), thread_name_prefix="native-start") as pool:
-        futures = [pool.submit(start_service, service, ctx, registry) for service in services]
+        futures = [pool.submit(start_service, service, ctx, registry, progress) for service in services]
         try:
             for future in as_completed(futures):
                 done = future.result()

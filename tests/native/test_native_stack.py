@@ -163,10 +163,15 @@ def test_a_port_lost_to_another_program_is_replanned(tmp_path: Path, monkeypatch
         taken = squatter.getsockname()[1]
         planned = iter([taken])
         monkeypatch.setattr(aws, "free_port", lambda: next(planned, None) or free_port())
-        group = NativeGroup().start(RunContext(run_dir=tmp_path / "run"), lambda _m: None, [aws.SERVICE])
+        progress: list[str] = []
+        group = NativeGroup().start(RunContext(run_dir=tmp_path / "run"), progress.append, [aws.SERVICE])
         try:
             url = group.endpoint_fields()["aws_endpoint_url"]
             assert urlsplit(url).port != taken
+            said = f"aws: address already in use: port {taken} is held by "
+            assert any(m.startswith(said) and m.endswith("; starting it again on fresh ports") for m in progress), (
+                progress
+            )
             _s3_roundtrip(url)
             assert [r.name for r in group.registry.records] == ["aws", "aws"]  # the first one, stopped, and this
             assert not group.registry.records[0].is_alive()
