@@ -217,14 +217,22 @@ def _docker_client() -> DockerClient:
 def remove_labelled(client: DockerClient, label: str, *, keep_data: bool = False) -> list[str]:
     """Remove (or with ``keep_data`` stop) every container carrying ``label`` (``key=value``), with its anonymous
     volumes; returns the ids."""
-    removed = []
-    for container in client.containers.list(all=True, filters={"label": label}):
+    # sparse: no inspect per listed container, which fails the whole listing when one is removed meanwhile (Ryuk)
+    ids = [container.id for container in client.containers.list(all=True, sparse=True, filters={"label": label})]
+    for container_id in ids:
+        remove_container(client, container_id, keep_data=keep_data)
+    return ids
+
+
+def remove_container(client: DockerClient, container_id: str, *, keep_data: bool = False) -> None:
+    """Remove (or with ``keep_data`` stop) one container and its anonymous volumes; one already gone is fine."""
+    from docker.errors import NotFound  # lazily, like every docker import here
+
+    with contextlib.suppress(NotFound):
         if keep_data:
-            container.stop()
+            client.api.stop(container_id)
         else:
-            container.remove(force=True, v=True)
-        removed.append(container.id)
-    return removed
+            client.api.remove_container(container_id, force=True, v=True)
 
 
 class TestcontainersProvider(Provider):
@@ -304,10 +312,9 @@ class TestcontainersProvider(Provider):
         stop them."""
         client = _docker_client()
         remove_labelled(client, f"{LABEL_RUN}={handle.state['run_id']}", keep_data=keep_data)
-        recorded = set(handle.state.get("containers", {}).values())
-        for container in client.containers.list(all=True):
-            if container.id in recorded and not keep_data:  # by id too: labels are the net, ids the record
-                container.remove(force=True, v=True)
+        if not keep_data:  # by id too: labels are the net, ids the record
+            for container_id in handle.state.get("containers", {}).values():
+                remove_container(client, container_id)
 
     @staticmethod
     def _configure(client: DockerClient, options: Options, run_id: str, progress: Progress) -> None:

@@ -6,13 +6,14 @@ are not on this machine. Every test checks, by the run's labels, that no contain
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import docker
@@ -39,7 +40,10 @@ def _require_images(project: Path, *extra: str) -> None:
 
 def _stack_containers(client: docker.DockerClient, project: Path) -> list[str]:
     label = f"{LABEL_STACK}={StackState(project).run_dir.name}"
-    return [c.name for c in client.containers.list(all=True, filters={"label": label})]
+    # sparse: a container removed while listing (the run's own clean-up, Ryuk) must not fail the listing
+    return [
+        c.attrs["Names"][0].lstrip("/") for c in client.containers.list(all=True, sparse=True, filters={"label": label})
+    ]
 
 
 @pytest.fixture
@@ -49,16 +53,44 @@ def engine() -> docker.DockerClient:
 
 @pytest.fixture
 def project(tmp_path_factory: pytest.TempPathFactory, engine: docker.DockerClient) -> Iterator[Path]:
-    """A rendered project whose containers are all gone afterwards (removed here too, so a failure leaves none)."""
+    """A rendered project whose containers are all gone afterwards (removed here too, so a failure leaves none).
+    Where a test left its stack recorded, ``harness down`` runs as a user would, and must leave nothing."""
     root = render_project(tmp_path_factory.mktemp("tc") / "demo-auth")
     _require_images(root)
     yield root
-    if StackState(root).exists():  # a test that stopped half-way left its stack up: down, as a user would
+    down = StackState(root).exists()
+    if down:
         harness(root, "down")
     left = _stack_containers(engine, root)
     for name in left:
-        engine.containers.get(name).remove(force=True, v=True)
-    assert not left, f"containers left behind after harness down: {left}"
+        with contextlib.suppress(docker.errors.NotFound):  # Ryuk may be reaping it
+            engine.containers.get(name).remove(force=True, v=True)
+    assert not (down and left), f"containers left behind after harness down: {left}"
+
+
+@pytest.fixture
+def start(project: Path) -> Iterator[Callable[..., subprocess.Popen[str]]]:
+    """Starts a harness command in the project, in its own session; one still running when the test ends (it
+    failed half-way) is killed with its group before the project's clean-up, so nothing keeps making containers."""
+    started: list[subprocess.Popen[str]] = []
+
+    def run(*args: str) -> subprocess.Popen[str]:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "harness", "--project", str(project), *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+        )
+        started.append(process)
+        return process
+
+    yield run
+    for process in started:
+        if process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.communicate(timeout=60)
 
 
 def test_rehearse(project: Path, engine: docker.DockerClient, tmp_path: Path) -> None:
@@ -138,25 +170,19 @@ def _interrupt_when(process: subprocess.Popen[str], ready: object, what: str, ti
     return out + err
 
 
-def _start(project: Path, *args: str) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "harness", "--project", str(project), *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
-
-
-def test_ctrl_c_during_up_leaves_nothing(project: Path, engine: docker.DockerClient) -> None:
-    process = _start(project, "up", "--provider", "testcontainers")
+def test_ctrl_c_during_up_leaves_nothing(
+    project: Path, engine: docker.DockerClient, start: Callable[..., subprocess.Popen[str]]
+) -> None:
+    process = start("up", "--provider", "testcontainers")
     output = _interrupt_when(process, lambda: len(_stack_containers(engine, project)) >= 2, "the second container")
     assert process.returncode != 0, output
     assert not _stack_containers(engine, project), output
     assert not StackState(project).exists()
 
 
-def test_ctrl_c_during_the_checks_leaves_nothing(project: Path, engine: docker.DockerClient) -> None:
+def test_ctrl_c_during_the_checks_leaves_nothing(
+    project: Path, engine: docker.DockerClient, start: Callable[..., subprocess.Popen[str]]
+) -> None:
     state = StackState(project)
 
     def checks_started() -> bool:
@@ -165,18 +191,20 @@ def test_ctrl_c_during_the_checks_leaves_nothing(project: Path, engine: docker.D
         except (OSError, ValueError):
             return False
 
-    process = _start(project, "rehearse", "--provider", "testcontainers", "-n", "2")
+    process = start("rehearse", "--provider", "testcontainers", "-n", "2")
     output = _interrupt_when(process, checks_started, "the checks")
     assert process.returncode != 0, output
     assert not _stack_containers(engine, project), output
     assert not state.exists(), output
 
 
-def test_a_killed_rehearsal_is_reaped_by_ryuk(project: Path, engine: docker.DockerClient) -> None:
+def test_a_killed_rehearsal_is_reaped_by_ryuk(
+    project: Path, engine: docker.DockerClient, start: Callable[..., subprocess.Popen[str]]
+) -> None:
     """`rehearse` keeps Ryuk on: when the run is killed outright (no clean-up code runs), Ryuk removes its containers
     once its reconnection timeout (10 s) has passed."""
     _require_images(project, "testcontainers/ryuk:0.8.1")
-    process = _start(project, "rehearse", "--provider", "testcontainers")
+    process = start("rehearse", "--provider", "testcontainers")
     deadline = time.monotonic() + 300
     while len(_stack_containers(engine, project)) < 2:
         assert process.poll() is None, f"finished before the second container: {process.communicate()}"
