@@ -51,7 +51,7 @@ class ServiceStartError(ProviderError):
 
     @property
     def port_conflict(self) -> bool:
-        """True when the log says a port was taken (lost bind race): worth retrying on other ports."""
+        """True when the reason or the log says a port was taken (lost bind race): worth retrying on other ports."""
         text = f"{self.reason}\n{self.tail}".lower()
         return "address already in use" in text or "address in use" in text or "eaddrinuse" in text
 
