@@ -10,7 +10,7 @@ import sys
 from importlib.metadata import entry_points
 from pathlib import Path
 
-from harness import __version__, stack
+from harness import __version__, interrupts, stack
 from harness.console import error, info, progress
 from harness.errors import BackupError
 from harness.options import parse_options
@@ -278,6 +278,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     if sys.__stderr__ is not None:  # a run that seems stuck can be asked where it is: `kill -USR1 PID`
         faulthandler.register(signal.SIGUSR1, file=sys.__stderr__, all_threads=True)
+    interrupts.install()
     args = build_parser().parse_args(argv)
     try:
         project = Project.load(args.project) if getattr(args, "needs_project", True) else None

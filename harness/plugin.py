@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from harness import options, stack
+from harness import interrupts, options, stack
 from harness.browser import NOT_RUN_PREFIX, require_browser_default
 from harness.console import console, error, info, progress
 from harness.failfast import SERVER_ERRORS, ServerErrors, ServiceWatch, request_log_detail, secrets_of
@@ -36,10 +36,11 @@ class HarnessSession:
 
     project: Project
     report: Report
-    owns_stack: bool
+    provider: str | None  # None: the checks run against the stack `harness deploy` left running
     keep: bool
     report_path: Path | None
     watch: ServiceWatch
+    owns_stack: bool  # this run starts the stack, so it stops it (unless up refused: another run's stack)
     setup_error: str | None = None
     started: float = field(default_factory=time.perf_counter)
 
@@ -90,13 +91,13 @@ def parse_options(pairs: list[str]) -> dict[str, str]:
 
 
 def _raise_keyboard_interrupt(signum: int, _frame: object) -> None:
-    raise KeyboardInterrupt(f"signal {signum}")
+    raise KeyboardInterrupt(signal.Signals(signum).name)
 
 
 def pytest_configure(config: pytest.Config) -> None:
     """Register the suite's markers; on the controller, start and deploy (or load) the stack before collection.
 
-    A stack failure is kept as ``setup_error`` for the report instead of aborting the session.
+    A stack failure is kept as ``setup_error`` for the report (and no check runs) instead of aborting the session.
     """
     config.addinivalue_line("markers", "intrusion: an attack the deployed backend must refuse")
     config.addinivalue_line("markers", "recovery: backup, restore and verification drill")
@@ -119,6 +120,7 @@ def pytest_configure(config: pytest.Config) -> None:
     session = HarnessSession(
         project=project,
         report=Report(provider=provider or "running", project=str(project.root)),
+        provider=provider,
         owns_stack=bool(provider),
         keep=config.getoption("--harness-keep"),
         report_path=Path(report_path).resolve() if report_path else None,
@@ -128,6 +130,8 @@ def pytest_configure(config: pytest.Config) -> None:
     recorder = CheckRecorder(session.report, StackState(project.root).run_dir)
     config.pluginmanager.register(recorder, "kernia-harness-recorder")
     config.pluginmanager.register(session.watch, "kernia-harness-watch")
+    config.pluginmanager.register(InterruptBoundaries(), "kernia-harness-interrupts")
+    interrupts.install()
     signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)  # teardown also runs on SIGTERM
     try:
         if provider:
@@ -140,6 +144,7 @@ def pytest_configure(config: pytest.Config) -> None:
             session.report.set_endpoints(running.handle.endpoints)
             session.watch.watch(running, interrupt=True)
             stack.deploy(running, progress)
+            interrupts.check()
         else:
             running = stack.load(project)
             session.report.provider = running.handle.provider
@@ -148,14 +153,29 @@ def pytest_configure(config: pytest.Config) -> None:
         recorder.secrets = secrets_of(running.handle.endpoints)
         session.report.steps = running.deployment.steps or []
     except (ProviderError, stack.StackError) as exc:
+        session.owns_stack = session.owns_stack and not isinstance(exc, stack.StackBusy)
         session.setup_error = str(exc)
         error(str(exc))
     except KeyboardInterrupt:
         if session.watch.ended is None:
             raise
         session.watch.stop()  # the deployment was stopped because a service ended: the checks stop at once
+        interrupts.clear()  # that interrupt was the watch's
         session.setup_error = session.watch.ended.message()
     runner.register(config)  # the fault phase, on a thread beside the checks
+
+
+class InterruptBoundaries:
+    """pytest plugin (the controller): the end of collection and of each check are boundaries where a Ctrl-C
+    that landed where it was swallowed stops the run (harness.interrupts)."""
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_collection_finish(self) -> None:
+        interrupts.check()
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_logfinish(self) -> None:
+        interrupts.check()
 
 
 def _watch_from_worker(config: pytest.Config) -> None:
@@ -197,6 +217,11 @@ class CheckRecorder:
         self.run_dir = run_dir  # where the backends' logs are, for the lines of a 5xx answer
         self.secrets: tuple[str, ...] = ()
 
+    def pytest_keyboard_interrupt(self, excinfo: pytest.ExceptionInfo[BaseException]) -> None:
+        """Ctrl-C or SIGTERM, not pytest's own stop (a service ended: its failed check says why)."""
+        if not isinstance(excinfo.value, pytest.Session.Interrupted):
+            self.report.interrupted = str(excinfo.value) or "SIGINT"
+
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         """Record each check's outcome in the report; setup errors count, step tests do not."""
         if STEP_MARKER in report.keywords:
@@ -228,6 +253,15 @@ class CheckRecorder:
                 self.report.signals.sort(key=lambda row: SIGNAL_ORDER.get(row["signal"], len(SIGNAL_ORDER)))
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtestloop(session: pytest.Session) -> None:
+    """No check runs when the stack could not be started or deployed (its "stack" step says why): against a stack
+    another run started they would pass, and against none each would fail with the same message."""
+    harness = session.config.stash.get(SESSION_KEY, None)
+    if harness is not None and harness.setup_error and harness.watch.ended is None:  # an end: the watch stops it
+        raise session.Failed(harness.setup_error)
+
+
 def pytest_unconfigure(config: pytest.Config) -> None:
     """Stop the stack the session started (unless kept), then write and render the report, even on failure."""
     session = config.stash.get(SESSION_KEY, None)
@@ -236,11 +270,12 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     session.watch.close()  # what teardown stops has not died
     report = session.report
     report.seconds = time.perf_counter() - session.started
-    try:
-        running = stack.load(session.project)
-        report.steps = running.deployment.steps if running.deployment.steps is not None else report.steps
-    except stack.StackError:
-        pass
+    if session.owns_stack or session.provider is None:  # a stack another run started is not this run's
+        try:
+            running = stack.load(session.project)
+            report.steps = running.deployment.steps if running.deployment.steps is not None else report.steps
+        except stack.StackError:
+            pass
     if session.setup_error:
         report.steps.append(Outcome("stack", "failed", 0.0, session.setup_error))
     try:

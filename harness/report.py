@@ -49,9 +49,12 @@ class Report:
     evidence: list[dict[str, str]] = field(default_factory=list)  # browser screenshots and logs (harness/browser.py)
     signals: list[dict[str, Any]] = field(default_factory=list)  # monitoring signals under faults (harness/signals)
     warnings: list[str] = field(default_factory=list)  # e.g. checks not run for want of a browser
+    interrupted: str = ""  # what stopped the run half-way (Ctrl-C, SIGTERM): whatever passed, it did not pass
 
     @property
     def status(self) -> str:
+        if self.interrupted:
+            return "interrupted"
         # A check "not run" (no browser here) does not fail the run, but the report says so loudly (warnings).
         statuses = [s.status for s in self.steps] + [c.status for c in self.checks if c.status != "not run"]
         if not statuses:
@@ -75,6 +78,7 @@ class Report:
     def to_dict(self) -> dict[str, Any]:
         return {
             "status": self.status,
+            "interrupted": self.interrupted,
             "provider": self.provider,
             "project": self.project,
             "started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(self.started_at)),
@@ -134,6 +138,7 @@ class Report:
             f"[{style}]rehearsal {self.status}[/] in {self.seconds:.1f} s "
             f"(stack ready in {self.stack_seconds:.1f} s) on provider {self.provider}"
             + (f" [bold red]with {not_run} check(s) NOT RUN[/]" if not_run else "")
+            + (f" by {escape(self.interrupted)}" if self.interrupted else "")
         )
 
     def _render_evidence(self, console: Console) -> None:

@@ -6,7 +6,7 @@ import functools
 from dataclasses import dataclass, field
 from typing import Any
 
-from harness import sidecars
+from harness import interrupts, sidecars
 from harness.backup.database import Server
 from harness.console import Progress, silent
 from harness.deploy.context import Context, Deployment
@@ -21,6 +21,10 @@ from harness.state import StackState
 
 class StackError(RuntimeError):
     """The stack is not in the state a command needs (not running, already running, not deployed)."""
+
+
+class StackBusy(StackError):
+    """``up`` refused: the project's stack, or the data one kept, is there already, and belongs to someone else."""
 
 
 @dataclass
@@ -77,11 +81,11 @@ def up(project: Project, provider: str, options: dict[str, Any] | None = None, p
     """Start the provider's services and the sidecars, then record them; refuses a second stack."""
     state = StackState(project.root)
     if state.exists():
-        raise StackError(f"a stack for {project.root} is already running: run `harness down` first")
+        raise StackBusy(f"a stack for {project.root} is already running: run `harness down` first")
     options = {"postgres_major": project.postgres_major, **(options or {})}
     impl = get_provider(provider, project.root, options)
     if state.run_dir.exists() and any(state.run_dir.iterdir()):
-        raise StackError(
+        raise StackBusy(
             f"{state.run_dir} holds data kept by `harness down --keep-data`: inspect it, then delete it to start anew"
         )
     run_dir = state.create_run_dir()
@@ -91,8 +95,11 @@ def up(project: Project, provider: str, options: dict[str, Any] | None = None, p
         state.remove()
         raise
     try:
+        interrupts.check()  # a Ctrl-C that landed where it was swallowed while the services started
         handle = sidecars.start(handle, options, progress)
+        interrupts.check()
     except BaseException:
+        sidecars.stop(handle)
         impl.down(handle)
         state.remove()
         raise

@@ -26,6 +26,7 @@ LOW_LEVEL: dict[str, set[str]] = {
     "harness.readiness": {"harness", "harness.ports", "harness.tls"},
     "harness.commands": {"harness", "harness.bytecode", "harness.errors", "harness.pythonenv", "harness.toolcache"},
     "harness.exposure": set(),
+    "harness.interrupts": set(),
     "harness.process": {"harness.commands", "harness.errors", "harness.exposure", "harness.ports", "harness.readiness"},
 }
 

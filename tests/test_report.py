@@ -24,3 +24,17 @@ def test_report_json_shape(tmp_path: Path) -> None:
     assert data["services"][0]["version_summary"].startswith("vault: running version not read (could not ask it")
     report.checks.append(Outcome("test_logout", "failed", 0.1, "boom"))
     assert report.status == "failed"
+
+
+def test_an_interrupted_run_never_reads_as_passed() -> None:
+    from rich.console import Console
+
+    from harness.report import Outcome, Report
+
+    report = Report(provider="native", project="/p", steps=[Outcome("provision", "passed", 0.1)])
+    report.interrupted = "SIGINT"  # Ctrl-C before the first check: every step had passed
+    assert report.status == "interrupted" and report.to_dict()["interrupted"] == "SIGINT"
+    console = Console(record=True, width=200)
+    report.render(console)
+    last_line = console.export_text().splitlines()[-1]
+    assert last_line.startswith("rehearsal interrupted in") and last_line.endswith("by SIGINT"), last_line

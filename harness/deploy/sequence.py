@@ -8,6 +8,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+from harness import interrupts
 from harness.deploy import aws_resources, backend, callbacks, frontend, migrate, provision, worker
 from harness.deploy.context import Context, StepFailed
 from harness.report import Outcome
@@ -43,6 +44,7 @@ def run_sequence(ctx: Context, steps: list[tuple[str, Step]] | None = None) -> l
         if failed:
             results.append(Outcome(name, "not run", 0.0, "an earlier step failed"))
             continue
+        interrupts.check()  # a Ctrl-C swallowed during the last step stops the deployment here
         ctx.progress(f"{name}: running")
         started = time.perf_counter()
         try:

@@ -11,7 +11,6 @@ import json
 import secrets
 import signal
 import subprocess
-import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -20,7 +19,7 @@ from typing import Any
 import pytest
 
 from harness.state import StackState
-from tests.helpers.cli import describe, harness
+from tests.helpers.cli import describe, harness, harness_argv
 from tests.helpers.engine import leftovers, require_stand_ins
 from tests.helpers.optional import REDIS_SIGNAL, not_passed
 from tests.helpers.render import render_project
@@ -151,28 +150,23 @@ def test_ctrl_c_during_up_wait_leaves_nothing(tmp_path: Path) -> None:
     project = render_project(tmp_path / "demo-auth")
     name = unique("intr")
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "harness",
-            "--project",
-            str(project),
-            "up",
-            "--provider",
-            "compose",
-            "--option",
-            f"project_name={name}",
-            *NO_AWS,
-        ],
+        harness_argv(project, "up", "--provider", "compose", "--option", f"project_name={name}", *NO_AWS),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
     )
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and not leftovers(project_label(name)).get("containers"):
-        time.sleep(0.5)
-    assert leftovers(project_label(name)).get("containers"), "no container started within 120 s"
-    process.send_signal(signal.SIGINT)
-    output, _ = process.communicate(timeout=180)
-    assert process.returncode != 0, output
-    assert leftovers(project_label(name)) == {}, output
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and not leftovers(project_label(name)).get("containers"):
+            time.sleep(0.5)
+        assert leftovers(project_label(name)).get("containers"), "no container started within 120 s"
+        process.send_signal(signal.SIGINT)
+        output, _ = process.communicate(timeout=180)
+        assert process.returncode != 0 and "harness: interrupted" in output, output
+        assert leftovers(project_label(name)) == {}, output
+    finally:  # a failed check must not leave its stack running for the rest of the suite
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+        if StackState(project).exists():
+            harness(project, "down")

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import signal
 import subprocess
-import sys
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
@@ -27,7 +26,7 @@ from harness.deploy.context import StepFailed
 from harness.process import stop_record
 from harness.project import Project
 from harness.state import StackState
-from tests.helpers.cli import describe, harness
+from tests.helpers.cli import describe, harness, harness_argv
 from tests.helpers.junit import junit_outcomes
 from tests.helpers.optional import OPTIONAL_CHECKS
 from tests.helpers.render import render_project
@@ -208,6 +207,24 @@ def test_deploy_fails_naming_a_route_without_a_policy(deployed_project: Path) ->
     assert UNLISTED_ROUTE in str(failure.value), str(failure.value)
 
 
+def test_a_second_rehearsal_refuses_and_leaves_the_running_stack_alone(deployed_project: Path, tmp_path: Path) -> None:
+    """A rehearsal that finds the project's stack running is refused: it runs no check (against that stack they
+    would pass), and its teardown stops nothing of it (before, it stopped the other run's backend and services)."""
+    before = stack.load(Project.load(deployed_project))
+    report_path = tmp_path / "report.json"
+    second = harness(deployed_project, "rehearse", "--option", "aws=moto", "--report", str(report_path), timeout=300)
+    assert second.returncode != 0 and "is already running" in second.stderr, describe(second)
+    assert "stopped" not in second.stderr, describe(second)
+    report = json.loads(report_path.read_text())
+    assert report["status"] == "failed" and report["checks"] == [], report["checks"]
+    assert [step["name"] for step in report["steps"]] == ["stack"], report["steps"]
+    after = stack.load(Project.load(deployed_project))
+    assert after.handle.endpoints == before.handle.endpoints
+    assert after.deployment.processes == before.deployment.processes
+    with AuthClient(after.deployment.deployed().auth_base_url, after.deployment.deployed().frontend_url) as client:
+        assert client.sign_up(Account(unique_email("second"))).status_code == 200
+
+
 def test_rehearse_one_shot_leaves_nothing_behind(tmp_path: Path) -> None:
     project = render_project(tmp_path / "one-shot")
     report_path = tmp_path / "rehearsal.json"
@@ -270,7 +287,7 @@ def test_ctrl_c_during_a_rehearsal_stops_and_removes_everything(tmp_path: Path) 
     project = render_project(tmp_path / "interrupted")
     state = StackState(project)
     process = subprocess.Popen(
-        [sys.executable, "-m", "harness", "--project", str(project), "rehearse", "--option", "aws=moto"],
+        harness_argv(project, "rehearse", "--option", "aws=moto"),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
@@ -295,7 +312,8 @@ def test_ctrl_c_during_a_rehearsal_stops_and_removes_everything(tmp_path: Path) 
         if process.poll() is None:
             process.kill()
             harness(project, "down")  # what the killed run left
-    assert process.returncode != 0
+    assert process.returncode != 0, f"the rehearsal ran on to exit 0 after Ctrl-C:\n{stderr[-3000:]}"
+    assert "rehearsal interrupted" in stderr and "by SIGINT" in stderr, stderr[-3000:]
     assert not state.run_dir.exists(), f"the run directory survived Ctrl-C:\n{stderr[-3000:]}"
     survivors = [
         p.info

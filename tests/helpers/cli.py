@@ -8,11 +8,26 @@ import sys
 from pathlib import Path
 
 
+def from_a_terminal(code: str, *args: str) -> list[str]:
+    """``python -c CODE ARGS`` started as a terminal starts a command: SIGINT at its default. A test run started in
+    the background without job control hands every child SIGINT ignored, which Python keeps, and a Ctrl-C test
+    would then prove nothing."""
+    reset = "import signal; signal.signal(signal.SIGINT, signal.default_int_handler); "
+    return [sys.executable, "-c", reset + code, *args]
+
+
+def harness_argv(project: Path, *args: str) -> list[str]:
+    """``harness --project PROJECT ARGS`` as a terminal would start it, for ``subprocess``."""
+    return from_a_terminal(
+        "import sys; from harness.entry import main; sys.exit(main())", "--project", str(project), *args
+    )
+
+
 def harness(
     project: Path, *args: str, timeout: float = 1800, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "harness", "--project", str(project), *args],
+        harness_argv(project, *args),
         capture_output=True,
         text=True,
         timeout=timeout,
