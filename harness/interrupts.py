@@ -6,28 +6,39 @@ BaseException, Python prints "Exception ignored in ..." (or nothing) and carries
 CI once saw a rehearsal, interrupted just after its deployment, run on to exit 0. The harness's handler raises just
 as Python's does, and also records the interrupt; the run looks at the record at its boundaries (each step of
 ``up`` and of the deployment, the end of collection, each check), so an interrupt swallowed where it landed still
-stops the run at the next one, with the usual teardown.
+stops the run at the next one, with the usual teardown. The rehearsal takes SIGTERM the same way (so teardown
+runs), and the report names the signal that interrupted it.
 """
 
 from __future__ import annotations
 
 import signal
-import threading
 from types import FrameType
 
-_received = threading.Event()
+_received: list[str] = []  # the names of the signals that interrupted this run, first first
+
+# Python's own disposition for each: what install() replaces. Anything else (ignored, another handler) is kept.
+_DEFAULTS = {signal.SIGINT: signal.default_int_handler, signal.SIGTERM: signal.SIG_DFL}
 
 
-def _on_sigint(signum: int, frame: FrameType | None) -> None:
-    _received.set()
-    raise KeyboardInterrupt("SIGINT")
+def _on_signal(signum: int, frame: FrameType | None) -> None:
+    name = signal.Signals(signum).name
+    _received.append(name)
+    raise KeyboardInterrupt(name)
 
 
-def install() -> None:
-    """Record every Ctrl-C from now on (call on the main thread). An ignored SIGINT stays ignored: a job started
-    in the background without job control has chosen that, and a terminal's Ctrl-C does not reach it anyway."""
-    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
-        signal.signal(signal.SIGINT, _on_sigint)
+def install(*signums: signal.Signals) -> None:
+    """From now on ``signums`` (default: SIGINT) raise KeyboardInterrupt and are recorded; call on the main
+    thread. An ignored signal stays ignored: a job started in the background without job control has chosen that,
+    and a terminal's Ctrl-C does not reach it anyway."""
+    for signum in signums or (signal.SIGINT,):
+        if signal.getsignal(signum) is _DEFAULTS[signum]:
+            signal.signal(signum, _on_signal)
+
+
+def received() -> str:
+    """The signal that interrupted the run ("" when none did): the report's reason for 'interrupted'."""
+    return _received[0] if _received else ""
 
 
 def clear() -> None:
@@ -36,6 +47,6 @@ def clear() -> None:
 
 
 def check() -> None:
-    """A boundary: raise KeyboardInterrupt if a Ctrl-C arrived (it was swallowed, or it is on its way up already)."""
-    if _received.is_set():
-        raise KeyboardInterrupt("SIGINT")
+    """A boundary: raise KeyboardInterrupt if a signal arrived (it was swallowed, or it is on its way up already)."""
+    if _received:
+        raise KeyboardInterrupt(_received[0])

@@ -90,10 +90,6 @@ def parse_options(pairs: list[str]) -> dict[str, str]:
         raise pytest.UsageError(str(exc)) from None
 
 
-def _raise_keyboard_interrupt(signum: int, _frame: object) -> None:
-    raise KeyboardInterrupt(signal.Signals(signum).name)
-
-
 def pytest_configure(config: pytest.Config) -> None:
     """Register the suite's markers; on the controller, start and deploy (or load) the stack before collection.
 
@@ -131,8 +127,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.pluginmanager.register(recorder, "kernia-harness-recorder")
     config.pluginmanager.register(session.watch, "kernia-harness-watch")
     config.pluginmanager.register(InterruptBoundaries(), "kernia-harness-interrupts")
-    interrupts.install()
-    signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)  # teardown also runs on SIGTERM
+    interrupts.install(signal.SIGINT, signal.SIGTERM)  # teardown also runs on SIGTERM
     try:
         if provider:
             options = parse_options(config.getoption("--harness-option"))
@@ -217,11 +212,6 @@ class CheckRecorder:
         self.run_dir = run_dir  # where the backends' logs are, for the lines of a 5xx answer
         self.secrets: tuple[str, ...] = ()
 
-    def pytest_keyboard_interrupt(self, excinfo: pytest.ExceptionInfo[BaseException]) -> None:
-        """Ctrl-C or SIGTERM, not pytest's own stop (a service ended: its failed check says why)."""
-        if not isinstance(excinfo.value, pytest.Session.Interrupted):
-            self.report.interrupted = str(excinfo.value) or "SIGINT"
-
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         """Record each check's outcome in the report; setup errors count, step tests do not."""
         if STEP_MARKER in report.keywords:
@@ -270,6 +260,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     session.watch.close()  # what teardown stops has not died
     report = session.report
     report.seconds = time.perf_counter() - session.started
+    report.interrupted = interrupts.received()  # a signal, not pytest's or xdist's own stop (a service ended)
     if session.owns_stack or session.provider is None:  # a stack another run started is not this run's
         try:
             running = stack.load(session.project)
