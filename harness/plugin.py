@@ -139,7 +139,6 @@ def pytest_configure(config: pytest.Config) -> None:
             session.report.set_endpoints(running.handle.endpoints)
             session.watch.watch(running, interrupt=True)
             stack.deploy(running, progress)
-            interrupts.check()
         else:
             running = stack.load(project)
             session.report.provider = running.handle.provider

@@ -44,7 +44,6 @@ def run_sequence(ctx: Context, steps: list[tuple[str, Step]] | None = None) -> l
         if failed:
             results.append(Outcome(name, "not run", 0.0, "an earlier step failed"))
             continue
-        interrupts.check()  # a Ctrl-C swallowed during the last step stops the deployment here
         ctx.progress(f"{name}: running")
         started = time.perf_counter()
         try:
@@ -55,6 +54,7 @@ def run_sequence(ctx: Context, steps: list[tuple[str, Step]] | None = None) -> l
         seconds = round(time.perf_counter() - started, 3)
         ctx.progress(f"{name}: {status} in {seconds:.2f} s — {detail.splitlines()[0] if detail else ''}")
         results.append(Outcome(name, status, seconds, detail))
+        interrupts.check()  # a Ctrl-C swallowed during this step stops the deployment here
     return results
 
 

@@ -20,7 +20,7 @@ import pytest
 import yaml
 
 from harness.images import choose
-from harness.providers.testcontainers import LABEL_STACK, SERVICES
+from harness.providers.testcontainers import LABEL_STACK, SERVICES, remove_labelled
 from harness.state import StackState
 from tests.helpers.cli import describe, harness, harness_argv
 from tests.helpers.engine import require_engine, require_images
@@ -37,8 +37,12 @@ def _require_images(project: Path, *extra: str) -> None:
     require_images(*(compose[service]["image"] for service in SERVICES), *extra)
 
 
+def _stack_label(project: Path) -> str:
+    return f"{LABEL_STACK}={StackState(project).run_dir.name}"
+
+
 def _stack_containers(client: docker.DockerClient, project: Path) -> list[str]:
-    label = f"{LABEL_STACK}={StackState(project).run_dir.name}"
+    label = _stack_label(project)
     # sparse: a container removed while listing (the run's own clean-up, Ryuk) must not fail the listing
     return [
         c.attrs["Names"][0].lstrip("/") for c in client.containers.list(all=True, sparse=True, filters={"label": label})
@@ -61,9 +65,7 @@ def project(tmp_path_factory: pytest.TempPathFactory, engine: docker.DockerClien
     if down:
         harness(root, "down")
     left = _stack_containers(engine, root)
-    for name in left:
-        with contextlib.suppress(docker.errors.NotFound):  # Ryuk may be reaping it
-            engine.containers.get(name).remove(force=True, v=True)
+    remove_labelled(engine, _stack_label(root))  # one Ryuk reaps meanwhile is fine
     assert not (down and left), f"containers left behind after harness down: {left}"
 
 
