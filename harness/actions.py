@@ -27,7 +27,8 @@ class DrillError(RuntimeError):
 
 
 def require(condition: object, message: str) -> None:
-    """A drill's assertion: unlike ``assert`` it survives ``python -O`` and fails as a DrillError."""
+    """An assertion in harness code (drills, the signals phase): unlike ``assert`` it survives ``python -O`` and
+    fails as a DrillError."""
     if not condition:
         raise DrillError(message)
 

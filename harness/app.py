@@ -43,7 +43,8 @@ def request_log(run_dir: Path, request_id: str) -> str:
 
 
 def backend_env(ctx: Context, *, port: int, database_url: str, vault_token: str) -> dict[str, str]:
-    """The backend's environment: addresses and the Vault location; every secret value stays in Vault."""
+    """The backend's environment: addresses and the Vault location. Secret values stay in Vault, except the two the
+    backend needs to reach it and its database: its own Vault token and the app role's database URL."""
     endpoints = ctx.endpoints
     auth_base = f"http://{LOCALHOST}:{port}{ctx.project.auth_path}"
     env = {

@@ -1,4 +1,4 @@
-"""The `harness` command: up, down, deploy, smoke, rehearse, status."""
+"""The `harness` command: up, down, deploy, smoke, rehearse, status, backup, restore, verify, providers."""
 
 from __future__ import annotations
 

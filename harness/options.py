@@ -110,8 +110,3 @@ def _items(value: Any) -> tuple[str, ...]:
 def flag_option(options: Mapping[str, Any], key: str, *, default: bool) -> bool:
     """A yes/no option read from an untyped mapping (`--option app=true`)."""
     return _flag(key, options.get(key, default))
-
-
-def list_option(options: Mapping[str, Any], key: str) -> tuple[str, ...]:
-    """A list option read from an untyped mapping (`--option profiles=aws,observability`)."""
-    return _items(options.get(key))

@@ -211,10 +211,25 @@ class CheckRecorder:
         self.run_dir = run_dir  # where the backends' logs are, for the lines of a 5xx answer
         self.secrets: tuple[str, ...] = ()
 
+    def teardown_failed(self, report: pytest.TestReport) -> None:
+        """A fixture's clean-up raised after the check: pytest counts an error, so the check's row says so too
+        (or a row of its own, for a check the report has not seen)."""
+        name, detail = check_name(report.nodeid), "teardown: " + failure_message(report)
+        for outcome in reversed(self.report.checks):
+            if outcome.name == name:
+                outcome.status = "error"
+                outcome.detail = f"{outcome.detail}\n{detail}" if outcome.detail else detail
+                return
+        self.report.checks.append(Outcome(name, "error", 0.0, detail))
+
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        """Record each check's outcome in the report; setup errors count, step tests do not."""
+        """Record each check's outcome in the report; setup and teardown errors count, step tests do not."""
         if STEP_MARKER in report.keywords:
             return  # steps are reported from the deployment record, with their own timings
+        if report.when == "teardown":
+            if report.failed:
+                self.teardown_failed(report)
+            return
         if report.when == "call":
             status = report.outcome
         elif report.when == "setup" and not report.passed:

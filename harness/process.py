@@ -353,8 +353,9 @@ class ManagedProcess:
         tail = mask(log_tail(self.log_path), self.secrets)
         return ServiceStartError(self.name, self.argv, mask(reason, self.secrets), self.log_path, tail)
 
-    def stop(self, timeout: float = 10.0) -> None:
-        """Stop the process group (if it still runs) and reap the child."""
+    def stop(self, timeout: float | None = None) -> None:
+        """Stop the process group (if it still runs) and reap the child; SIGKILL after ``timeout`` (the launch's
+        ``stop_grace`` unless given)."""
         if self.record is not None:
             stop_record(self.record, timeout)
         if self._popen is not None:

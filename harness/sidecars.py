@@ -1,4 +1,4 @@
-"""Services the harness runs beside a container stack, because the stack has no equivalent it can rehearse with.
+"""Services the harness runs beside a stack, because the stack has no equivalent it can rehearse with.
 
 - The OIDC identity provider: the compose stack has none; every provider's SSO checks use the harness's test IdP.
 - The DNS stand-in: SSO domains are proven by a TXT record the backend looks up at SSO_DNS_RESOLVER.
@@ -26,8 +26,8 @@ from harness.services.launch import RunContext
 
 
 def needed(handle: StackHandle, options: dict[str, Any]) -> list[Service]:
-    """Sidecar services this stack lacks, as its provider says (a test IdP without an issuer, the Stripe fake for
-    container stacks)."""
+    """Sidecar services this stack lacks, as its provider says (the DNS stand-in always, a test IdP without an
+    issuer, the Stripe fake for container stacks)."""
     return provider_class(handle.provider).sidecars(handle, options)
 
 

@@ -1,4 +1,4 @@
-"""One TLS context for every HTTP client the harness makes.
+"""One TLS context for the HTTP clients the harness makes by the thousand (browsers, probes, polls).
 
 httpx builds a fresh SSL context for each client (it loads the CA bundle: 10-20 ms of CPU each), and a rehearsal
 makes thousands of clients: one per simulated browser, per forged request of the fault phase, per poll of

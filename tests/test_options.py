@@ -6,7 +6,7 @@ import pytest
 
 from harness.cli import main
 from harness.native.provider import NativeOptions
-from harness.options import flag_option, list_option, parse_options
+from harness.options import flag_option, parse_options
 from harness.providers import PROVIDERS, provider_class
 from harness.providers.compose import ComposeOptions
 
@@ -30,10 +30,10 @@ def test_flag_option_default_and_rejection() -> None:
         flag_option({"app": "maybe"}, "app", default=False)
 
 
-def test_list_option() -> None:
-    assert list_option({"profiles": "aws, observability"}, "profiles") == ("aws", "observability")
-    assert list_option({"profiles": ["aws"]}, "profiles") == ("aws",)
-    assert list_option({}, "profiles") == ()
+def test_list_options() -> None:
+    assert ComposeOptions.parse({"profiles": "aws, observability"}).profiles == ("aws", "observability")
+    assert ComposeOptions.parse({"profiles": ["aws"]}).profiles == ("aws",)
+    assert ComposeOptions.parse({}).profiles == ()
 
 
 @pytest.mark.parametrize("provider", sorted(PROVIDERS))

@@ -15,7 +15,7 @@ from harness.pythonenv import python_env
 from harness.readiness import HttpStatus
 
 
-def _check_served(frontend_url: str, auth_base_url: str, backend_url: str) -> list[str]:
+def _check_served(frontend_url: str, auth_base_url: str) -> list[str]:
     problems = []
     page = httpx.get(f"{frontend_url}/", timeout=10)
     if page.status_code != 200 or "<html" not in page.text.lower():
@@ -55,7 +55,7 @@ def run(ctx: Context) -> str:
     else:
         record, how = app_containers.start_frontend(ctx, ctx.app_host, url, auth_base), "container"
     ctx.deployment.processes = {**(ctx.deployment.processes or {}), "frontend": record.to_dict()}
-    problems = _check_served(url, auth_base, deployed.backend_url)
+    problems = _check_served(url, auth_base)
     if problems:
         raise StepFailed("; ".join(problems))
     return f"{how} at {url}; serves the page, /config.js with {auth_base}; CORS admits it"

@@ -43,9 +43,7 @@ REPLACED = {*HOP_BY_HOP, FORWARDED_FOR, b"content-length"}
 def forwarded_headers(headers: list[tuple[bytes, bytes]], peer: str) -> list[tuple[bytes, bytes]]:
     """The request's end-to-end headers with ``peer`` appended to X-Forwarded-For (every earlier hop kept)."""
     hops = [value.decode("latin-1") for name, value in headers if name.lower() == FORWARDED_FOR]
-    kept = [
-        (name, value) for name, value in headers if name.lower() not in {*HOP_BY_HOP, FORWARDED_FOR, b"content-length"}
-    ]
+    kept = [(name, value) for name, value in headers if name.lower() not in REPLACED]
     return [*kept, (FORWARDED_FOR, ", ".join([*hops, peer]).encode("latin-1"))]
 
 

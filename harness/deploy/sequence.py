@@ -1,4 +1,5 @@
-"""Kernia's deployment sequence, steps 1-5: each step named, timed and reported (step 6, smoke, runs under pytest).
+"""Kernia's deployment sequence, steps 1-5 (and the optional services' own steps): each step named, timed and
+reported (step 6, smoke, runs under pytest).
 
 The steps import only ``harness.deploy.context`` (and the libraries below it); this module imports the steps.
 """
@@ -26,12 +27,14 @@ STEPS: tuple[tuple[str, Step], ...] = (
 
 def deployment_steps(ctx: Context | None = None) -> list[tuple[str, Step]]:
     """The five deployment steps, in order, with their names; for a project with optional services (``ctx``),
-    their AWS resources before the backend and the queue worker after it."""
-    steps = list(STEPS)
-    if ctx is not None and worker.needed(ctx):
-        steps.insert(3, ("deploy_worker", worker.run))
-    if ctx is not None and aws_resources.options(ctx):
-        steps.insert(1, ("provision_aws", aws_resources.run))
+    their AWS resources right after provisioning and the queue worker right after the backend."""
+    steps: list[tuple[str, Step]] = []
+    for name, step in STEPS:
+        steps.append((name, step))
+        if ctx is not None and name == "provision" and aws_resources.options(ctx):
+            steps.append(("provision_aws", aws_resources.run))
+        if ctx is not None and name == "deploy_backend" and worker.needed(ctx):
+            steps.append(("deploy_worker", worker.run))
     return steps
 
 

@@ -1,7 +1,7 @@
-"""One drill at a time per stack: the rotation drill rewrites the backend's Vault secret, and a backend the recovery
-drill starts meanwhile would read the temporary one. A file lock in the stack's run directory serialises them across
-pytest-xdist workers and separate commands alike (xdist's loadgroup alone cannot: it stops grouping on pytest 9.2,
-pytest-dev/pytest-xdist#1386)."""
+"""Rewrites of the backend's Vault secret never meet a backend start that reads it: the rotation drill rewrites
+the secret, and a backend the recovery drill (or the fault phase's canary) starts meanwhile would read the temporary
+one. A file lock in the stack's run directory serialises the two across pytest-xdist workers and separate commands
+alike (xdist's loadgroup alone cannot: it stops grouping on pytest 9.2, pytest-dev/pytest-xdist#1386)."""
 
 from __future__ import annotations
 

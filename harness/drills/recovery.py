@@ -127,7 +127,7 @@ def _open_session(running: Running, account: Account) -> str:
         return sign_in(client, account)
 
 
-def _seed_rows(seed: Seed) -> list[tuple[str, str, str]]:
+def seeded_rows(seed: Seed) -> list[tuple[str, str, str]]:
     """(table, column, value) of every row the seed created, to look up in the restored database."""
     users = [u.user_id for u in seed.users]
     rows = [("user", "id", user_id) for user_id in (*users, *seed.scim_user_ids)]
@@ -151,7 +151,7 @@ def missing_seed_rows(admin_url: str, db_name: str, seed: Seed) -> tuple[str, ..
     """Each seeded row absent from ``db_name``, as ``table.column=value`` (values are ids, never credentials)."""
     missing = []
     with connect(admin_url, db_name, missing_hint="the restore did not create it") as conn:
-        for table, column, value in _seed_rows(seed):
+        for table, column, value in seeded_rows(seed):
             query = sql.SQL("SELECT 1 FROM {} WHERE {} = %s").format(sql.Identifier(table), sql.Identifier(column))
             if conn.execute(query, (value,)).fetchone() is None:
                 shown = "<session token>" if table == "session" else value
@@ -176,7 +176,7 @@ def manifest_matches_restored_database(drill: RecoveryDrill) -> str:
 def seeded_rows_are_restored(drill: RecoveryDrill) -> str:
     """Proves every row the seed wrote before the backup is in the restored database."""
     require(not drill.missing_rows, f"seeded rows missing from {drill.restore.database}: {drill.missing_rows}")
-    return f"{len(_seed_rows(drill.seed))} seeded rows found in {drill.restore.database}"
+    return f"{len(seeded_rows(drill.seed))} seeded rows found in {drill.restore.database}"
 
 
 def restored_session_cookie_is_accepted(drill: RecoveryDrill) -> str:

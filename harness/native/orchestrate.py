@@ -149,12 +149,20 @@ class NativeGroup:
         return tuple(service.launch.info for service in self.started)
 
     def record(self) -> dict[str, Any]:
-        """What ``stop`` needs, as JSON: process records (pid + create time) and paths to remove."""
-        return {"processes": [r.to_dict() for r in self.registry.records], "cleanup": self.registry.cleanup}
+        """What ``stop`` needs, as JSON: process records (pid + create time) and paths to remove.
+
+        ``processes`` are the running services (what the service watch follows); ``retired`` the attempts a
+        lost bind race replaced, already stopped and kept only so that ``stop`` makes sure of them."""
+        running = [s.record for s in self.started]
+        return {
+            "processes": [r.to_dict() for r in running],
+            "retired": [r.to_dict() for r in self.registry.records if r not in running],
+            "cleanup": self.registry.cleanup,
+        }
 
     @staticmethod
     def stop(record: dict[str, Any], *, remove: bool = True, extra_paths: Sequence[str | Path] = ()) -> None:
         """Stop the recorded processes; unless ``remove`` is False, delete their paths and ``extra_paths`` too."""
-        stop_all([ProcessRecord.from_dict(r) for r in record.get("processes", [])])
+        stop_all([ProcessRecord.from_dict(r) for r in [*record.get("processes", []), *record.get("retired", [])]])
         if remove:
             remove_paths([*record.get("cleanup", []), *extra_paths])

@@ -59,6 +59,7 @@ APP_SERVICES = ("vault-seed", "migrate", "backend", "frontend")
 APP_CONTAINERS = ("backend", "frontend")
 # What compose/the engine print when a published port was taken between choosing it and binding it.
 PORT_TAKEN = ("port is already allocated", "address already in use")
+COMMAND_TIMEOUT = 180.0  # seconds for a compose or docker command (config, ps, down, rm); `up --wait` adds its own
 
 
 @dataclass(frozen=True)
@@ -125,7 +126,7 @@ class ComposeProvider(Provider):
         progress(f"compose: starting {', '.join(services)} as project {cli.project_name}")
         command = cli.up(services, wait_timeout=options.wait_timeout)
         try:
-            result = self._run(command, env, check=False)
+            result = self._run(command, env, check=False, timeout=options.wait_timeout + COMMAND_TIMEOUT)
         except BaseException:  # Ctrl-C during `up --wait`: nothing of the run may stay
             self._run(cli.down(volumes=True), env, check=False)
             raise
@@ -208,11 +209,24 @@ class ComposeProvider(Provider):
         return readiness_failure_message(command, error, failing, logs)
 
     def _run(
-        self, argv: Sequence[str], env: Mapping[str, str], *, check: bool = True
+        self, argv: Sequence[str], env: Mapping[str, str], *, check: bool = True, timeout: float = COMMAND_TIMEOUT
     ) -> subprocess.CompletedProcess[str]:
-        result = subprocess.run(
-            list(argv), cwd=self.project_dir, env={**os.environ, **env}, capture_output=True, text=True
-        )
+        """Run a compose or docker command in the project; a hung engine fails it after ``timeout`` s, naming it."""
+        try:
+            result = subprocess.run(
+                list(argv),
+                cwd=self.project_dir,
+                env={**os.environ, **env},
+                stdin=subprocess.DEVNULL,
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+            )
+        except subprocess.TimeoutExpired:
+            raise ProviderError(
+                f"`{' '.join(argv)}` did not finish within {timeout:.0f} s: is the Docker engine answering "
+                "(`docker info`)?"
+            ) from None
         if check and result.returncode != 0:
             raise ProviderError(f"`{' '.join(argv)}` failed: {result.stderr.strip() or result.stdout.strip()}")
         return result

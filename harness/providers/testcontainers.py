@@ -36,7 +36,7 @@ from harness.options import ProviderOptions, flag_option, option
 from harness.ports import LOCALHOST
 from harness.providers.base import Progress, Provider, ProviderError, StackHandle, silent, stripe_stand_in
 from harness.providers.docker_health import Healthcheck, NotHealthy, diagnosis, wait_healthy
-from harness.services import ContainerSpec, Credentials, HttpWait, Service, stripe
+from harness.services import ContainerSpec, Credentials, HttpWait, Service
 from harness.services.catalog import CONTAINER_SERVICES, report_name
 
 if TYPE_CHECKING:
@@ -44,15 +44,12 @@ if TYPE_CHECKING:
     from testcontainers.core.container import DockerContainer
 
 COMPOSE_FILE = "compose.yaml"
-SERVICES = tuple(str(service.compose_name) for service in CONTAINER_SERVICES)
-STRIPE_TEST_KEY = stripe.TEST_KEY
 INSTALL_HINT = "install 'kernia-harness[testcontainers]'"
 # Every container of a run carries these labels: `down` and the clean-up after a failed or interrupted `up`
 # find the run's containers by them, whatever the reaper did.
 LABEL_RUN = "org.kernia-harness.run"
 LABEL_STACK = "org.kernia-harness.stack"
 LABEL_SERVICE = "org.kernia-harness.service"
-# Set by the harness, not by users: the provider options every provider receives.
 
 
 @dataclass(frozen=True)

@@ -150,7 +150,7 @@ def plan(ctx: RunContext) -> Launch:
 
 
 def localstack_plan(ctx: RunContext, python: Path) -> Launch:
-    """Launch LocalStack's S3 gateway from its own virtualenv, ready when its health lists S3."""
+    """Launch LocalStack from its own virtualenv, ready when its health lists every service in ``SERVICES``."""
     home = ctx.service_dir(NAME)
     port = free_port()
     url = f"http://{LOCALHOST}:{port}"
@@ -191,7 +191,7 @@ def _localstack_ready(url: str) -> bool:
 
 
 def moto_plan(ctx: RunContext, *, reason: str) -> Launch:
-    """Launch moto's server as the S3 stand-in when LocalStack is unavailable."""
+    """Launch moto's server as the AWS stand-in (S3, SQS, SNS ...) when LocalStack is unavailable."""
     try:
         moto_version = version("moto")
     except PackageNotFoundError:

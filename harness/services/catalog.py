@@ -17,11 +17,6 @@ SERVICES: tuple[Service, ...] = (
 CONTAINER_SERVICES: tuple[Service, ...] = tuple(service for service in SERVICES if service.compose_name)
 
 
-def named(name: str) -> Service:
-    """The service called ``name`` in the report."""
-    return next(service for service in SERVICES if service.name == name)
-
-
 def report_name(compose_name: str) -> str:
     """The report's name for a compose.yaml service: the catalog's name, or the compose name for the app's own."""
     return next((s.name for s in CONTAINER_SERVICES if s.compose_name == compose_name), compose_name)

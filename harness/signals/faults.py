@@ -20,6 +20,7 @@ from typing import Any
 import httpx
 import psycopg
 
+from harness.actions import require
 from harness.client import SESSION_COOKIE, Account, AuthClient, unique_email
 from harness.providers.pause import Pauser
 from harness.services.mail.client import MailpitClient
@@ -62,12 +63,13 @@ class Target:
         if label not in self.sessions:
             account = self.account(label)
             with self.client() as owner:
-                assert owner.sign_in(account).status_code == 200, f"sign-in of {account.email} failed"
+                answer = owner.sign_in(account)
+                require(answer.status_code == 200, f"sign-in of {account.email} answered {answer.status_code}")
                 cookie = owner.session_cookie or ""
             with psycopg.connect(self.database_url, connect_timeout=10) as conn:
                 query = 'SELECT id FROM "session" WHERE "userId" = %s'
                 row = conn.execute(query, (account.user_id,)).fetchone()
-            assert row is not None, f"no session row for {account.email}"
+            require(row is not None, f"no session row for {account.email}")
             self.sessions[label] = (cookie, row[0])
         return self.sessions[label]
 

@@ -39,6 +39,7 @@ from typing import Any
 import httpx
 
 from harness import tls
+from harness.actions import require
 from harness.services.prometheus import Prometheus
 from harness.signals import faults
 from harness.signals.faults import Target
@@ -83,7 +84,7 @@ def readyz_names(check: str, words: str) -> Evidence:
     def look(probe: Probe, _: Any) -> str:
         status, body = probe.readyz()
         detail = body.get("checks", {}).get(check, {}).get("detail", "")
-        assert status == 503 and words in detail, f"/readyz answered {status} {body} (expected {check}: {words})"
+        require(status == 503 and words in detail, f"/readyz answered {status} {body} (expected {check}: {words})")
         return f"/readyz 503, {check}: {detail}"
 
     return look
@@ -94,12 +95,12 @@ def audited(event: str) -> Evidence:
 
     def look(probe: Probe, subject_id: str) -> str:
         response = probe.admin_get("/admin/audit-events", {"event": event, "limit": 1000})
-        assert response.status_code == 200, f"/admin/audit-events answered {response.status_code}"
+        require(response.status_code == 200, f"/admin/audit-events answered {response.status_code}")
         events = response.json()
         events = events.get("events", events) if isinstance(events, dict) else events
         mine = [e for e in events if e["event"] == event and e.get("subject_id") == subject_id]
-        assert mine, f"no {event} on {subject_id} in the audit log"
-        assert all(e.get("actor_id") == probe.admin_id for e in mine), f"{event} not attributed to the admin"
+        require(mine, f"no {event} on {subject_id} in the audit log")
+        require(all(e.get("actor_id") == probe.admin_id for e in mine), f"{event} not attributed to the admin")
         return f"audit log: {len(mine)} x {event} by the admin"
 
     return look
@@ -321,19 +322,22 @@ class Phase:
     def _cycle(self, signal: Signal, target: Target, result: Result) -> None:
         """Quiet, fault (metric moves, alert fires, evidence), revert (alert resolves)."""
         prom, stop = self.prometheus, self.stop
-        assert wait_for(prom, signal.alert, {None}, QUIET_TIMEOUT, stop) is not None, (
-            f"{signal.alert} was already active and did not clear within {QUIET_TIMEOUT:.0f} s before the fault"
+        quiet_after = wait_for(prom, signal.alert, {None}, QUIET_TIMEOUT, stop)
+        require(
+            quiet_after is not None,
+            f"{signal.alert} was already active and did not clear within {QUIET_TIMEOUT:.0f} s before the fault",
         )
         result.before = value(prom, signal.metric)
         with signal.inject(target) as handle:
             result.fired_after = wait_for(prom, signal.alert, {"firing"}, FIRE_TIMEOUT, stop)
             fired_at = prom.active_since(signal.alert) if result.fired_after is not None else None
             result.during = peak(prom, signal.metric, above=result.before, fired_at=fired_at, stop=stop)
-            assert result.fired_after is not None, f"{signal.alert} did not fire within {FIRE_TIMEOUT:.0f} s"
+            require(result.fired_after is not None, f"{signal.alert} did not fire within {FIRE_TIMEOUT:.0f} s")
             if signal.evidence is not None:
                 result.evidence = signal.evidence(self.probe, handle)
-        assert result.during > result.before, f"{signal.metric} did not move ({result.before} -> {result.during})"
+        require(result.during > result.before, f"{signal.metric} did not move ({result.before} -> {result.during})")
         result.resolved_after = wait_for(prom, signal.alert, {None}, RESOLVE_TIMEOUT, stop)
-        assert result.resolved_after is not None, (
-            f"{signal.alert} still active {RESOLVE_TIMEOUT:.0f} s after the fault was reverted"
+        require(
+            result.resolved_after is not None,
+            f"{signal.alert} still active {RESOLVE_TIMEOUT:.0f} s after the fault was reverted",
         )

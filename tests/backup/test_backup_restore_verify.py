@@ -8,6 +8,7 @@ import json
 import secrets
 import shutil
 from pathlib import Path
+from types import SimpleNamespace
 
 import psycopg
 import pytest
@@ -25,13 +26,14 @@ from harness.backup import (
 from harness.backup.database import database_url
 from harness.backup.manifest import sha256_file
 from harness.backup.storage import s3_client
+from harness.drills.recovery import missing_seed_rows, seeded_rows, seeded_rows_are_restored
+from harness.drills.results import DrillError
+from harness.drills.seed import Seed, SeededUser
 from harness.ports import free_port
 from harness.stack import Running
 from tests.helpers.drill_stack import MIGRATION_HEAD, OWNER, SLUG, USERS
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("recovery")]
-
-TABLES = ["public.alembic_version", "public.apikey", "public.audit_event", "public.session", "public.user"]
 
 
 def _new_name() -> str:
@@ -249,3 +251,33 @@ def test_restore_needs_the_app_role(running: Running, backup: Backup) -> None:
     with pytest.raises(BackupError, match=r"role 'ghost_app' does not exist.*provision"):
         restore_backup(running.database(), backup.dump_path, name, owner="ghost_app")
     assert _sql(running, "postgres", f"SELECT 1 FROM pg_database WHERE datname = '{name}'") == []
+
+
+def _seed(tag: str) -> Seed:
+    user = {name: SeededUser(f"{name}@example.test", f"usr_{name}", "pw", f"tok_{name}.sig") for name in ROLES}
+    ids = {field.name: f"{field.name}_{tag}" for field in dataclasses.fields(Seed) if field.type == "str"}
+    return Seed(**{**ids, **user, "scim_user_ids": ("usr_scim",), "audit_event_ids": ("evt_1", "evt_2")})
+
+
+ROLES = ("admin", "owner", "member")
+
+
+def test_the_recovery_drill_names_a_seeded_row_the_restore_lost(running: Running) -> None:
+    """Negative control of the drill's loss check: with every seeded row present it finds none missing; with one
+    deleted it names that row, and the drill's check fails on it."""
+    seed, name = _seed("loss"), _new_name()
+    admin_url = running.handle.endpoints.database_url
+    _sql(running, "postgres", f'CREATE DATABASE "{name}"')
+    try:
+        for table, column, value in seeded_rows(seed):
+            _sql(running, name, f'CREATE TABLE IF NOT EXISTS "{table}" ("{column}" text)')
+            _sql(running, name, f'INSERT INTO "{table}" ("{column}") VALUES (\'{value}\')')
+        assert missing_seed_rows(admin_url, name, seed) == ()
+        _sql(running, name, f"DELETE FROM apikey WHERE id = '{seed.api_key_id}'")
+        missing = missing_seed_rows(admin_url, name, seed)
+        assert missing == (f"apikey.id={seed.api_key_id}",)
+        drill = SimpleNamespace(missing_rows=missing, restore=SimpleNamespace(database=name), seed=seed)
+        with pytest.raises(DrillError, match=f"seeded rows missing from {name}: .*apikey.id={seed.api_key_id}"):
+            seeded_rows_are_restored(drill)  # type: ignore[arg-type]
+    finally:
+        _sql(running, "postgres", f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -154,3 +154,9 @@ def test_a_killed_container_is_named_by_the_watch(render: RenderFn, tmp_path: Pa
         assert " logs --no-color --tail 50 redis" in ended.log_path
     finally:
         provider.down(handle)
+
+
+def test_a_hung_engine_command_fails_naming_it(tmp_path: Path) -> None:
+    """`harness down` must not hang on an engine that stopped answering: the command is named, with the fix."""
+    with pytest.raises(ProviderError, match=r"`sleep 30` did not finish within 0 s: is the Docker engine answering"):
+        ComposeProvider(tmp_path)._run(["sleep", "30"], {}, timeout=0.2)

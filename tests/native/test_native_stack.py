@@ -30,6 +30,7 @@ from harness.services import redis as redis_service
 from harness.services.aws import find_python
 from harness.services.launch import Launch, RunContext
 from harness.services.mail.client import MailpitClient
+from harness.watch import process_targets
 
 pytestmark = pytest.mark.slow
 
@@ -175,6 +176,9 @@ def test_a_port_lost_to_another_program_is_replanned(tmp_path: Path, monkeypatch
             _s3_roundtrip(url)
             assert [r.name for r in group.registry.records] == ["aws", "aws"]  # the first one, stopped, and this
             assert not group.registry.records[0].is_alive()
+            record = group.record()  # the service watch follows only the running one; stop covers both
+            assert [r["pid"] for r in record["retired"]] == [group.registry.records[0].pid]
+            assert [target() for target in process_targets(record["processes"])] == [None]
         finally:
             NativeGroup.stop(group.record())
 

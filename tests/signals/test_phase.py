@@ -4,13 +4,13 @@ that moves nothing, or whose alert never resolves, fails with the reason (the ne
 from __future__ import annotations
 
 import io
+import subprocess
+import sys
 import threading
 import time
-from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
-from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
 
 import pytest
 from rich.console import Console
@@ -19,56 +19,15 @@ from harness.signals import phase
 from harness.signals.faults import Target
 from harness.signals.phase import Phase, Probe, Signal
 from harness.signals.table import render_signals
+from tests.helpers.scripted_phase import TIMEOUTS, ScriptedPrometheus, drive
 
-
-@dataclass
-class ScriptedPrometheus:
-    """Alert state and metric value follow ``faulty`` as the fault sets it (``sticky``: the alert never resolves;
-    ``blip``: the metric moved only at the evaluation that fired the alert, like a rate over a short window)."""
-
-    moves: bool = True
-    fires: bool = True
-    sticky: bool = False
-    blip: bool = False
-    faulty: bool = False
-    fired_once: bool = False
-    queries: list[str] = field(default_factory=list)
-
-    def alerts(self) -> dict[str, str]:
-        if (self.faulty and self.fires) or (self.sticky and self.fired_once):
-            self.fired_once = True
-            return {"Demo": "firing"}
-        return {}
-
-    def active_since(self, alert: str) -> str | None:
-        return FIRED_AT if self.alerts().get(alert) else None
-
-    def query(self, expr: str, at: str | None = None) -> list[dict[str, Any]]:
-        self.queries.append(expr)
-        moved = self.faulty and self.moves and (at == FIRED_AT if self.blip else True)
-        return [{"value": [0, "1" if moved else "0"]}]
-
-
-FIRED_AT = "2026-12-03T23:40:00.123Z"
+REPO = Path(__file__).resolve().parents[2]
 
 
 def run(prometheus: ScriptedPrometheus, monkeypatch: pytest.MonkeyPatch) -> phase.Result:
-    for name in ("QUIET_TIMEOUT", "FIRE_TIMEOUT", "RESOLVE_TIMEOUT"):
+    for name in TIMEOUTS:
         monkeypatch.setattr(phase, name, 1.0)
-
-    @contextmanager
-    def fault(target: Target) -> Iterator[str]:
-        prometheus.faulty = True
-        try:
-            yield "handle"
-        finally:
-            prometheus.faulty = False
-
-    signal = Signal("demo signal", "a demo fault", "demo_metric", "Demo", fault)
-    target = Target("http://a", "http://f", "postgresql://x", None, None, lambda label: None, nullcontext)  # type: ignore[arg-type]
-    target.answers = Counter()
-    probe = Probe("http://b", {}, lambda path, params: None, "admin")  # type: ignore[arg-type, return-value]
-    return Phase(prometheus, target, probe).drive(signal)  # type: ignore[arg-type]
+    return drive(prometheus)
 
 
 @pytest.mark.parametrize("blip", [False, True], ids=["metric-stays-up", "metric-up-only-when-it-fired"])
@@ -94,6 +53,17 @@ def test_fault_without_effect_fails_with_the_reason(
 ) -> None:
     result = run(script, monkeypatch)
     assert result.status == "failed" and reason in result.detail, result.detail
+
+
+def test_the_verdicts_hold_under_python_O() -> None:
+    """``python -O`` strips ``assert``: the phase's checks must still fail a fault without effect there."""
+    code = (
+        "from harness.signals import phase; from tests.helpers import scripted_phase as t\n"
+        f"for name in {TIMEOUTS!r}: setattr(phase, name, 1.0)\n"
+        "r = t.drive(t.ScriptedPrometheus(fires=False)); print(r.status, r.detail)"
+    )
+    child = subprocess.run([sys.executable, "-O", "-c", code], cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert child.stdout.startswith("failed Demo did not fire"), child.stdout + child.stderr
 
 
 def test_terminal_table_shows_each_signal(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -13,7 +13,7 @@ CLIENT_ID = "kernia-rehearsal"
 def register_client(
     issuer: str, redirect_uris: list[str], *, client_id: str = CLIENT_ID, timeout: float = 5.0
 ) -> httpx.Response:
-    """Register (or replace) ``client_id``'s redirect URIs with the IdP at ``issuer``; returns its answer."""
+    """Add ``redirect_uris`` to those ``client_id`` has registered with the IdP at ``issuer``; returns its answer."""
     body = {"client_id": client_id, "redirect_uris": redirect_uris}
     return httpx.post(f"{issuer}/_harness/clients", json=body, timeout=timeout)
 

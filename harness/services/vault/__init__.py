@@ -71,9 +71,7 @@ def plan(ctx: RunContext) -> Launch:
             "-dev-no-store-token",
         ],
         probes=[HttpStatus(f"{addr}/v1/sys/health")],
-        info=ServiceInfo(
-            NAME, implementation, binary_version([str(binary), "version"], r"v(\d+\.\d+\.\d+\S*)"), "native"
-        ),
+        info=ServiceInfo(NAME, implementation, binary_version([str(binary), "version"], VERSION_PATTERN), "native"),
         endpoints={"vault_addr": addr, "vault_token": token},
         env=env,
         cwd=home,
