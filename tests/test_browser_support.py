@@ -15,6 +15,7 @@ from harness import browser, cli
 from harness.plugin import CheckRecorder
 from harness.project import Project
 from harness.report import Outcome, Report
+from tests.helpers import needs
 from tests.helpers.records import write_answers
 
 NOT_RUN = f"not run: no Chromium found (install it: {browser.INSTALL_COMMAND})"
@@ -94,11 +95,7 @@ def test_evidence_is_listed_in_the_report_relative_to_it(tmp_path: Path) -> None
 
 @pytest.fixture(scope="module")
 def chromium() -> object:
-    reason = browser.missing_browser_reason()
-    if reason is not None:
-        if browser.require_browser_default():
-            pytest.fail(f"{browser.REQUIRE_ENV} is set but {reason}")
-        pytest.skip(reason)
+    needs.chromium()
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

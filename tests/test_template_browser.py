@@ -6,19 +6,15 @@ import os
 import subprocess
 import sys
 
-import pytest
 import yaml
 
 from harness import browser
+from tests.helpers import needs
 from tests.helpers.render import RenderFn
 
 
 def test_rendered_browser_tests_pass_in_chromium(render: RenderFn) -> None:
-    reason = browser.missing_browser_reason()
-    if reason is not None:
-        if browser.require_browser_default():
-            pytest.fail(f"{browser.REQUIRE_ENV} is set but {reason}")
-        pytest.skip(reason)
+    needs.chromium()
     project = render()
     result = subprocess.run(
         [sys.executable, "-m", "pytest", "browser_tests", "-q", "-p", "no:cacheprovider"],

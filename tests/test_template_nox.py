@@ -9,11 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from harness.services.aws import find_python
+from tests.helpers import needs
 from tests.helpers.render import RenderFn
 
 pytestmark = pytest.mark.slow
-FOUND = find_python()  # a Python >= 3.12: its ensurepip pip (23.2 / 24.2) predates --group (pip 25.1)
 
 
 def _run(argv: list[str], cwd: Path, python_dir: Path) -> subprocess.CompletedProcess[str]:
@@ -21,10 +20,8 @@ def _run(argv: list[str], cwd: Path, python_dir: Path) -> subprocess.CompletedPr
     return subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, timeout=900, check=False)
 
 
-@pytest.mark.skipif(FOUND is None, reason="needs a Python >= 3.12 on PATH or in pyenv")
 def test_nox_installs_groups_in_a_venv_whose_pip_has_no_group_option(render: RenderFn, tmp_path: Path) -> None:
-    assert FOUND is not None
-    python, (major, minor) = FOUND
+    python, (major, minor) = needs.localstack_python()
     project = render(python_version=f"{major}.{minor}")
     venv = tmp_path / "bare"
     # Negative control: the pip of `python -m venv` refuses --group, so nox must not rely on it.

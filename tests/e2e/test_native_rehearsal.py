@@ -18,7 +18,7 @@ import psutil
 import psycopg
 import pytest
 
-from harness import browser, stack
+from harness import stack
 from harness.app import start_backend
 from harness.backup.artifacts import manifest_path_for
 from harness.client import Account, AuthClient, unique_email
@@ -26,6 +26,7 @@ from harness.deploy.context import StepFailed
 from harness.process import stop_record
 from harness.project import Project
 from harness.state import StackState
+from tests.helpers import needs
 from tests.helpers.cli import describe, harness, harness_argv
 from tests.helpers.junit import junit_outcomes
 from tests.helpers.optional import OPTIONAL_CHECKS
@@ -136,9 +137,7 @@ def test_browser_checks_without_chromium_say_not_run_and_fail_when_required(
 def test_a_failing_browser_check_fails_and_leaves_its_evidence(deployed_project: Path, tmp_path: Path) -> None:
     """Negative control: a browser that cannot reach the deployment (every request sent to a dead proxy) fails the
     check, and the failing step leaves its screenshot, console log, network requests and error beside the report."""
-    chromium = browser.find_chromium()
-    if chromium is None:
-        pytest.skip(browser.missing_browser_reason() or "no Chromium")
+    chromium = needs.chromium()
     wrapper = tmp_path / "chromium-behind-a-dead-proxy"
     dead_proxy = "--proxy-server=http://127.0.0.1:9 --proxy-bypass-list='<-loopback>'"
     wrapper.write_text(f'#!/bin/sh\nexec {chromium} {dead_proxy} "$@"\n')

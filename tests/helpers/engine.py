@@ -7,7 +7,6 @@ skipping every container test quietly.
 
 from __future__ import annotations
 
-import os
 import subprocess
 import tempfile
 import time
@@ -16,10 +15,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import docker
-import pytest
 from filelock import FileLock
 
 from harness.images import choose, image_labels
+from tests.helpers import needs
 from tests.images import build
 
 REQUIRE = "HARNESS_REQUIRE_DOCKER"
@@ -36,9 +35,7 @@ def engine_problem() -> str:
 
 
 def _missing(message: str) -> None:
-    if os.environ.get(REQUIRE) == "1":
-        pytest.fail(f"{message}, and {REQUIRE}=1 says the engine and its images must be here")
-    pytest.skip(message)
+    needs.missing(message, REQUIRE)
 
 
 def require_engine() -> docker.DockerClient:

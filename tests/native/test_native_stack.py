@@ -27,10 +27,10 @@ from harness.providers.base import ProviderError, StackHandle
 from harness.readiness import Custom
 from harness.services import Service, aws, versions
 from harness.services import redis as redis_service
-from harness.services.aws import find_python
 from harness.services.launch import Launch, RunContext
 from harness.services.mail.client import MailpitClient
 from harness.watch import process_targets
+from tests.helpers import needs
 
 pytestmark = pytest.mark.slow
 
@@ -140,8 +140,8 @@ def test_missing_postgres_major_says_what_to_install(tmp_path: Path) -> None:
     assert not [p for p in psutil.process_iter(["cmdline"]) if str(tmp_path) in " ".join(p.info["cmdline"] or [])]
 
 
-@pytest.mark.skipif(find_python() is None, reason="LocalStack 4.14 needs Python >= 3.12; none on PATH or in pyenv")
 def test_localstack_from_its_cached_venv(tmp_path: Path) -> None:
+    needs.localstack_python()
     provider = NativeProvider(tmp_path, {"aws": "localstack"})
     handle = provider.up(tmp_path / "run")
     try:
@@ -155,11 +155,11 @@ def test_localstack_from_its_cached_venv(tmp_path: Path) -> None:
     _assert_gone(handle)
 
 
-@pytest.mark.skipif(find_python() is None, reason="LocalStack 4.14 needs Python >= 3.12; none on PATH or in pyenv")
 def test_a_port_lost_to_another_program_is_replanned(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Another program takes LocalStack's port between planning and binding: LocalStack's gateway logs the bind
     error yet reports Ready, and its probe would wait on the other program until the timeout. The harness sees
     that the port answers from outside the service's processes, stops it, and starts it on a fresh port."""
+    needs.localstack_python()
     with socket.create_server((LOCALHOST, 0)) as squatter:
         taken = squatter.getsockname()[1]
         planned = iter([taken])

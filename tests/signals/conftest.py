@@ -3,19 +3,17 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 
 import pytest
+
+from tests.helpers import needs
 
 
 def prometheus_tool(name: str) -> str:
     found = shutil.which(name)
     if found is None:
-        message = f"{name} is not installed (apt install prometheus)"
-        if os.environ.get("HARNESS_REQUIRE_PROMETHEUS") == "1":
-            pytest.fail(f"{message}; HARNESS_REQUIRE_PROMETHEUS=1 requires it", pytrace=False)
-        pytest.skip(message)
+        needs.missing(f"{name} is not installed (apt install prometheus)", "HARNESS_REQUIRE_PROMETHEUS")
     return found
 
 
