@@ -16,7 +16,6 @@ from harness.project import Project
 from harness.services.mail.client import MailpitClient
 from harness.signals.runner import reports_the_phase
 from harness.suite.flows import ClientFactory
-from harness.suite.flows import verification_link as verification_link  # old import path for unmerged branches
 
 
 @pytest.fixture(scope="session")
