@@ -4,9 +4,12 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 
+import httpx
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
+from prometheus_client.samples import Sample
 
 from harness.actions import emailed_link, session_user_id
 from harness.client import AuthClient
@@ -43,6 +46,24 @@ def magic_link_sign_in(client: AuthClient, mail: MailpitClient, email: str) -> s
     user_id = session_user_id(client)
     assert user_id, f"following the magic link for {email} signed nobody in: {answer}"
     return user_id
+
+
+def scrape_metrics(url: str, headers: Mapping[str, str] | None = None) -> list[Sample] | None:
+    """Every sample a Prometheus endpoint serves; None when it answers 404 (a project rendered without metrics)."""
+    response = httpx.get(url, headers=headers, timeout=10)
+    if response.status_code == 404:
+        return None
+    response.raise_for_status()
+    return [sample for family in text_string_to_metric_families(response.text) for sample in family.samples]
+
+
+def metric_total(samples: Iterable[Sample], name: str, **labels: str) -> float:
+    """The sum of ``name``'s samples whose labels include ``labels`` (0 before the first one is recorded)."""
+    return sum(
+        sample.value
+        for sample in samples
+        if sample.name == name and all(sample.labels.get(key) == value for key, value in labels.items())
+    )
 
 
 def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> None:

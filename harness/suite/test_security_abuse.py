@@ -13,13 +13,13 @@ from typing import Any
 
 import httpx
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
 
 from harness import tls
+from harness.authz import operator_headers
 from harness.client import SESSION_COOKIE, Account, AuthClient, next_loopback_address, unique_email
 from harness.services.mail.client import MailpitClient
 
-from .flows import ClientFactory, magic_link_sign_in
+from .flows import ClientFactory, magic_link_sign_in, metric_total, scrape_metrics
 
 pytestmark = pytest.mark.intrusion
 
@@ -143,16 +143,8 @@ def _probe_during_sign_in(signer: AuthClient, email: str, probe: httpx.Client, u
 
 def webhook_failures_counted(backend_url: str, token: str) -> float | None:
     """webhook_signature_failures_total from /metrics; None when the project has no metrics."""
-    response = httpx.get(f"{backend_url}/metrics", headers={"Authorization": f"Bearer {token}"}, timeout=10)
-    if response.status_code == 404:
-        return None
-    response.raise_for_status()
-    return sum(
-        sample.value
-        for family in text_string_to_metric_families(response.text)
-        for sample in family.samples
-        if sample.name == "webhook_signature_failures_total"
-    )
+    samples = scrape_metrics(f"{backend_url}/metrics", operator_headers(token))
+    return None if samples is None else metric_total(samples, "webhook_signature_failures_total")
 
 
 def audit_rows(admin: AuthClient, backend_url: str, event: str, address: str) -> list[dict[str, Any]]:
