@@ -8,8 +8,7 @@ from pathlib import Path
 import pytest
 
 from harness import stack
-from harness.actions import sign_up_verified
-from harness.app import run_manage
+from harness.actions import promote_admin, sign_up_verified
 from harness.client import Account, AuthClient, unique_email
 from harness.deploy.context import Context
 from harness.project import Project
@@ -113,7 +112,7 @@ def admin_account(auth_base_url: str, frontend_url: str, mail: MailpitClient, ct
     process start)."""
     with AuthClient(auth_base_url, frontend_url) as setup:
         account = sign_up_verified(setup, mail, Account(unique_email("admin")))
-    run_manage(ctx, "promote-admin", account.email)
+    promote_admin(ctx, account.email)
     return account
 
 

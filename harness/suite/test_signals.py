@@ -14,11 +14,11 @@ import pytest
 from harness import stack
 from harness.authz import operator_headers
 from harness.signals.phase import SIGNALS
-from harness.signals.runner import Outcome, run_stopping, wait_for_outcome
+from harness.signals.runner import MARKER, Outcome, run_stopping, wait_for_outcome
 
 # Not an xdist group: pytest-xdist hands out its largest groups first, and these checks come last (harness.suite.
 # conftest), when the phase they wait for is done or nearly so.
-pytestmark = [pytest.mark.monitoring, pytest.mark.fault_phase]
+pytestmark = [pytest.mark.monitoring, getattr(pytest.mark, MARKER)]
 
 
 @pytest.fixture(scope="module")

@@ -89,9 +89,7 @@ def test_password_reset_email_uses_auth_base_url(
 ) -> None:
     account = verified_account("reset")
     client = new_client()
-    response = client.post("/request-password-reset", {"email": account.email, "redirectTo": "/reset"})
-    if response.status_code == 404:
-        response = client.post("/forget-password", {"email": account.email, "redirectTo": "/reset"})
+    response = client.post("/forget-password", {"email": account.email, "redirectTo": "/reset"})
     assert response.status_code == 200, response.text
     link = emailed_link(mail, account.email, "reset", "reset-password")
     assert link.startswith(auth_base_url), f"reset link {link} is not under {auth_base_url}"
