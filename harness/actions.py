@@ -53,14 +53,27 @@ def create_organization(owner: AuthClient, name: str, slug: str) -> str:
     return str(expect(owner.post("/organization/create", {"name": name, "slug": slug}), f"organization {slug}")["id"])
 
 
+def emailed_link(mail: MailpitClient, to: str, subject: str, marker: str) -> str:
+    """The first link containing ``marker`` in the newest email to ``to`` whose subject contains ``subject``.
+
+    Waits for the email as ``MailpitClient.wait_for`` does; a DrillError names what was awaited (recipient, subject,
+    link) whether the email never came or came without such a link, so a failing check says which step broke."""
+    awaited = f"{marker} link in the {subject!r} email to {to}"
+    try:
+        message = mail.wait_for(to=to, subject=subject)
+    except AssertionError as exc:  # wait_for's timeout: it lists what did arrive
+        raise DrillError(f"no {awaited}: {exc}") from exc
+    links = [link for link in links_in(message.text) if marker in link]
+    require(links, f"no {awaited}; the email reads:\n{message.text}")
+    return links[0]
+
+
 def sign_up_verified(client: AuthClient, mail: MailpitClient, account: Account) -> Account:
     """Sign up, ask for the verification email, and follow its link: a user with a verified address."""
     expect(client.sign_up(account), f"sign-up of {account.email}")
     expect(client.post("/send-verification-email", {"email": account.email, "callbackURL": "/"}), "verification")
-    message = mail.wait_for(to=account.email, subject="verify")
-    links = [link for link in links_in(message.text) if "verify-email" in link]
-    require(links, f"the verification email to {account.email} has no verify-email link")
-    expect(client.http.get(links[0], follow_redirects=False), "the verification link", ok=(200, 302))
+    link = emailed_link(mail, account.email, "verify", "verify-email")
+    expect(client.http.get(link, follow_redirects=False), "the verification link", ok=(200, 302))
     return account
 
 

@@ -78,8 +78,14 @@ class Cell:
         return {**asdict(self), "ok": self.ok}
 
 
+def operator_headers(ops_token: str) -> dict[str, str]:
+    """The operator's credential, the vault's ``ops_token`` as a Bearer token: /metrics, /internal/routes and the
+    detail of /readyz are for it alone."""
+    return {"Authorization": f"Bearer {ops_token}"}
+
+
 def served_routes(backend_url: str, ops_token: str) -> list[RoutePolicy]:
-    response = httpx.get(f"{backend_url}/internal/routes", headers={"Authorization": f"Bearer {ops_token}"}, timeout=10)
+    response = httpx.get(f"{backend_url}/internal/routes", headers=operator_headers(ops_token), timeout=10)
     response.raise_for_status()
     return [RoutePolicy(r["method"], r["path"], r["access"], r.get("limit")) for r in response.json()["routes"]]
 

@@ -26,6 +26,7 @@ import pytest
 
 from harness import stack
 from harness.actions import client_for, promote_admin, sign_in, sign_up_verified
+from harness.authz import operator_headers
 from harness.browser import NOT_RUN_PREFIX
 from harness.client import Account, unique_email
 from harness.drills.backends import Backend, on_database
@@ -168,7 +169,7 @@ class PhaseRunner:
             )
             probe = Probe(
                 backend_url=canary.url,
-                operator={"Authorization": f"Bearer {secrets['ops_token']}"},
+                operator=operator_headers(secrets["ops_token"]),
                 admin_get=lambda path, params: admin.http.get(f"{canary.url}{path}", params=params, timeout=15),
                 admin_id=admin_account.user_id or "",
             )

@@ -8,15 +8,13 @@ from pathlib import Path
 import pytest
 
 from harness import stack
-from harness.actions import sign_up_verified
-from harness.app import run_manage
+from harness.actions import promote_admin, sign_up_verified
 from harness.client import Account, AuthClient, unique_email
 from harness.deploy.context import Context
 from harness.project import Project
 from harness.services.mail.client import MailpitClient
 from harness.signals.runner import reports_the_phase
 from harness.suite.flows import ClientFactory
-from harness.suite.flows import verification_link as verification_link  # old import path for unmerged branches
 
 
 @pytest.fixture(scope="session")
@@ -114,7 +112,7 @@ def admin_account(auth_base_url: str, frontend_url: str, mail: MailpitClient, ct
     process start)."""
     with AuthClient(auth_base_url, frontend_url) as setup:
         account = sign_up_verified(setup, mail, Account(unique_email("admin")))
-    run_manage(ctx, "promote-admin", account.email)
+    promote_admin(ctx, account.email)
     return account
 
 

@@ -4,11 +4,15 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 
+import httpx
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
+from prometheus_client.samples import Sample
 
-from harness.client import AuthClient, links_in
+from harness.actions import emailed_link, session_user_id
+from harness.client import AuthClient
 from harness.report import SECONDS_PROPERTY, Outcome
 from harness.services.mail.client import MailpitClient
 
@@ -23,12 +27,43 @@ def report_drill_check(request: pytest.FixtureRequest, result: Outcome) -> None:
         pytest.fail(f"{result.name}: {result.detail}", pytrace=False)
 
 
-def verification_link(mail: MailpitClient, email: str) -> str:
-    """The verify-email link of the verification email sent to ``email``."""
-    message = mail.wait_for(to=email, subject="verify")
-    links = [link for link in links_in(message.text) if "verify-email" in link]
-    assert links, f"the verification email to {email} has no verify-email link:\n{message.text}"
-    return links[0]
+def magic_link(client: AuthClient, mail: MailpitClient, email: str, mailbox: str | None = None) -> str:
+    """Ask for a magic link to ``email`` and return the link from the mail (read from ``mailbox``, else ``email``:
+    another spelling of the address reaches the same mailbox)."""
+    response = client.post("/sign-in/magic-link", {"email": email, "callbackURL": "/"})
+    assert response.status_code == 200, (
+        f"/sign-in/magic-link for {email!r} answered {response.status_code} {response.text[:300]}"
+    )
+    return emailed_link(mail, mailbox or email, "sign in", "magic-link/verify")
+
+
+def magic_link_sign_in(client: AuthClient, mail: MailpitClient, email: str) -> str:
+    """Sign ``client`` in by magic link (creating the user when new): the way a check gets a session of its own
+    without a password. Returns the user id; the session cookie is in ``client``."""
+    response = client.http.get(magic_link(client, mail, email), follow_redirects=False)
+    answer = f"{response.status_code} {response.text[:300]}"
+    assert client.session_cookie, f"following the magic link for {email} set no session cookie: {answer}"
+    user_id = session_user_id(client)
+    assert user_id, f"following the magic link for {email} signed nobody in: {answer}"
+    return user_id
+
+
+def scrape_metrics(url: str, headers: Mapping[str, str] | None = None) -> list[Sample] | None:
+    """Every sample a Prometheus endpoint serves; None when it answers 404 (a project rendered without metrics)."""
+    response = httpx.get(url, headers=headers, timeout=10)
+    if response.status_code == 404:
+        return None
+    response.raise_for_status()
+    return [sample for family in text_string_to_metric_families(response.text) for sample in family.samples]
+
+
+def metric_total(samples: Iterable[Sample], name: str, **labels: str) -> float:
+    """The sum of ``name``'s samples whose labels include ``labels`` (0 before the first one is recorded)."""
+    return sum(
+        sample.value
+        for sample in samples
+        if sample.name == name and all(sample.labels.get(key) == value for key, value in labels.items())
+    )
 
 
 def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> None:

@@ -1,13 +1,11 @@
 """What the optional-service checks (test_optional_*.py) share: skipping when the option is off, the stack's AWS,
-the deployed processes' logs and metrics."""
+the deployed processes' logs."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import httpx
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
 
 from harness import stack
 from harness.services import aws
@@ -30,15 +28,3 @@ def process_log(running: stack.Running, name: str) -> str:
     record = (running.deployment.processes or {}).get(name)
     assert record, f"no deployed process {name!r} is recorded"
     return Path(record["log_path"]).read_text(errors="replace")
-
-
-def metric_total(url: str, name: str, labels: dict[str, str], headers: dict[str, str] | None = None) -> float:
-    """The sum of ``name``'s samples carrying ``labels`` at a Prometheus endpoint (0 before the first one)."""
-    response = httpx.get(url, headers=headers, timeout=10)
-    response.raise_for_status()
-    return sum(
-        sample.value
-        for family in text_string_to_metric_families(response.text)
-        for sample in family.samples
-        if sample.name == name and all(sample.labels.get(k) == v for k, v in labels.items())
-    )

@@ -107,7 +107,7 @@ def callers(
                 cookie_caller("instance_admin", admin_client),
                 authz.Caller("api_key", headers={**origin, "x-api-key": key}),
                 authz.Caller("scim_other_org", headers={**origin, "Authorization": f"Bearer {scim}"}),
-                authz.Caller("operator", headers={**origin, "Authorization": f"Bearer {backend_secrets['ops_token']}"}),
+                authz.Caller("operator", headers={**origin, **authz.operator_headers(backend_secrets["ops_token"])}),
                 authz.Caller("stripe_signed", headers={"Stripe-Signature": signature}),
             ],
             organization_id,

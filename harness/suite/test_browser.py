@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from harness.actions import emailed_link, sign_up_verified
 from harness.browser import (
     LAUNCH_FLAGS,
     Evidence,
@@ -23,7 +24,7 @@ from harness.browser import (
     missing_browser_reason,
     origin_of,
 )
-from harness.client import PASSWORD, Account, links_in, unique_email
+from harness.client import PASSWORD, Account, unique_email
 from harness.services.mail.client import MailpitClient
 
 from .flows import ClientFactory
@@ -92,16 +93,7 @@ def evidence(chromium: Any, evidence_root: Path, request: pytest.FixtureRequest)
 
 def verified_via_api(new_client: ClientFactory, mail: MailpitClient, label: str) -> Account:
     """A verified user made through the API (its own client address), for checks that start at sign-in."""
-    from harness.actions import sign_up_verified
-
     return sign_up_verified(new_client(), mail, Account(unique_email(f"browser-{label}")))
-
-
-def emailed_link(mail: MailpitClient, to: str, subject: str, marker: str) -> str:
-    message = mail.wait_for(to=to, subject=subject)
-    links = [link for link in links_in(message.text) if marker in link]
-    assert links, f"the {subject!r} email to {to} has no {marker} link:\n{message.text}"
-    return links[0]
 
 
 def status_text(page: Any) -> str:

@@ -13,45 +13,27 @@ import json
 
 import httpx
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
+from prometheus_client.samples import Sample
 
 from harness import stack
+from harness.authz import operator_headers
 from harness.client import Account, AuthClient, unique_email
 
-from .flows import ClientFactory
+from .flows import ClientFactory, metric_total, scrape_metrics
 
 pytestmark = pytest.mark.monitoring
 
 
-def operator(backend_secrets: dict[str, str]) -> dict[str, str]:
-    """The operator's bearer token: /metrics and detailed /readyz answer nobody else."""
-    return {"Authorization": f"Bearer {backend_secrets['ops_token']}"}
-
-
-def scrape(backend_url: str, headers: dict[str, str]) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
-    """Parse /metrics into samples keyed by name and labels; skips when metrics are off."""
-    response = httpx.get(f"{backend_url}/metrics", headers=headers, timeout=10)
-    if response.status_code == 404:
+def scrape(backend_url: str, backend_secrets: dict[str, str]) -> list[Sample]:
+    """/metrics as the operator's scraper reads it; skips when metrics are off."""
+    samples = scrape_metrics(f"{backend_url}/metrics", operator_headers(backend_secrets["ops_token"]))
+    if samples is None:
         pytest.skip("the project was rendered with observability=none: it exposes no /metrics")
-    response.raise_for_status()
-    return {
-        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
-        for family in text_string_to_metric_families(response.text)
-        for sample in family.samples
-    }
-
-
-def total(samples: dict, name: str, **labels: str) -> float:
-    """Sum of every sample called ``name`` whose labels include ``labels``."""
-    return sum(
-        value
-        for (sample, sample_labels), value in samples.items()
-        if sample == name and set(labels.items()) <= set(sample_labels)
-    )
+    return samples
 
 
 def test_readyz_reports_database_redis_and_migration_head(backend_url: str, backend_secrets: dict[str, str]) -> None:
-    response = httpx.get(f"{backend_url}/readyz", headers=operator(backend_secrets), timeout=10)
+    response = httpx.get(f"{backend_url}/readyz", headers=operator_headers(backend_secrets["ops_token"]), timeout=10)
     assert response.status_code == 200, response.text
     body = json.dumps(response.json()).lower()
     for signal in ("database", "redis", "migration"):
@@ -61,23 +43,26 @@ def test_readyz_reports_database_redis_and_migration_head(backend_url: str, back
 def test_metrics_count_auth_errors_sign_in_latency_and_webhook_signature_failures(
     backend_url: str, new_client: ClientFactory, backend_secrets: dict[str, str]
 ) -> None:
-    before = scrape(backend_url, operator(backend_secrets))
+    before = scrape(backend_url, backend_secrets)
     client = new_client()
     assert client.sign_in(Account(unique_email("metrics"), password="wrong-password-1")).status_code == 401
     bad = client.http.post(client.url("/stripe/webhook"), content=b"{}", headers={"stripe-signature": "t=1,v1=0"})
     assert bad.status_code == 400
-    after = scrape(backend_url, operator(backend_secrets))
+    after = scrape(backend_url, backend_secrets)
     grew = {
-        "webhook_signature_failures_total": total(after, "webhook_signature_failures_total")
-        > total(before, "webhook_signature_failures_total"),
-        "auth_requests_total (4xx)": total(after, "auth_requests_total") > total(before, "auth_requests_total"),
-        "auth_sign_in_duration_seconds_count": total(after, "auth_sign_in_duration_seconds_count")
-        > total(before, "auth_sign_in_duration_seconds_count"),
+        "webhook_signature_failures_total": metric_total(after, "webhook_signature_failures_total")
+        > metric_total(before, "webhook_signature_failures_total"),
+        "auth_requests_total (4xx)": metric_total(after, "auth_requests_total")
+        > metric_total(before, "auth_requests_total"),
+        "auth_sign_in_duration_seconds_count": metric_total(after, "auth_sign_in_duration_seconds_count")
+        > metric_total(before, "auth_sign_in_duration_seconds_count"),
     }
     assert all(grew.values()), f"metrics that did not move: {[k for k, v in grew.items() if not v]}"
-    assert total(after, "redis_ping_duration_seconds_count") > 0, "no Redis latency samples"
-    assert total(after, "db_pool_max_connections") >= total(after, "db_pool_size") > 0, "no database pool gauges"
-    assert total(after, "migration_drift") == 0, "the deployed database drifted from the code's schema"
+    assert metric_total(after, "redis_ping_duration_seconds_count") > 0, "no Redis latency samples"
+    assert metric_total(after, "db_pool_max_connections") >= metric_total(after, "db_pool_size") > 0, (
+        "no database pool gauges"
+    )
+    assert metric_total(after, "migration_drift") == 0, "the deployed database drifted from the code's schema"
 
 
 def test_audit_log_records_security_events_without_secrets(

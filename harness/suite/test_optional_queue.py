@@ -28,8 +28,8 @@ from harness.deploy.context import Context
 from harness.process import ProcessRecord
 from harness.providers.pause import process_paused
 from harness.services.mail.client import MailpitClient, search_query
-from harness.suite.flows import ClientFactory, wait_until
-from harness.suite.optional_services import metric_total, process_log, require_option
+from harness.suite.flows import ClientFactory, metric_total, scrape_metrics, wait_until
+from harness.suite.optional_services import process_log, require_option
 
 FAILURES = "email_delivery_failures_total"
 RETRY_WINDOW = aws_resources.EMAIL_RETRY_BUDGET * aws_resources.VISIBILITY_SECONDS
@@ -55,7 +55,13 @@ def worker_failures(running: stack.Running) -> Callable[[str], float]:
     url = running.deployment.worker_metrics_url
     if not url:
         pytest.skip("the project was rendered with observability=none: the worker exposes no metrics")
-    return lambda kind: metric_total(url, FAILURES, {"kind": kind})
+
+    def failures(kind: str) -> float:
+        samples = scrape_metrics(url)
+        assert samples is not None, f"the worker's metrics at {url} answered 404"
+        return metric_total(samples, FAILURES, kind=kind)
+
+    return failures
 
 
 def signed_up(new_client: ClientFactory, label: str) -> tuple[AuthClient, Account]:

@@ -13,29 +13,18 @@ from typing import Any
 
 import httpx
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
 
 from harness import tls
-from harness.client import SESSION_COOKIE, Account, AuthClient, links_in, next_loopback_address, unique_email
+from harness.authz import operator_headers
+from harness.client import SESSION_COOKIE, Account, AuthClient, next_loopback_address, unique_email
 from harness.services.mail.client import MailpitClient
 
-from .flows import ClientFactory
+from .flows import ClientFactory, magic_link_sign_in, metric_total, scrape_metrics
 
 pytestmark = pytest.mark.intrusion
 
 WRONG = "wrong-password-x"
 AUDIT_WRITE_SECONDS = 10.0
-
-
-def magic_link_session(client: AuthClient, mail: MailpitClient, email: str) -> str:
-    """A session of the caller's own, made the way the review made them: a magic link to its own mailbox."""
-    response = client.post("/sign-in/magic-link", {"email": email, "callbackURL": "/"})
-    assert response.status_code == 200, f"POST /sign-in/magic-link for {email} answered {response.status_code}"
-    links = [link for link in links_in(mail.wait_for(to=email, subject="sign in").text) if "magic-link" in link]
-    assert links, f"the magic-link mail to {email} has no link"
-    client.http.get(links[0], follow_redirects=False)
-    assert client.session_cookie, f"following the magic link for {email} set no session cookie"
-    return str(client.session_cookie)
 
 
 def sign_in_statuses(client: AuthClient, email: str, times: int) -> list[int]:
@@ -47,7 +36,10 @@ def test_sign_in_rate_limit_ignores_the_callers_own_sessions(
 ) -> None:
     """F13: wrong passwords from one address, then with three session cookies of the attacker's own."""
     victim = verified_account("f13-victim")
-    cookies = [magic_link_session(new_client(), mail, unique_email("f13-attacker")) for _ in range(3)]
+    own = [new_client() for _ in range(3)]
+    for client in own:  # sessions of the attacker's own, made the way the review made them: by magic link
+        magic_link_sign_in(client, mail, unique_email("f13-attacker"))
+    cookies = [str(client.session_cookie) for client in own]
     attacker = new_client()
     bare = sign_in_statuses(attacker, victim.email, 11)
     assert 429 in bare, f"11 wrong passwords for one account from one address were never refused: {bare}"
@@ -151,16 +143,8 @@ def _probe_during_sign_in(signer: AuthClient, email: str, probe: httpx.Client, u
 
 def webhook_failures_counted(backend_url: str, token: str) -> float | None:
     """webhook_signature_failures_total from /metrics; None when the project has no metrics."""
-    response = httpx.get(f"{backend_url}/metrics", headers={"Authorization": f"Bearer {token}"}, timeout=10)
-    if response.status_code == 404:
-        return None
-    response.raise_for_status()
-    return sum(
-        sample.value
-        for family in text_string_to_metric_families(response.text)
-        for sample in family.samples
-        if sample.name == "webhook_signature_failures_total"
-    )
+    samples = scrape_metrics(f"{backend_url}/metrics", operator_headers(token))
+    return None if samples is None else metric_total(samples, "webhook_signature_failures_total")
 
 
 def audit_rows(admin: AuthClient, backend_url: str, event: str, address: str) -> list[dict[str, Any]]:

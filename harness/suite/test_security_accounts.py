@@ -14,11 +14,11 @@ import time
 import httpx
 import pytest
 
-from harness.actions import sign_up_verified
+from harness.actions import session_user_id, sign_up_verified
 from harness.client import SESSION_COOKIE, Account, AuthClient, links_in, unique_email
 from harness.services.mail.client import MailpitClient, search_query
 
-from .flows import ClientFactory
+from .flows import ClientFactory, magic_link, magic_link_sign_in
 
 pytestmark = pytest.mark.intrusion
 
@@ -47,29 +47,6 @@ def _answer(response: httpx.Response) -> str:
     return f"{response.status_code} {response.text[:300]}"
 
 
-def _user_id(client: AuthClient) -> str | None:
-    session = client.get_session()
-    return ((session or {}).get("user") or {}).get("id")
-
-
-def _magic_link(client: AuthClient, mail: MailpitClient, email: str, mailbox: str | None = None) -> str:
-    """Ask for a magic link to ``email`` and return the link from the mail (read from ``mailbox``, else ``email``)."""
-    response = client.post("/sign-in/magic-link", {"email": email, "callbackURL": "/"})
-    assert response.status_code == 200, f"/sign-in/magic-link for {email!r} answered {_answer(response)}"
-    message = mail.wait_for(to=mailbox or email, subject="sign in")
-    links = [link for link in links_in(message.text) if "magic-link/verify" in link]
-    assert links, f"the sign-in mail to {email} holds no magic link:\n{message.text}"
-    return links[0]
-
-
-def _magic_sign_in(client: AuthClient, mail: MailpitClient, email: str) -> str:
-    """Sign ``client`` in by magic link (creating the user when new); returns the user id."""
-    response = client.http.get(_magic_link(client, mail, email), follow_redirects=False)
-    user_id = _user_id(client)
-    assert user_id, f"following the magic link for {email} signed nobody in: {_answer(response)}"
-    return user_id
-
-
 def _otp(mail: MailpitClient, email: str, subject: str) -> str:
     message = mail.wait_for(to=email, subject=subject)
     found = OTP.search(message.text)
@@ -81,7 +58,7 @@ def test_password_reset_evicts_a_stolen_session(new_client: ClientFactory, mail:
     """F06: after the owner resets the password (link flow, then OTP flow) the thief's session is gone."""
     email = unique_email("reset-evicts")
     thief, owner = new_client(), new_client()
-    user_id = _magic_sign_in(thief, mail, email)
+    user_id = magic_link_sign_in(thief, mail, email)
     minted = thief.post("/api-key/create", {"name": "thief"})
     assert minted.status_code == 200, f"the thief's /api-key/create answered {_answer(minted)}"
     key = minted.json()["key"]
@@ -94,7 +71,7 @@ def test_password_reset_evicts_a_stolen_session(new_client: ClientFactory, mail:
     assert tokens, f"the reset mail to {email} holds no reset link:\n{message.text}"
     reset = owner.post("/reset-password", {"token": tokens[0], "password": NEW_PASSWORD})
     assert reset.status_code == 200, f"POST /reset-password with the mailed token answered {_answer(reset)}"
-    assert _user_id(thief) is None, (
+    assert session_user_id(thief) is None, (
         f"after POST /reset-password answered 200, the thief's session still signs in as {user_id}"
     )
     probe = new_client().get("/get-session", headers={"x-api-key": key})
@@ -109,7 +86,7 @@ def test_password_reset_evicts_a_stolen_session(new_client: ClientFactory, mail:
     code = _otp(mail, email, "password reset code")
     reset = owner.post("/email-otp/reset-password", {"email": email, "otp": code, "password": NEW_PASSWORD})
     assert reset.status_code == 200, f"POST /email-otp/reset-password answered {_answer(reset)}"
-    assert _user_id(thief) is None, (
+    assert session_user_id(thief) is None, (
         f"after POST /email-otp/reset-password answered 200, the thief's session still signs in as {user_id}"
     )
 
@@ -120,14 +97,14 @@ def test_magic_link_drops_a_password_set_before_verification(new_client: ClientF
     attacker, owner = new_client(), new_client()
     signed_up = attacker.sign_up(victim)
     assert signed_up.status_code == 200, f"the attacker's sign-up answered {_answer(signed_up)}"
-    owner_id = _magic_sign_in(owner, mail, victim.email)
+    owner_id = magic_link_sign_in(owner, mail, victim.email)
     attacker.http.cookies.clear()
     response = attacker.sign_in(victim)
     assert response.status_code != 200, (
         f"after the owner signed in by magic link, the attacker's pre-set password signed in as {owner_id}: "
         f"/sign-in/email answered {_answer(response)}"
     )
-    assert _user_id(attacker) is None, "the attacker holds a session of the owner's account"
+    assert session_user_id(attacker) is None, "the attacker holds a session of the owner's account"
 
 
 def test_delete_user_requires_the_current_password(new_client: ClientFactory, mail: MailpitClient) -> None:
@@ -141,7 +118,7 @@ def test_delete_user_requires_the_current_password(new_client: ClientFactory, ma
         assert response.status_code in (400, 401, 403), (
             f"POST /delete-user with {sorted(body) or 'no password'} answered {_answer(response)}"
         )
-        assert _user_id(client), f"the account {account.email} is gone after a refused /delete-user"
+        assert session_user_id(client), f"the account {account.email} is gone after a refused /delete-user"
     response = client.post("/delete-user", {"password": account.password})
     assert response.status_code == 200, f"POST /delete-user with the right password answered {_answer(response)}"
 
@@ -171,12 +148,12 @@ def test_addresses_are_normalised_and_validated(new_client: ClientFactory, mail:
     first.post("/sign-in/email-otp", {"email": email})
     verified = first.post("/email-otp/verify", {"email": email, "otp": _otp(mail, email, "sign-in code")})
     assert verified.status_code == 200, f"/email-otp/verify answered {_answer(verified)}"
-    user_id = _user_id(first)
+    user_id = session_user_id(first)
     second = new_client()
     spelled = f"  {email.upper()} "
-    link = _magic_link(second, mail, spelled, mailbox=email)
+    link = magic_link(second, mail, spelled, mailbox=email)
     second.http.get(link, follow_redirects=False)
-    other_id = _user_id(second)
+    other_id = session_user_id(second)
     assert other_id == user_id, (
         f"a magic link for {spelled!r} signed in as {other_id}, not as {user_id}, the account of {email}"
     )
@@ -203,7 +180,7 @@ def test_magic_link_redirects_only_to_the_site(
         assert response.status_code == 400, (
             f"/sign-in/magic-link with {name}=https://evil.example/welcome answered {_answer(response)}"
         )
-    link = _magic_link(client, mail, email)
+    link = magic_link(client, mail, email)
     token = re.search(r"[?&]token=([^&]+)", link)
     assert token, f"the magic link {link} has no token"
     for target in ("https://ev\u0101l.example/", "/home\r\nSet-Cookie: x=y", "https://evil.example/"):
@@ -215,7 +192,9 @@ def test_magic_link_redirects_only_to_the_site(
             f"/magic-link/verify with callbackURL={target!r} answered {_answer(response)}"
         )
     response = client.http.get(link, follow_redirects=False)
-    assert _user_id(client), f"the genuine magic link no longer signs in after refused attempts: {_answer(response)}"
+    assert session_user_id(client), (
+        f"the genuine magic link no longer signs in after refused attempts: {_answer(response)}"
+    )
 
 
 def test_sign_up_and_sign_in_do_not_reveal_registered_addresses(new_client: ClientFactory) -> None:
@@ -270,9 +249,9 @@ def test_a_reset_lookup_cannot_consume_a_magic_link(new_client: ClientFactory, m
     """F21: POST /reset-password with a magic link's stored payload must not kill the victim's pending link."""
     email = unique_email("link-dos")
     victim, attacker = new_client(), new_client()
-    link = _magic_link(victim, mail, email)
+    link = magic_link(victim, mail, email)
     payload = json.dumps({"email": email, "name": None})
     probe = attacker.post("/reset-password", {"token": payload, "password": "whatever-1234"})
     assert probe.status_code == 400, f"/reset-password with a magic-link payload answered {_answer(probe)}"
     response = victim.http.get(link, follow_redirects=False)
-    assert _user_id(victim), f"the victim's genuine magic link was spent by a reset probe: {_answer(response)}"
+    assert session_user_id(victim), f"the victim's genuine magic link was spent by a reset probe: {_answer(response)}"

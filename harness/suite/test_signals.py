@@ -12,12 +12,13 @@ import httpx
 import pytest
 
 from harness import stack
+from harness.authz import operator_headers
 from harness.signals.phase import SIGNALS
-from harness.signals.runner import Outcome, run_stopping, wait_for_outcome
+from harness.signals.runner import MARKER, Outcome, run_stopping, wait_for_outcome
 
 # Not an xdist group: pytest-xdist hands out its largest groups first, and these checks come last (harness.suite.
 # conftest), when the phase they wait for is done or nearly so.
-pytestmark = [pytest.mark.monitoring, pytest.mark.fault_phase]
+pytestmark = [pytest.mark.monitoring, getattr(pytest.mark, MARKER)]
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +42,6 @@ def test_signal_fires_under_its_fault(name: str, phase: Outcome, record_property
 def test_stack_is_healthy_after_the_fault_phase(
     phase: Outcome, backend_url: str, backend_secrets: dict[str, str]
 ) -> None:
-    operator = {"Authorization": f"Bearer {backend_secrets['ops_token']}"}
-    response = httpx.get(f"{backend_url}/readyz", headers=operator, timeout=15)
+    response = httpx.get(f"{backend_url}/readyz", headers=operator_headers(backend_secrets["ops_token"]), timeout=15)
     assert response.status_code == 200, f"/readyz after the fault phase: {response.status_code} {response.text}"
     assert not phase.alerts_after, f"alerts still active after the fault phase: {phase.alerts_after}"
