@@ -6,6 +6,7 @@ by SQL) so a backup holds what the application itself wrote.
 
 from __future__ import annotations
 
+import re
 import uuid
 from typing import Any
 
@@ -53,6 +54,9 @@ def create_organization(owner: AuthClient, name: str, slug: str) -> str:
     return str(expect(owner.post("/organization/create", {"name": name, "slug": slug}), f"organization {slug}")["id"])
 
 
+TOKEN = re.compile(r"[A-Za-z0-9_.~-]{20,}")  # a one-time token in an emailed link: never quoted in a report
+
+
 def emailed_link(mail: MailpitClient, to: str, subject: str, marker: str) -> str:
     """The first link containing ``marker`` in the newest email to ``to`` whose subject contains ``subject``.
 
@@ -64,7 +68,7 @@ def emailed_link(mail: MailpitClient, to: str, subject: str, marker: str) -> str
     except AssertionError as exc:  # wait_for's timeout: it lists what did arrive
         raise DrillError(f"no {awaited}: {exc}") from exc
     links = [link for link in links_in(message.text) if marker in link]
-    require(links, f"no {awaited}; the email reads:\n{message.text}")
+    require(links, f"no {awaited}; the email reads (tokens masked):\n{TOKEN.sub('<token>', message.text)}")
     return links[0]
 
 

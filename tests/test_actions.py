@@ -53,11 +53,14 @@ def test_the_first_link_holding_the_marker_is_returned() -> None:
     assert link == "https://auth.test/verify-email?token=abc"
 
 
-def test_an_email_without_the_link_fails_naming_it_and_quoting_the_email() -> None:
+def test_an_email_without_the_link_fails_naming_it_and_quoting_the_email_without_its_tokens() -> None:
+    token = "Zk3q9vXbP0aLr7TnWc2yHs5d"
+    text = f"Hello, no verification link here; reset: https://auth.test/reset-password/{token}?callbackURL=/"
     with pytest.raises(DrillError) as failure:
-        emailed_link(mailpit(message("Hello, no link here")), TO, "verify", "verify-email")
+        emailed_link(mailpit(message(text)), TO, "verify", "verify-email")
     assert f"no verify-email link in the 'verify' email to {TO}" in str(failure.value)
-    assert "Hello, no link here" in str(failure.value)
+    assert "Hello, no verification link here; reset: https://auth.test/reset-password/<token>" in str(failure.value)
+    assert token not in str(failure.value)
 
 
 def test_an_email_that_never_comes_fails_naming_the_link_and_the_wait(instant_clock: None) -> None:
