@@ -17,6 +17,7 @@ from harness.ports import LOCALHOST, free_port
 from harness.process import ManagedProcess, ProcessRecord, ServiceStartError
 from harness.pythonenv import python_env
 from harness.readiness import HttpStatus
+from harness.services import aws
 
 BACKEND_READY_TIMEOUT = 60.0
 # A record's first line: main.py's format starts with the asctime, uvicorn's own lines with "LEVEL:".
@@ -57,10 +58,7 @@ def backend_env(ctx: Context, *, port: int, database_url: str, vault_token: str)
         "SMTP_PORT": str(endpoints.smtp_port),
         "SMTP_FROM": f"{ctx.project.slug} <no-reply@example.com>",
         "STRIPE_API_BASE": endpoints.stripe_api_base,
-        "AWS_ENDPOINT_URL": endpoints.aws_endpoint_url,
-        "AWS_REGION": "us-east-1",
-        "AWS_ACCESS_KEY_ID": "test",
-        "AWS_SECRET_ACCESS_KEY": "test",
+        **aws.backend_env(endpoints.aws_endpoint_url),
         "VAULT_ADDR": endpoints.vault_addr,
         "VAULT_TOKEN": vault_token,
         "VAULT_SECRET_PATH": ctx.vault.path,

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import boto3
 import botocore.exceptions
 from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
@@ -26,8 +25,8 @@ from harness.backup.backup import Backup
 from harness.backup.manifest import sha256_file
 from harness.endpoints import Endpoints
 from harness.errors import BackupError
+from harness.services import aws
 
-REGION = "us-east-1"
 SINGLE_PART_LIMIT = 64 * 1024 * 1024  # larger files go up in parts and are verified by download
 _CHUNK = 1 << 20
 
@@ -50,14 +49,8 @@ def bucket_for(slug: str) -> str:
 
 def s3_client(endpoint_url: str) -> Any:
     """boto3 S3 client for the stack's S3 endpoint with the emulator's dummy credentials."""
-    return boto3.client(
-        "s3",
-        endpoint_url=endpoint_url,
-        region_name=REGION,
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-        config=Config(connect_timeout=5, read_timeout=60, retries={"max_attempts": 2, "mode": "standard"}),
-    )
+    config = Config(connect_timeout=5, read_timeout=60, retries={"max_attempts": 2, "mode": "standard"})
+    return aws.client(endpoint_url, "s3", config=config)
 
 
 @contextmanager

@@ -12,15 +12,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
 from harness.deploy.context import Context, StepFailed
+from harness.services import aws
 
 OPTIONS = ("with_sms", "with_object_storage", "with_queue")
 EMAIL_RETRY_BUDGET = 3
 VISIBILITY_SECONDS = 2
-REGION = "us-east-1"
 
 
 def options(ctx: Context) -> list[str]:
@@ -30,13 +29,7 @@ def options(ctx: Context) -> list[str]:
 
 def client(ctx: Context, service: str) -> Any:
     """A boto3 client for the stack's AWS (its stand-in credentials are not secrets)."""
-    return boto3.client(
-        service,
-        endpoint_url=ctx.endpoints.aws_endpoint_url,
-        region_name=REGION,
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-    )
+    return aws.client(ctx.endpoints.aws_endpoint_url, service)
 
 
 def queues(ctx: Context, prefix: str) -> dict[str, str]:

@@ -17,6 +17,7 @@ from harness.endpoints import Endpoints
 from harness.native.orchestrate import NativeGroup, remove_paths
 from harness.options import ProviderOptions, option
 from harness.providers.base import Provider, StackHandle
+from harness.services import postgres
 from harness.services.launch import RunContext
 from harness.services.postgres.tools import PgClient, local_client
 from harness.watch import WatchTarget, process_targets
@@ -27,7 +28,7 @@ class NativeOptions(ProviderOptions):
     """Options of the native provider (``--option KEY=VALUE``)."""
 
     provider: ClassVar[str] = "native"
-    postgres_major: int = option(18, "PostgreSQL major version (default: the project's answer)")
+    postgres_major: int = option(postgres.DEFAULT_MAJOR, "PostgreSQL major version (default: the project's answer)")
     aws: str = option("auto", "LocalStack when it installs (Python >= 3.12), else moto", ("auto", "localstack", "moto"))
 
 

@@ -212,6 +212,28 @@ def moto_plan(ctx: RunContext, *, reason: str) -> Launch:
     )
 
 
+# The stand-ins' region and credentials (LocalStack and moto accept any key): facts of the stand-in, not secrets.
+REGION = "us-east-1"
+CREDENTIALS = {"aws_access_key_id": "test", "aws_secret_access_key": "test"}
+
+
+def client(endpoint_url: str, service: str, **options: Any) -> Any:
+    """A boto3 client for ``service`` on the stack's AWS stand-in (boto3 is imported only when one is made)."""
+    import boto3
+
+    return boto3.client(service, endpoint_url=endpoint_url, region_name=REGION, **CREDENTIALS, **options)
+
+
+def backend_env(endpoint_url: str) -> dict[str, str]:
+    """What the backend needs to reach the stand-in, as environment variables."""
+    return {
+        "AWS_ENDPOINT_URL": endpoint_url,
+        "AWS_REGION": REGION,
+        "AWS_ACCESS_KEY_ID": CREDENTIALS["aws_access_key_id"],
+        "AWS_SECRET_ACCESS_KEY": CREDENTIALS["aws_secret_access_key"],
+    }
+
+
 def running_version(endpoints: Endpoints) -> str:
     """LocalStack's health names its version; moto serves none (its report then says so)."""
     response = httpx.get(f"{endpoints.aws_endpoint_url}/_localstack/health", timeout=5.0)
@@ -220,7 +242,7 @@ def running_version(endpoints: Endpoints) -> str:
     return str(response.raise_for_status().json().get("version") or UNKNOWN)
 
 
-def sent_sms(endpoint_url: str, implementation: str, region: str = "us-east-1") -> list[tuple[str, str]]:
+def sent_sms(endpoint_url: str, implementation: str, region: str = REGION) -> list[tuple[str, str]]:
     """Every SMS the stack's SNS has sent so far, oldest first, as (phone number, message)."""
     if implementation == MOTO:
         recording = httpx.get(f"{endpoint_url}/moto-api/recorder/download-recording", timeout=10)

