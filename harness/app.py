@@ -16,7 +16,7 @@ from harness.deploy.context import Context, StepFailed
 from harness.ports import LOCALHOST, free_port
 from harness.process import ManagedProcess, ProcessRecord, ServiceStartError
 from harness.pythonenv import python_env
-from harness.readiness import HttpStatus
+from harness.readiness import HttpStatus, Probe
 from harness.services import aws
 
 BACKEND_READY_TIMEOUT = 60.0
@@ -26,8 +26,13 @@ REQUEST_LOG_LINES = 40
 
 
 def logs_dir(run_dir: Path) -> Path:
-    """Where every backend the harness starts writes its log (``<name>.log``)."""
+    """Where every process of the app the harness starts writes its log (``<name>.log``)."""
     return Path(run_dir) / "logs"
+
+
+def log_path(run_dir: Path, name: str) -> Path:
+    """The log of the app's process ``name`` (backend, worker, frontend)."""
+    return logs_dir(run_dir) / f"{name}.log"
 
 
 def request_log(run_dir: Path, request_id: str) -> str:
@@ -85,10 +90,6 @@ def start_backend(
 ) -> tuple[ProcessRecord, str]:
     """Start one backend process; returns its record and its base URL. Used for the deployment and the drills."""
     port = free_port()
-    token = ctx.vault.backend_token(policy_name=f"{ctx.project.slug}-backend")
-    database_url = database_url or ctx.vault.read()["database_url"]
-    env = backend_env(ctx, port=port, database_url=database_url, vault_token=token)
-    env = python_env({**os.environ, **env, **(extra_env or {})})
     argv = [ctx.python, "-m", "uvicorn", app or f"{ctx.project.slug}.main:app"]
     argv += ["--factory"] if factory else []
     argv += ["--app-dir", str(ctx.project.source_dir), "--host", LOCALHOST, "--port", str(port), "--no-access-log"]
@@ -96,21 +97,59 @@ def start_backend(
     argv.append("--no-proxy-headers")
     argv.append("--no-server-header")  # the answer should not name the server software
     url = f"http://{LOCALHOST}:{port}"
+    record = start_app_process(
+        ctx,
+        name,
+        argv,
+        probes=[HttpStatus(f"{url}/readyz")],
+        timeout=BACKEND_READY_TIMEOUT,
+        port=port,
+        database_url=database_url,
+        extra_env=extra_env,
+    )
+    return record, url
+
+
+def start_app_process(
+    ctx: Context,
+    name: str,
+    argv: list[str],
+    *,
+    probes: list[Probe],
+    timeout: float,
+    port: int = 0,
+    database_url: str | None = None,
+    extra_env: dict[str, str] | None = None,
+) -> ProcessRecord:
+    """Start one process of the app (a backend, the queue worker) with the backend's environment: a Vault token of
+    its own, the app role's database URL (both masked in any log tail it quotes) and the project's source on
+    PYTHONPATH; its log is ``log_path(run_dir, name)``. A failed start is a StepFailed naming the process."""
+    token = ctx.vault.backend_token(policy_name=f"{ctx.project.slug}-backend")
+    database_url = database_url or ctx.vault.read()["database_url"]
+    env = {
+        **backend_env(ctx, port=port, database_url=database_url, vault_token=token),
+        "PYTHONPATH": source_path(ctx),
+        **(extra_env or {}),
+    }
     process = ManagedProcess(
         name,
         argv,
-        log_path=logs_dir(ctx.run_dir) / f"{name}.log",
-        env=env,
+        log_path=log_path(ctx.run_dir, name),
+        env=python_env({**os.environ, **env}),
         cwd=ctx.project.root,
-        probes=[HttpStatus(f"{url}/readyz")],
+        probes=probes,
         secrets=[database_url, token],
-        owns_ports=True,
+        owns_ports=port != 0,
     )
     try:
-        record = process.start(timeout=BACKEND_READY_TIMEOUT)
+        return process.start(timeout=timeout)
     except ServiceStartError as exc:
         raise StepFailed(str(exc)) from exc
-    return record, url
+
+
+def source_path(ctx: Context) -> str:
+    """PYTHONPATH with the project's source first, so ``python -m <slug>.…`` finds the app."""
+    return os.pathsep.join(filter(None, [str(ctx.project.source_dir), os.environ.get("PYTHONPATH")]))
 
 
 def run_manage(ctx: Context, *args: str, database_url: str | None = None) -> str:
@@ -118,7 +157,7 @@ def run_manage(ctx: Context, *args: str, database_url: str | None = None) -> str
     the one at ``database_url``."""
     database_url = database_url or ctx.vault.read()["database_url"]
     env = backend_env(ctx, port=0, database_url=database_url, vault_token=ctx.endpoints.vault_token)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ctx.project.source_dir), os.environ.get("PYTHONPATH")]))
+    env["PYTHONPATH"] = source_path(ctx)
     result = run_command([ctx.python, "-m", f"{ctx.project.slug}.manage", *args], cwd=ctx.project.root, env=env)
     if not result.ok:
         raise StepFailed(f"manage {' '.join(args)} failed: {result.describe_failure()}")

@@ -11,9 +11,8 @@ address; it trusts X-Forwarded-For only from the gateway, where the ingress's re
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
-from harness.app import BACKEND_READY_TIMEOUT, backend_env, logs_dir
+from harness.app import BACKEND_READY_TIMEOUT, backend_env, log_path
 from harness.compose_cli import PORT_VARIABLES
 from harness.deploy.app_host import AppHost
 from harness.deploy.context import Context, StepFailed
@@ -41,7 +40,7 @@ def start_backend(ctx: Context, host: AppHost) -> tuple[dict[str, ProcessRecord]
     ingress = ManagedProcess(
         "backend-ingress",
         python_module_argv("harness.deploy.ingress", "--port", str(port), "--upstream", upstream),
-        log_path=logs_dir(ctx.run_dir) / "backend-ingress.log",
+        log_path=log_path(ctx.run_dir, "backend-ingress"),
         env=python_env(dict(os.environ)),
         probes=[HttpStatus(f"{url}/healthz", statuses=(200, 502))],  # 502 while the backend starts
     )
@@ -62,7 +61,7 @@ def _follow(
 ) -> ProcessRecord:
     """Follow the container's output into ``logs/<name>.log`` until ``ready``; the follower's record stands for
     the container (it ends when the container does)."""
-    log = Path(logs_dir(ctx.run_dir)) / f"{name}.log"
+    log = log_path(ctx.run_dir, name)
     follower = ManagedProcess(name, host.follow_logs(container), log_path=log, probes=[ready], secrets=secrets)
     return _start(follower, BACKEND_READY_TIMEOUT)
 

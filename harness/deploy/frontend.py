@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import httpx
 
+from harness.app import log_path
 from harness.deploy import app_containers
 from harness.deploy.context import Context, StepFailed
 from harness.ports import LOCALHOST
@@ -68,7 +68,7 @@ def _start_process(ctx: Context, url: str, auth_base: str) -> ProcessRecord:
     process = ManagedProcess(
         "frontend",
         argv,
-        log_path=Path(ctx.run_dir) / "logs" / "frontend.log",
+        log_path=log_path(ctx.run_dir, "frontend"),
         env=python_env({**os.environ, "AUTH_BASE_URL": auth_base}),
         cwd=ctx.project.root,
         probes=[HttpStatus(f"{url}/")],

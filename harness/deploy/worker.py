@@ -7,14 +7,12 @@ metrics on a port of its own (recorded as ``worker_metrics_url``) when the proje
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
-from harness.app import backend_env
-from harness.deploy.context import Context, StepFailed
+from harness.app import log_path, start_app_process
+from harness.deploy.context import Context
 from harness.ports import LOCALHOST, free_port
-from harness.process import ManagedProcess, ProcessRecord, ServiceStartError
-from harness.pythonenv import python_env
+from harness.process import ProcessRecord
 from harness.readiness import Custom, HttpStatus, Probe
 
 READY_TIMEOUT = 60.0
@@ -35,32 +33,17 @@ def run(ctx: Context) -> str:
 def start(ctx: Context, name: str = "worker") -> tuple[ProcessRecord, str | None]:
     """Start a worker process called ``name`` (its log: ``logs/<name>.log``); returns its record and its metrics
     URL (None without metrics)."""
-    log_path = Path(ctx.run_dir) / "logs" / f"{name}.log"
-    token = ctx.vault.backend_token(policy_name=f"{ctx.project.slug}-backend")
-    database_url = ctx.vault.read()["database_url"]
-    env = backend_env(ctx, port=0, database_url=database_url, vault_token=token)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ctx.project.source_dir), os.environ.get("PYTHONPATH")]))
-    probe: Probe = Custom(f"{log_path} says the worker polls", lambda: "worker polling" in _read(log_path))
-    metrics_url = None
+    log = log_path(ctx.run_dir, name)
+    probe: Probe = Custom(f"{log} says the worker polls", lambda: "worker polling" in _read(log))
+    metrics_url, env = None, {}
     if ctx.project.answers.get("observability", "metrics") != "none":
         port = free_port()
-        env |= {"WORKER_METRICS_PORT": str(port), "WORKER_METRICS_ADDR": LOCALHOST}
+        env = {"WORKER_METRICS_PORT": str(port), "WORKER_METRICS_ADDR": LOCALHOST}
         metrics_url = f"http://{LOCALHOST}:{port}/metrics"
         probe = HttpStatus(metrics_url)
     argv = [ctx.python, "-m", f"{ctx.project.slug}.worker"]
-    process = ManagedProcess(
-        name,
-        argv,
-        log_path=log_path,
-        env=python_env({**os.environ, **env}),
-        cwd=ctx.project.root,
-        probes=[probe],
-        secrets=[database_url, token],
-    )
-    try:
-        return process.start(timeout=READY_TIMEOUT), metrics_url
-    except ServiceStartError as exc:
-        raise StepFailed(str(exc)) from exc
+    record = start_app_process(ctx, name, argv, probes=[probe], timeout=READY_TIMEOUT, extra_env=env)
+    return record, metrics_url
 
 
 def _read(path: Path) -> str:
