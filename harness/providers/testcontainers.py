@@ -115,7 +115,7 @@ def container_specs(compose: Mapping[str, Any], credentials: Credentials) -> lis
     specs = []
     for service in CONTAINER_SERVICES:
         assert service.container is not None and service.compose_name is not None
-        specs.append(service.container(compose[service.compose_name], credentials))
+        specs.append(ContainerSpec.of(service, service.container(compose[service.compose_name], credentials)))
     return specs
 
 

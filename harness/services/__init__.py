@@ -61,19 +61,30 @@ class HttpWait:
 
 
 @dataclass(frozen=True)
-class ContainerSpec:
-    """What one container runs: image, container ports, environment and how to tell it is ready.
+class ContainerRun:
+    """What a service's module says of its container: the image, the environment and how to tell it is ready
+    (``wait`` None: the testcontainers module's own strategy where the service has a factory, e.g. a psql query,
+    redis PING or Vault's /v1/sys/health; the provider also waits for the compose.yaml healthcheck)."""
 
-    ``service`` is the compose.yaml service name. ``wait`` None means the testcontainers module's own
-    strategy where the service has a factory (psql query, redis PING, Vault's /v1/sys/health); the provider
-    also waits for the compose.yaml healthcheck.
-    """
+    image: str
+    env: Mapping[str, str] = field(default_factory=dict)
+    wait: HttpWait | None = None
+
+
+@dataclass(frozen=True)
+class ContainerSpec:
+    """One container to start: its compose.yaml service name and container ports (from the catalog's Service)
+    with its ``ContainerRun``."""
 
     service: str
     image: str
     ports: tuple[int, ...]
     env: Mapping[str, str] = field(default_factory=dict)
     wait: HttpWait | None = None
+
+    @classmethod
+    def of(cls, service: Service, run: ContainerRun) -> ContainerSpec:
+        return cls(str(service.compose_name), run.image, service.container_ports, run.env, run.wait)
 
 
 @dataclass(frozen=True)
@@ -106,7 +117,7 @@ class Service:
     compose_name: str | None = None
     ports: tuple[Port, ...] = ()
     endpoints: EndpointsFn | None = None
-    container: Callable[[Mapping[str, Any], Credentials], ContainerSpec] | None = None
+    container: Callable[[Mapping[str, Any], Credentials], ContainerRun] | None = None
     factory: Callable[[ContainerSpec], DockerContainer] | None = None
     compose_optional: bool = False
     external_optional: bool = False

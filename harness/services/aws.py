@@ -35,7 +35,7 @@ from harness.ports import free_port
 from harness.process import run_step
 from harness.pythonenv import python_env
 from harness.readiness import Custom, HttpStatus
-from harness.services import ContainerSpec, Credentials, Port, Service, image_of
+from harness.services import ContainerRun, Credentials, Port, Service, image_of
 from harness.services.launch import LOCALHOST, UNKNOWN, Launch, RunContext
 from harness.toolcache import ensure_tool
 
@@ -277,11 +277,11 @@ def endpoints(host: str, port: Mapping[int, int], env: Mapping[str, str]) -> dic
     return {"aws_endpoint_url": f"http://{host}:{port[PORT]}"}
 
 
-def container(compose: Mapping[str, Any], credentials: Credentials) -> ContainerSpec:
+def container(compose: Mapping[str, Any], credentials: Credentials) -> ContainerRun:
     """LocalStack with the services compose.yaml lists for it: a plain container, ready when compose's healthcheck
     says its services run (testcontainers' LocalStack module waits for a log line with a fixed 60 s limit)."""
     env = {"SERVICES": str(compose["environment"]["SERVICES"]), "EAGER_SERVICE_LOADING": "1"}
-    return ContainerSpec("localstack", image_of(compose), (PORT,), env)
+    return ContainerRun(image_of(compose), env)
 
 
 SERVICE = Service(

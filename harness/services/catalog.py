@@ -15,6 +15,7 @@ SERVICES: tuple[Service, ...] = (
 )
 # The services that also run as containers (compose, testcontainers), by compose.yaml service name.
 CONTAINER_SERVICES: tuple[Service, ...] = tuple(service for service in SERVICES if service.compose_name)
+CONTAINER_NAMES = tuple(str(service.compose_name) for service in CONTAINER_SERVICES)
 
 
 def report_name(compose_name: str) -> str:

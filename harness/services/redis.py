@@ -17,7 +17,7 @@ from harness.endpoints import Endpoints, ServiceInfo
 from harness.errors import ProviderError
 from harness.ports import free_port
 from harness.readiness import Custom
-from harness.services import ContainerSpec, Credentials, Port, Service, image_of
+from harness.services import ContainerRun, ContainerSpec, Credentials, Port, Service, image_of
 from harness.services.launch import LOCALHOST, UNKNOWN, Launch, RunContext, binary_version, new_secret
 
 if TYPE_CHECKING:
@@ -78,8 +78,8 @@ def endpoints(host: str, port: Mapping[int, int], env: Mapping[str, str]) -> dic
     return {"redis_url": f"redis://{host}:{port[PORT]}/0"}
 
 
-def container(compose: Mapping[str, Any], credentials: Credentials) -> ContainerSpec:
-    return ContainerSpec("redis", image_of(compose), (PORT,))
+def container(compose: Mapping[str, Any], credentials: Credentials) -> ContainerRun:
+    return ContainerRun(image_of(compose))
 
 
 def factory(spec: ContainerSpec) -> DockerContainer:

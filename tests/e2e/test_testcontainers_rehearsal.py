@@ -20,7 +20,8 @@ import pytest
 import yaml
 
 from harness.images import choose
-from harness.providers.testcontainers import LABEL_STACK, SERVICES, remove_labelled
+from harness.providers.testcontainers import LABEL_STACK, remove_labelled
+from harness.services.catalog import CONTAINER_NAMES as SERVICES
 from harness.state import StackState
 from tests.helpers.cli import describe, harness, harness_argv
 from tests.helpers.engine import require_engine, require_images

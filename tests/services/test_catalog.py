@@ -7,9 +7,9 @@ from pathlib import Path
 
 from harness.compose_cli import PORT_VARIABLES
 from harness.providers.external import ENV_VARS
+from harness.services.catalog import CONTAINER_NAMES as CONTAINERS
 from harness.services.catalog import CONTAINER_SERVICES, SERVICES, report_name
 
-CONTAINERS = tuple(str(service.compose_name) for service in CONTAINER_SERVICES)
 HARNESS = Path(__file__).resolve().parents[2] / "harness"
 CONTAINER_PORTS = (5432, 6379, 8200, 4566, 1025, 8025, 12111)
 

@@ -11,7 +11,6 @@ from harness.endpoints import ServiceInfo
 from harness.images import ImageChoice
 from harness.providers.base import ProviderError
 from harness.providers.testcontainers import (
-    SERVICES,
     ContainerSpec,
     Credentials,
     HttpWait,
@@ -21,6 +20,7 @@ from harness.providers.testcontainers import (
     endpoints_for,
     plan,
 )
+from harness.services.catalog import CONTAINER_NAMES as SERVICES
 from tests.helpers.engine import engine_problem
 from tests.helpers.render import RenderFn
 

@@ -16,7 +16,7 @@ from harness.endpoints import Endpoints, ServiceInfo
 from harness.ports import free_port
 from harness.pythonenv import python_env
 from harness.readiness import HttpStatus, TcpOpen
-from harness.services import ContainerSpec, Credentials, HttpWait, Port, Service, image_of
+from harness.services import ContainerRun, Credentials, HttpWait, Port, Service, image_of
 from harness.services.launch import LOCALHOST, UNKNOWN, Launch, RunContext, binary_version, python_module_argv
 
 NAME = "mail"
@@ -72,11 +72,11 @@ def endpoints(host: str, port: Mapping[int, int], env: Mapping[str, str]) -> dic
     return {"smtp_host": host, "smtp_port": port[SMTP_PORT], "mailpit_api_url": f"http://{host}:{port[API_PORT]}"}
 
 
-def container(compose: Mapping[str, Any], credentials: Credentials) -> ContainerSpec:
+def container(compose: Mapping[str, Any], credentials: Credentials) -> ContainerRun:
     """Mailpit configured like its compose service, minus the on-disk database."""
     env = {key: str(value) for key, value in compose.get("environment", {}).items()}
     env.pop("MP_DATABASE", None)  # no volume here: keep messages in memory
-    return ContainerSpec("mailpit", image_of(compose), (SMTP_PORT, API_PORT), env, HttpWait(API_PORT, "/readyz"))
+    return ContainerRun(image_of(compose), env, HttpWait(API_PORT, "/readyz"))
 
 
 SERVICE = Service(

@@ -27,7 +27,7 @@ from harness.errors import ProviderError
 from harness.ports import free_port
 from harness.process import run_step
 from harness.readiness import Custom
-from harness.services import ContainerSpec, Credentials, Port, Service, image_of
+from harness.services import ContainerRun, ContainerSpec, Credentials, Port, Service, image_of
 from harness.services.launch import (
     LOCALHOST,
     UNKNOWN,
@@ -230,13 +230,13 @@ def endpoints(host: str, port: Mapping[int, int], env: Mapping[str, str]) -> dic
     return {"database_url": f"postgresql://{user}:{password}@{host}:{port[PORT]}/postgres"}
 
 
-def container(compose: Mapping[str, Any], credentials: Credentials) -> ContainerSpec:
+def container(compose: Mapping[str, Any], credentials: Credentials) -> ContainerRun:
     env = {
         "POSTGRES_USER": credentials.postgres_user,
         "POSTGRES_PASSWORD": credentials.postgres_password,
         "POSTGRES_DB": "postgres",
     }
-    return ContainerSpec("postgres", image_of(compose), (PORT,), env)
+    return ContainerRun(image_of(compose), env)
 
 
 def factory(spec: ContainerSpec) -> DockerContainer:

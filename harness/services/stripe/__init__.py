@@ -15,7 +15,7 @@ from harness.pythonenv import python_env
 from harness.readiness import HttpStatus, TcpOpen
 from harness.services import (
     STAND_IN_VERSION_HEADER,
-    ContainerSpec,
+    ContainerRun,
     Credentials,
     HttpWait,
     Port,
@@ -71,9 +71,9 @@ def endpoints(host: str, port: Mapping[int, int], env: Mapping[str, str]) -> dic
     return {"stripe_api_base": f"http://{host}:{port[PORT]}"}
 
 
-def container(compose: Mapping[str, Any], credentials: Credentials) -> ContainerSpec:
+def container(compose: Mapping[str, Any], credentials: Credentials) -> ContainerRun:
     wait = HttpWait(PORT, "/v1/customers", (("Authorization", f"Bearer {TEST_KEY}"),))
-    return ContainerSpec("stripe-mock", image_of(compose), (PORT,), wait=wait)
+    return ContainerRun(image_of(compose), wait=wait)
 
 
 SERVICE = Service(

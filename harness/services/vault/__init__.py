@@ -22,7 +22,7 @@ from harness.endpoints import Endpoints, ServiceInfo
 from harness.errors import ProviderError
 from harness.ports import free_port
 from harness.readiness import HttpStatus
-from harness.services import ContainerSpec, Credentials, Port, Service, image_of
+from harness.services import ContainerRun, ContainerSpec, Credentials, Port, Service, image_of
 from harness.services.launch import LOCALHOST, UNKNOWN, Launch, RunContext, binary_version, new_secret
 
 if TYPE_CHECKING:
@@ -93,9 +93,9 @@ def endpoints(host: str, port: Mapping[int, int], env: Mapping[str, str]) -> dic
     return {"vault_addr": f"http://{host}:{port[PORT]}", "vault_token": env["VAULT_DEV_ROOT_TOKEN_ID"]}
 
 
-def container(compose: Mapping[str, Any], credentials: Credentials) -> ContainerSpec:
+def container(compose: Mapping[str, Any], credentials: Credentials) -> ContainerRun:
     env = {"VAULT_DEV_ROOT_TOKEN_ID": credentials.vault_token, "SKIP_SETCAP": "1"}
-    return ContainerSpec("vault", image_of(compose), (PORT,), env)
+    return ContainerRun(image_of(compose), env)
 
 
 def factory(spec: ContainerSpec) -> DockerContainer:
