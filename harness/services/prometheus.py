@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,11 +26,13 @@ from harness.errors import ProviderError
 from harness.ports import free_port
 from harness.readiness import HttpStatus
 from harness.services import Service
-from harness.services.launch import LOCALHOST, Launch, RunContext
+from harness.services.launch import LOCALHOST, Launch, RunContext, binary_version
 
 NAME = "prometheus"
 SCRAPE = "1s"  # also the scrape timeout: /metrics bounds each of its probes at 0.5 s
 EVALUATE = "1s"
+
+VERSION_PATTERN = r"prometheus, version (\S+)"  # "prometheus, version 2.45.3+ds (branch: ...)"
 
 
 def find_binary() -> Path:
@@ -39,12 +40,6 @@ def find_binary() -> Path:
     if found is None:
         raise ProviderError("no prometheus binary on PATH: install it with `apt install prometheus`")
     return Path(found)
-
-
-def version(binary: Path) -> str:
-    out = subprocess.run([str(binary), "--version"], capture_output=True, text=True, check=False)
-    first = (out.stdout or out.stderr).split()
-    return first[2] if len(first) > 2 else "unknown"
 
 
 def config(home: Path) -> dict[str, Any]:
@@ -87,7 +82,7 @@ def plan(ctx: RunContext) -> Launch:
             "--storage.tsdb.retention.time=1d",
         ],
         probes=[HttpStatus(f"{url}/-/ready")],
-        info=ServiceInfo(NAME, "Prometheus", version(binary), "native"),
+        info=ServiceInfo(NAME, "Prometheus", binary_version([str(binary), "--version"], VERSION_PATTERN), "native"),
         endpoints={"prometheus_url": url},
         cwd=home,
     )
