@@ -136,6 +136,14 @@ MALFORMED: dict[str, tuple[str, bytes]] = {
     "operator object": ("/sign-in/email", b'{"email": {"$ne": null}, "password": "x"}'),
     "number as password": ("/sign-in/email", b'{"email": "a@example.com", "password": 12345678}'),
     "NUL in email": ("/forget-password", b'{"email": "a\\u0000@example.com"}'),
+    "5000-digit number": (
+        "/sign-in/email",
+        b'{"email": "a@example.com", "password": "x", "rememberMe": 1' + b"0" * 5000 + b"}",
+    ),
+    "lone surrogate": (
+        "/sign-up/email",
+        b'{"email": "s@example.com", "password": "correct-Horse-9", "name": "\\ud800"}',
+    ),
 }
 
 

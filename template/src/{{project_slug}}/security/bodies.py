@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+import sys
 import types
 import typing
 from typing import Any
@@ -35,13 +36,40 @@ def parse_json(raw: bytes) -> Any:
         value = json.loads(text)
     except RecursionError:
         raise BodyError(f"the JSON document nests deeper than {MAX_DEPTH} levels") from None
-    except ValueError as exc:
+    except json.JSONDecodeError as exc:
         raise BodyError(
             f"the body is not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})"
         ) from None
+    except ValueError:  # Python's guard against huge integers (int_max_str_digits)
+        raise BodyError(f"the body holds a number longer than {sys.get_int_max_str_digits()} digits") from None
     if _depth(value) > MAX_DEPTH:
         raise BodyError(f"the JSON document nests deeper than {MAX_DEPTH} levels")
+    if any(_not_utf8(text) for text in _strings(value)):
+        # "\ud800" decodes to a lone surrogate, which no database or mail server can store or send
+        raise BodyError("the body holds a \\u escape of a lone surrogate: send text encodable as UTF-8")
     return value
+
+
+def _strings(value: Any) -> typing.Iterator[str]:
+    """Every string of a decoded JSON document, object keys included."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            yield item
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+
+
+def _not_utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 def parse_form(raw: bytes) -> dict[str, str]:
