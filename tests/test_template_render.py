@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import keyword
 import os
 import re
 import subprocess
 import sys
+import tomllib
+from importlib import metadata
 from pathlib import Path
 
 import copier
 import pytest
 import yaml
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 from tests.helpers.junit import junit_outcomes
 from tests.helpers.render import REPO_ROOT, RenderFn, render_project
@@ -18,6 +23,8 @@ from tests.helpers.secretscan import scan_text, scan_tree
 
 HELPERS = Path(__file__).resolve().parent / "helpers"
 
+ALL_OPTIONS = {"with_sms": True, "with_object_storage": True, "with_queue": True, "observability": "full"}
+SLUG = re.compile(r"[a-z][a-z0-9]*(_[a-z0-9]+)*")  # copier.yml's project_slug rule
 OPTION_MATRIX = [
     pytest.param({}, id="defaults"),
     pytest.param({"with_sms": True}, id="sms"),
@@ -25,9 +32,7 @@ OPTION_MATRIX = [
     pytest.param({"with_queue": True}, id="queue"),
     pytest.param({"observability": "none"}, id="observability-none"),
     pytest.param({"observability": "full"}, id="observability-full"),
-    pytest.param(
-        {"with_sms": True, "with_object_storage": True, "with_queue": True, "observability": "full"}, id="all-on"
-    ),
+    pytest.param(ALL_OPTIONS, id="all-on"),
 ]
 # Jinja left in the output: an expression, a statement tag or a comment, or a ``.jinja`` file name.
 UNRENDERED = re.compile(r"\{\{\s*[\w.]+(\s*\|[^}]*)?\s*\}\}|\{%-?\s*\w+|\{#|\.jinja$")
@@ -114,6 +119,10 @@ def test_secret_scan_catches_planted_secrets(planted: str) -> None:
         # `<slug>:dev` names the project's image: a reference path ends alphanumeric and has no `___`.
         ("project_slug", "acme_", "and image name"),
         ("project_slug", "acme___auth", "and image name"),
+        # A keyword breaks every import of the package; a module's or dependency's name shadows it.
+        ("project_slug", "import", "a Python keyword, a standard-library module or a package the project imports"),
+        ("project_slug", "json", "a Python keyword, a standard-library module or a package the project imports"),
+        ("project_slug", "kernia", "a Python keyword, a standard-library module or a package the project imports"),
         ("auth_path", "api/auth/", "must start with"),
         ("backend_url", "api.example.com", "must be an http(s) URL"),
         ("frontend_url", "https://app.example.com/", "must be an http(s) URL"),
@@ -126,6 +135,22 @@ def test_invalid_answer_is_refused_naming_field_and_rule(tmp_path: Path, field: 
     message = str(caught.value)
     assert field in message and rule in message, message
     assert not (tmp_path / "bad" / "pyproject.toml").exists(), "a project was rendered from invalid answers"
+
+
+def test_reserved_slugs_hold_every_keyword_standard_module_and_import_of_the_project(render: RenderFn) -> None:
+    """copier.yml's list is literal (a validator cannot import Python): this keeps it complete for the Python
+    running the tests and for the packages a project rendered with every option depends on."""
+    reserved = set(yaml.safe_load((REPO_ROOT / "copier.yml").read_text())["reserved_slugs"]["default"])
+    pyproject = tomllib.loads((render(**ALL_OPTIONS) / "pyproject.toml").read_text())
+    requirements = [*pyproject["project"]["dependencies"]]
+    for group in ("dev", "browser"):
+        requirements += pyproject["dependency-groups"][group]
+    wanted = {canonicalize_name(Requirement(r).name) for r in requirements}
+    installed = metadata.packages_distributions()
+    imports = {name for name, dists in installed.items() if wanted & {canonicalize_name(d) for d in dists}}
+    expected = {*keyword.kwlist, *sys.stdlib_module_names, *imports, "harness"}
+    missing = sorted(name for name in expected if SLUG.fullmatch(name) and name not in reserved)
+    assert not missing, f"add to copier.yml's reserved_slugs: {missing}"
 
 
 def test_rendering_into_non_empty_directory_keeps_user_files(tmp_path: Path) -> None:
