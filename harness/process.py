@@ -11,6 +11,7 @@ service failing), which a few lines over ``Popen`` do plainly.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shlex
 import signal
@@ -149,6 +150,26 @@ def _stop_orphans(record: ProcessRecord, timeout: float) -> None:
         if alive:
             _signal(record.pid, alive, signal.SIGKILL)
             _wait_gone(alive, 5)
+
+
+NOTE_SUFFIX = ".process.json"
+
+
+def _note_beside_log(record: ProcessRecord) -> None:
+    """Leave the record beside the process's log, so ``noted_under`` finds a process its starter never stopped
+    (a pytest worker killed on Ctrl-C while the fault phase or a drill ran its own backends and servers)."""
+    note = Path(record.log_path).with_name(f"{Path(record.log_path).name}.{record.pid}{NOTE_SUFFIX}")
+    note.write_text(json.dumps(record.to_dict()))
+
+
+def noted_under(directory: Path) -> list[ProcessRecord]:
+    """Every process started with its log under ``directory`` (a stack's run directory), running or not:
+    ``stop_record`` signals only the ones still running under their recorded PID and create time."""
+    records = []
+    for note in Path(directory).rglob(f"*{NOTE_SUFFIX}"):
+        with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
+            records.append(ProcessRecord.from_dict(json.loads(note.read_text())))
+    return records
 
 
 def exit_description(record: ProcessRecord) -> str | None:
@@ -311,6 +332,7 @@ class ManagedProcess:
             log_path=str(self.log_path),
             stop_grace=self.stop_grace,
         )
+        _note_beside_log(self.record)
         if on_spawn is not None:
             on_spawn(self.record)
         try:

@@ -11,7 +11,7 @@ from harness.backup.database import Server
 from harness.console import Progress, silent
 from harness.deploy.context import Context, Deployment
 from harness.deploy.sequence import run_sequence
-from harness.process import ProcessRecord, stop_record
+from harness.process import ProcessRecord, noted_under, stop_record
 from harness.project import Project
 from harness.providers import get_provider, provider_class
 from harness.providers.base import StackHandle
@@ -144,6 +144,17 @@ def stop_deployment(running: Running) -> list[str]:
     return stopped
 
 
+def stop_leftovers(running: Running) -> list[str]:
+    """Stop what was started under the run directory and no record owns: a drill's or the fault phase's backends
+    and servers whose pytest worker was killed (Ctrl-C) before it could stop them; returns their names."""
+    owned = {(record.pid, record.create_time) for record in running.local_processes()}
+    stopped = []
+    for record in noted_under(running.handle.run_dir):
+        if (record.pid, record.create_time) not in owned and stop_record(record):
+            stopped.append(record.name)
+    return stopped
+
+
 def down(project: Project, *, keep_data: bool = False, progress: Progress = silent) -> bool:
     """Stop the deployment's processes and the provider's services; False when nothing was running."""
     state = StackState(project.root)
@@ -152,6 +163,8 @@ def down(project: Project, *, keep_data: bool = False, progress: Progress = sile
     running = load(project)
     for name in stop_deployment(running):
         progress(f"{name}: stopped")
+    for name in stop_leftovers(running):
+        progress(f"{name}: stopped (left running by an interrupted check)")
     # Each part is stopped even when another fails; the record stays while anything may still run, so a
     # second `harness down` can finish the job.
     failures = []

@@ -11,7 +11,7 @@ import signal
 import subprocess
 import time
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import psutil
@@ -23,8 +23,9 @@ from harness.app import start_backend
 from harness.backup.artifacts import manifest_path_for
 from harness.client import Account, AuthClient, unique_email
 from harness.deploy.context import StepFailed
-from harness.process import stop_record
+from harness.process import noted_under, stop_record
 from harness.project import Project
+from harness.signals import canary
 from harness.state import StackState
 from tests.helpers import needs
 from tests.helpers.cli import describe, harness, harness_argv
@@ -282,21 +283,36 @@ def deployed_backend(state: StackState) -> bool:
         return False
 
 
-def test_ctrl_c_during_a_rehearsal_stops_and_removes_everything(tmp_path: Path) -> None:
+def canary_running(state: StackState) -> bool:
+    """The fault phase's canary backend runs: a pytest worker's own processes, in no stack record."""
+    return state.run_dir.is_dir() and any(r.name == canary.NAME and r.is_alive() for r in noted_under(state.run_dir))
+
+
+@pytest.mark.parametrize(
+    ("workers", "ready", "moment"),
+    [
+        ("0", deployed_backend, "mid-smoke: services, backend and frontend all running"),
+        ("2", canary_running, "the fault phase's canary runs on a worker"),
+    ],
+    ids=["after-deployment", "during-the-fault-phase"],
+)
+def test_ctrl_c_during_a_rehearsal_stops_and_removes_everything(
+    tmp_path: Path, workers: str, ready: Callable[[StackState], bool], moment: str
+) -> None:
     project = render_project(tmp_path / "interrupted")
     state = StackState(project)
     process = subprocess.Popen(
-        harness_argv(project, "rehearse", "--option", "aws=moto"),
+        harness_argv(project, "rehearse", "--option", "aws=moto", "-n", workers),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
     )
     try:
-        deadline = time.monotonic() + 180
-        while not deployed_backend(state) and process.poll() is None and time.monotonic() < deadline:
+        deadline = time.monotonic() + 240
+        while not ready(state) and process.poll() is None and time.monotonic() < deadline:
             time.sleep(0.2)
-        assert deployed_backend(state), "the rehearsal never deployed a backend"
-        process.send_signal(signal.SIGINT)  # mid-smoke: services, backend and frontend all running
+        assert ready(state), f"the rehearsal never reached the moment: {moment}"
+        process.send_signal(signal.SIGINT)  # at that moment
         try:
             _, stderr = process.communicate(timeout=120)
         except subprocess.TimeoutExpired:
