@@ -31,6 +31,26 @@ def verification_link(mail: MailpitClient, email: str) -> str:
     return links[0]
 
 
+def magic_link(client: AuthClient, mail: MailpitClient, email: str, mailbox: str | None = None) -> str:
+    """Ask for a magic link to ``email`` and return the link from the mail (read from ``mailbox``, else ``email``)."""
+    response = client.post("/sign-in/magic-link", {"email": email, "callbackURL": "/"})
+    answer = f"{response.status_code} {response.text[:300]}"
+    assert response.status_code == 200, f"/sign-in/magic-link for {email!r} answered {answer}"
+    message = mail.wait_for(to=mailbox or email, subject="sign in")
+    links = [link for link in links_in(message.text) if "magic-link/verify" in link]
+    assert links, f"the sign-in mail to {email} holds no magic link:\n{message.text}"
+    return links[0]
+
+
+def magic_sign_in(client: AuthClient, mail: MailpitClient, email: str) -> str:
+    """Sign ``client`` in by magic link (creating the user when new); returns the user id."""
+    response = client.http.get(magic_link(client, mail, email), follow_redirects=False)
+    user_id = ((client.get_session() or {}).get("user") or {}).get("id")
+    answer = f"{response.status_code} {response.text[:300]}"
+    assert user_id, f"following the magic link for {email} signed nobody in: {answer}"
+    return str(user_id)
+
+
 def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> None:
     """Poll ``condition`` until it holds; fail with ``what`` when ``timeout`` seconds pass first."""
     deadline = time.monotonic() + timeout

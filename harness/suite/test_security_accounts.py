@@ -19,6 +19,8 @@ from harness.client import SESSION_COOKIE, Account, AuthClient, links_in, unique
 from harness.services.mail.client import MailpitClient, search_query
 
 from .flows import ClientFactory
+from .flows import magic_link as _magic_link
+from .flows import magic_sign_in as _magic_sign_in
 
 pytestmark = pytest.mark.intrusion
 
@@ -50,24 +52,6 @@ def _answer(response: httpx.Response) -> str:
 def _user_id(client: AuthClient) -> str | None:
     session = client.get_session()
     return ((session or {}).get("user") or {}).get("id")
-
-
-def _magic_link(client: AuthClient, mail: MailpitClient, email: str, mailbox: str | None = None) -> str:
-    """Ask for a magic link to ``email`` and return the link from the mail (read from ``mailbox``, else ``email``)."""
-    response = client.post("/sign-in/magic-link", {"email": email, "callbackURL": "/"})
-    assert response.status_code == 200, f"/sign-in/magic-link for {email!r} answered {_answer(response)}"
-    message = mail.wait_for(to=mailbox or email, subject="sign in")
-    links = [link for link in links_in(message.text) if "magic-link/verify" in link]
-    assert links, f"the sign-in mail to {email} holds no magic link:\n{message.text}"
-    return links[0]
-
-
-def _magic_sign_in(client: AuthClient, mail: MailpitClient, email: str) -> str:
-    """Sign ``client`` in by magic link (creating the user when new); returns the user id."""
-    response = client.http.get(_magic_link(client, mail, email), follow_redirects=False)
-    user_id = _user_id(client)
-    assert user_id, f"following the magic link for {email} signed nobody in: {_answer(response)}"
-    return user_id
 
 
 def _otp(mail: MailpitClient, email: str, subject: str) -> str:

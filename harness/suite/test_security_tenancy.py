@@ -1,6 +1,6 @@
 """Step 6, tenancy: SCIM tokens and provisioning, SAML sign-in and organization roles stay inside their tenant.
 
-Each intrusion check replays a request of the security review (F02-F04, F08-F10, F17) and must be refused.
+Each intrusion check replays a request of the security reviews (F02-F04, F08-F10, F17, N2) and must be refused.
 Every client here also sends its own address as X-Forwarded-For: the deployed backend replaces that header
 with the socket peer anyway, while the undefended build keys its rate limits on it, so its shared sign-up
 bucket does not turn these checks into errors instead of failures.
@@ -19,7 +19,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from harness.actions import expect, sign_up_verified
+from harness.actions import expect, register_sso_provider, scim_users, sign_up_verified
 from harness.client import Account, AuthClient, unique_email
 from harness.deploy.context import Context
 from harness.services.dns.fake import control_url, publish_txt
@@ -77,6 +77,15 @@ def organization(owner: AuthClient, label: str) -> str:
     return str(response.json()["id"])
 
 
+def verified_tenant(admin: AuthClient, ctx: Context, owner: AuthClient, label: str) -> tuple[str, str]:
+    """An organization of ``owner`` and a domain an admin verified (DNS TXT) for its SSO provider: the one
+    domain whose addresses its SCIM tokens may provision."""
+    organization_id = organization(owner, label)
+    domain = f"{label}-{uuid.uuid4().hex[:8]}.example"
+    register_sso_provider(admin, ctx, domain, organization_id=organization_id)
+    return organization_id, domain
+
+
 def scim_token(owner: AuthClient, provider_id: str, organization_id: str) -> str:
     body = {"providerId": provider_id, "organizationId": organization_id}
     response = owner.post("/scim/generate-token", body)
@@ -122,26 +131,54 @@ def test_scim_token_requires_its_organization_and_stays_with_it(new_client: Clie
 
 
 @pytest.mark.intrusion
-def test_scim_provisioning_cannot_take_over_an_existing_account(new_client: ClientFactory, mail: MailpitClient) -> None:
+def test_scim_provisioning_cannot_take_over_an_existing_account(
+    new_client: ClientFactory, mail: MailpitClient, admin_client: AuthClient, ctx: Context
+) -> None:
     """F02: userName naming an existing user does not link them; PUT cannot move their email to the attacker."""
     victim = account(new_client, mail, "scim-victim")
     attacker = member(new_client, mail, "scim-attacker")
-    token = scim_token(attacker, f"rt-{uuid.uuid4().hex[:8]}", organization(attacker, "tenant-x"))
+    organization_id, domain = verified_tenant(admin_client, ctx, attacker, "tenant-x")
+    token = scim_token(attacker, f"rt-{uuid.uuid4().hex[:8]}", organization_id)
     scim = new_client()
     created = scim.post("/scim/v2/Users", scim_user(victim.email), headers=bearer(token))
     linked = created.status_code == 200 and created.json().get("id") == victim.user_id
     assert not linked, f"POST /scim/v2/Users with an existing user's email linked that user ({created.text[:200]})"
-    assert created.status_code == 409, f"POST /scim/v2/Users with an existing email answered {created.status_code}"
-    mailbox = unique_email("scim-attacker-mailbox")
+    assert created.status_code in (403, 409), f"POST /scim/v2/Users with an existing email: {created.status_code}"
+    mailbox = unique_email("scim-attacker-mailbox", domain)
     moved = scim_put(scim, str(victim.user_id), mailbox, token)
     assert moved.status_code in (403, 404), f"SCIM PUT on a user outside the tenant answered {moved.status_code}"
-    fresh = scim.post("/scim/v2/Users", scim_user(unique_email("scim-new")), headers=bearer(token))
+    fresh = scim.post("/scim/v2/Users", scim_user(unique_email("scim-new", domain)), headers=bearer(token))
     assert fresh.status_code == 200, f"SCIM provisioning of a new user failed: {fresh.status_code} {fresh.text}"
     stolen = scim_put(scim, fresh.json()["id"], victim.email, token)
-    assert stolen.status_code == 409, f"SCIM PUT taking another user's email answered {stolen.status_code}"
+    assert stolen.status_code in (403, 409), f"SCIM PUT taking another user's email answered {stolen.status_code}"
     with AuthClient(scim.auth_base_url, scim.origin) as check:
         signed = check.sign_in(victim)
         assert signed.status_code == 200, f"the victim can no longer sign in with their email ({signed.status_code})"
+
+
+@pytest.mark.intrusion
+def test_scim_provisions_only_in_the_organizations_verified_domains(
+    new_client: ClientFactory, mail: MailpitClient, admin_client: AuthClient, ctx: Context
+) -> None:
+    """N2: any user's own organization and SCIM token cannot provision a stranger's address (the row that
+    stranger's first sign-in lands in, which the token then moves to its own mailbox), nor move a user there;
+    addresses in the organization's verified domain are provisioned (positive control)."""
+    mallory = member(new_client, mail, "scim-squatter")
+    organization_id, domain = verified_tenant(admin_client, ctx, mallory, "squat")
+    token = scim_token(mallory, f"rt-{uuid.uuid4().hex[:8]}", organization_id)
+    scim = new_client()
+    stranger = unique_email("future-victim")
+    squatted = scim.post("/scim/v2/Users", scim_user(stranger), headers=bearer(token))
+    assert squatted.status_code == 403, (
+        f"SCIM provisioned {stranger}, outside the organization's verified domain {domain}: "
+        f"{squatted.status_code} {squatted.text[:200]}"
+    )
+    assert stranger not in {u.get("userName") for u in scim_users(scim, token)}, f"{stranger} was provisioned"
+    employee = scim.post("/scim/v2/Users", scim_user(unique_email("employee", domain)), headers=bearer(token))
+    assert employee.status_code == 200, f"in-domain SCIM provisioning failed: {employee.status_code} {employee.text}"
+    mailbox = unique_email("scim-squatter-mailbox")
+    moved = scim_put(scim, employee.json()["id"], mailbox, token)
+    assert moved.status_code == 403, f"SCIM PUT moved a user out of {domain} to {mailbox}: {moved.status_code}"
 
 
 # --- SAML (F03, F10) ------------------------------------------------------------------------------------------

@@ -1,7 +1,10 @@
 """Tenant boundaries Kernia 0.1.0 leaves open: SCIM tokens and provisioning, SAML sign-in, org invitations.
 
-- SCIM (review F02, F04): a token is always bound to an organization, and a provider id belongs to the first
-  organization that claims it, so nobody re-mints another tenant's token. Provisioning only creates *new*
+- SCIM (review F02, F04, N2): a token is always bound to an organization, and a provider id belongs to the
+  first organization that claims it, so nobody re-mints another tenant's token. A token only acts on
+  addresses in a domain verified (DNS TXT, by an instance admin) for an SSO provider of its organization:
+  any user can make an organization and a token, and a row provisioned for a stranger's address is the one
+  that stranger's first sign-in lands in, still editable by the token. Provisioning only creates *new*
   users: Kernia links any existing user whose email matches ``userName`` (an admin included), after which the
   token could rewrite that user's email and take the account over. Edits never touch instance admins and
   never move an email onto an address another user holds.
@@ -126,12 +129,45 @@ async def _scim_provider(ctx: EndpointContext) -> dict[str, Any] | None:
     return provider
 
 
+async def organization_domains(ctx: EndpointContext, organization_id: str) -> frozenset[str]:
+    """The email domains verified (DNS TXT) for the organization's SSO providers: its addresses."""
+    adapter = ctx.auth.adapter
+    providers = await adapter.find_many(
+        model="ssoProvider", where=(Where(field="organizationId", value=organization_id),)
+    )
+    if not providers:
+        return frozenset()
+    rows = await adapter.find_many(
+        model="ssoDomain",
+        where=(
+            Where(field="ssoProviderId", value=[p["id"] for p in providers], operator="in"),
+            Where(field="verified", value=True),
+        ),
+    )
+    return frozenset(str(row["domain"]).lower() for row in rows)
+
+
+async def _require_organization_domain(
+    ctx: EndpointContext, provider: Mapping[str, Any], email: object
+) -> None:
+    """Refuse an address outside the SCIM token's organization's verified domains (N2)."""
+    domain = email.strip().rpartition("@")[2].lower() if isinstance(email, str) and "@" in email else ""
+    if not domain or domain not in await organization_domains(ctx, str(provider["organizationId"])):
+        raise SCIMAPIError(
+            "FORBIDDEN",
+            detail="SCIM only manages addresses in a domain verified for this organization's SSO provider.",
+        )
+
+
 async def scim_create_never_links(ctx: EndpointContext) -> None:
-    """``POST /scim/v2/Users`` only creates new users: Kernia links an existing user with that email (F02)."""
-    if await _scim_provider(ctx) is None or ctx.request.method != "POST":
+    """``POST /scim/v2/Users`` only creates new users (Kernia links an existing user with that email, F02),
+    and only in the organization's verified domains (N2)."""
+    provider = await _scim_provider(ctx)
+    if provider is None or ctx.request.method != "POST":
         return
     body = await _json_object(ctx)
     email = get_user_primary_email(body.get("userName"), body.get("emails"))  # type: ignore[arg-type]
+    await _require_organization_domain(ctx, provider, email)
     if isinstance(email, str) and await _user_with_email(ctx, email) is not None:
         raise SCIMAPIError(
             "CONFLICT",
@@ -141,11 +177,13 @@ async def scim_create_never_links(ctx: EndpointContext) -> None:
 
 
 async def scim_edits_stay_in_tenant(ctx: EndpointContext) -> None:
-    """PUT/PATCH/DELETE of ``/scim/v2/Users/:id`` never touch an instance admin nor take another's email.
+    """PUT/PATCH/DELETE of ``/scim/v2/Users/:id`` never touch an instance admin nor take another's email, and
+    act only on addresses (the current one and a new one) in the organization's verified domains (N2).
 
     Kernia already limits the target to users with an account of the token's provider in its organization.
     """
-    if await _scim_provider(ctx) is None or ctx.request.method not in ("PUT", "PATCH", "DELETE"):
+    provider = await _scim_provider(ctx)
+    if provider is None or ctx.request.method not in ("PUT", "PATCH", "DELETE"):
         return
     user_id = ctx.path_params.get("userId", "")
     user = await ctx.auth.adapter.find_one(model="user", where=(Where(field="id", value=user_id),))
@@ -153,6 +191,7 @@ async def scim_edits_stay_in_tenant(ctx: EndpointContext) -> None:
         return  # Kernia answers 404
     if is_admin_user(user):
         raise SCIMAPIError("FORBIDDEN", detail="SCIM cannot change an instance administrator.")
+    await _require_organization_domain(ctx, provider, user.get("email"))
     if ctx.request.method == "DELETE":
         return
     body = await _json_object(ctx)
@@ -173,6 +212,7 @@ async def scim_edits_stay_in_tenant(ctx: EndpointContext) -> None:
         except Exception:  # malformed operations: Kernia's handler answers them
             return
     if isinstance(email, str) and email.lower() != str(user.get("email") or "").lower():
+        await _require_organization_domain(ctx, provider, email)
         holder = await _user_with_email(ctx, email)
         if holder is not None and holder.get("id") != user_id:
             raise SCIMAPIError(
