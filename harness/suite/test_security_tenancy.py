@@ -1,6 +1,6 @@
 """Step 6, tenancy: SCIM tokens and provisioning, SAML sign-in and organization roles stay inside their tenant.
 
-Each intrusion check replays a request of the security reviews (F02-F04, F08-F10, F17, N2) and must be refused.
+Each intrusion check replays a request of the security reviews (F02-F04, F08-F10, F17, N2, N3) and must be refused.
 Every client here also sends its own address as X-Forwarded-For: the deployed backend replaces that header
 with the socket peer anyway, while the undefended build keys its rate limits on it, so its shared sign-up
 bucket does not turn these checks into errors instead of failures.
@@ -26,7 +26,7 @@ from harness.services.dns.fake import control_url, publish_txt
 from harness.services.mail.client import MailpitClient
 from harness.services.saml_idp import authn_request_id, mock_saml_idp, signed_response
 
-from .flows import ClientFactory
+from .flows import ClientFactory, magic_sign_in
 
 SCIM_USER = "urn:ietf:params:scim:schemas:core:2.0:User"
 
@@ -179,6 +179,37 @@ def test_scim_provisions_only_in_the_organizations_verified_domains(
     mailbox = unique_email("scim-squatter-mailbox")
     moved = scim_put(scim, employee.json()["id"], mailbox, token)
     assert moved.status_code == 403, f"SCIM PUT moved a user out of {domain} to {mailbox}: {moved.status_code}"
+
+
+@pytest.mark.intrusion
+def test_scim_email_change_does_not_carry_the_old_proof(
+    new_client: ClientFactory, mail: MailpitClient, admin_client: AuthClient, ctx: Context
+) -> None:
+    """N3: a SCIM email change ends the sessions that proved the old mailbox, so such a session cannot take an
+    invitation another tenant sent to the new address; the new mailbox's owner, signing in, can (control)."""
+    founder = member(new_client, mail, "invite-founder")
+    tenant = member(new_client, mail, "scim-tenant")
+    organization_id, domain = verified_tenant(admin_client, ctx, tenant, "rename")
+    token = scim_token(tenant, f"rt-{uuid.uuid4().hex[:8]}", organization_id)
+    scim = new_client()
+    drop = unique_email("scim-drop", domain)
+    user_id = expect(scim.post("/scim/v2/Users", scim_user(drop), headers=bearer(token)), "SCIM provisioning")["id"]
+    holder = browser(new_client)
+    assert magic_sign_in(holder, mail, drop) == user_id, f"the magic link for {drop} signed in another user"
+    newhire = unique_email("newhire", domain)
+    body = {"organizationId": organization(founder, "victim-corp"), "email": newhire, "role": "admin"}
+    invited = expect(founder.post("/organization/invite-member", body), f"the invitation of {newhire}")
+    invitation = {"invitationId": invited["invitation"]["id"]}
+    moved = scim_put(scim, user_id, newhire, token)
+    assert moved.status_code == 200, f"an in-domain SCIM rename failed: {moved.status_code} {moved.text[:200]}"
+    kept = holder.get_session()
+    assert kept is None, f"the session that proved {drop} survived the SCIM change to {newhire}: {kept}"
+    hijack = holder.post("/organization/accept-invitation", invitation)
+    assert hijack.status_code in (401, 403), f"the old session accepted {newhire}'s invitation: {hijack.status_code}"
+    newcomer = browser(new_client)
+    magic_sign_in(newcomer, mail, newhire)
+    accepted = newcomer.post("/organization/accept-invitation", invitation)
+    assert accepted.status_code == 200, f"{newhire} could not accept their invitation: {accepted.status_code}"
 
 
 # --- SAML (F03, F10) ------------------------------------------------------------------------------------------

@@ -7,7 +7,9 @@
   that stranger's first sign-in lands in, still editable by the token. Provisioning only creates *new*
   users: Kernia links any existing user whose email matches ``userName`` (an admin included), after which the
   token could rewrite that user's email and take the account over. Edits never touch instance admins and
-  never move an email onto an address another user holds.
+  never move an email onto an address another user holds. An address SCIM sets is unproven (N3): the user's
+  email is unverified again and their sessions end, so nobody holds a verified session for a mailbox they
+  never opened, and invitations are honoured only for a verified address.
 - SAML (F03, F10): the ACS gets the verified-domain veto the OIDC callback has, only answers a response to an
   AuthnRequest this backend issued for that provider, and accepts each signed assertion once (its ID is kept
   until the assertion expires). Provider configs never leave the backend with their secrets.
@@ -34,6 +36,7 @@ import socket
 import struct
 import time
 from collections.abc import Mapping
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
@@ -63,6 +66,8 @@ SAML_CLOCK_SKEW = 300  # seconds an assertion's ID outlives its NotOnOrAfter in 
 SAML_MAX_TTL = 24 * 3600
 SAML_DEFAULT_TTL = 3600  # assertions without NotOnOrAfter
 SECRET_KEYS = frozenset({"clientsecret", "privatekey", "decryptionpvk", "secret", "password"})
+
+_scim_email_change: ContextVar[str | None] = ContextVar("scim_email_change", default=None)
 
 _NS = {
     "samlp": "urn:oasis:names:tc:SAML:2.0:protocol",
@@ -182,6 +187,7 @@ async def scim_edits_stay_in_tenant(ctx: EndpointContext) -> None:
 
     Kernia already limits the target to users with an account of the token's provider in its organization.
     """
+    _scim_email_change.set(None)
     provider = await _scim_provider(ctx)
     if provider is None or ctx.request.method not in ("PUT", "PATCH", "DELETE"):
         return
@@ -218,6 +224,31 @@ async def scim_edits_stay_in_tenant(ctx: EndpointContext) -> None:
             raise SCIMAPIError(
                 "CONFLICT", detail="Another user already has this email.", scimType="uniqueness"
             )
+        _scim_email_change.set(user_id)
+
+
+def scim_email_change_needs_proof(deps: SecurityDeps) -> Any:
+    async def revoke(ctx: EndpointContext, result: object) -> None:
+        """After a SCIM PUT/PATCH that changed a user's email: the new address is unverified and every session
+        of the user ends (N3). Kernia keeps ``emailVerified`` and the sessions that proved the *old* mailbox,
+        so whoever held one became a verified holder of the new address (invitations to it included)."""
+        user_id = _scim_email_change.get()
+        _scim_email_change.set(None)
+        if user_id is None:
+            return
+        where = (Where(field="userId", value=user_id),)
+        await ctx.auth.adapter.update(
+            model="user", where=(Where(field="id", value=user_id),), update={"emailVerified": False}
+        )
+        sessions = await ctx.auth.adapter.delete_many(model="session", where=where)
+        await deps.audit.record(
+            "session.revoked",
+            subject_type="user",
+            subject_id=user_id,
+            metadata={"reason": "SCIM email change", "sessions": sessions},
+        )
+
+    return revoke
 
 
 async def _user_with_email(ctx: EndpointContext, email: str) -> dict[str, Any] | None:
@@ -645,8 +676,18 @@ async def role_within_caller(ctx: EndpointContext) -> None:
 
 
 async def invitation_still_grantable(ctx: EndpointContext) -> None:
-    """An invitation whose role outranks its inviter's current role is not honoured (made before this check,
-    or the inviter was demoted since)."""
+    """An invitation is honoured only for a verified address (the invitation is for whoever owns that
+    mailbox, N3), and not when its role outranks its inviter's current role (made before this check, or the
+    inviter was demoted since)."""
+    if ctx.session is None:
+        return  # Kernia answers 401
+    user = await ctx.auth.adapter.find_one(
+        model="user", where=(Where(field="id", value=ctx.session.user_id),)
+    )
+    if user is None or not user.get("emailVerified"):
+        raise APIError(
+            403, "EMAIL_NOT_VERIFIED", message="Verify your email address before accepting an invitation."
+        )
     body = body_dict(ctx.body)
     invitation = await ctx.auth.adapter.find_one(
         model="invitation", where=(Where(field="id", value=str(body.get("invitationId") or "")),)
@@ -692,6 +733,7 @@ def plugin(deps: SecurityDeps) -> KerniaPlugin:
             BeforeHook(match="/organization/accept-invitation", handler=invitation_still_grantable),
         ),
         after=(
+            AfterHook(match=_scim_user_path, handler=scim_email_change_needs_proof(deps)),
             AfterHook(match=SAML_ACS, handler=sso_email_in_verified_domain),
             *(
                 AfterHook(match=path, handler=strip_provider_secrets)
