@@ -1,7 +1,7 @@
 """Step 6, tenancy: SCIM tokens and provisioning, SAML sign-in and organization roles stay inside their tenant.
 
-Each intrusion check replays a request of the security reviews (F02-F04, F08-F10, F17, N2, N3) and must be refused.
-Every client here also sends its own address as X-Forwarded-For: the deployed backend replaces that header
+Each intrusion check replays a request of the security reviews (F02-F04, F08-F10, F17, N2, N3, N7) and must
+be refused. Every client here also sends its own address as X-Forwarded-For: the deployed backend replaces that header
 with the socket peer anyway, while the undefended build keys its rate limits on it, so its shared sign-up
 bucket does not turn these checks into errors instead of failures.
 """
@@ -359,18 +359,22 @@ def test_saml_form_post_from_the_idp_origin_is_accepted(saml: SAMLTenant, new_cl
 # --- Organizations (F08) --------------------------------------------------------------------------------------
 
 
+def joined(founder: AuthClient, org: str, invitee: AuthClient, role: str) -> str:
+    """``invitee`` invited by ``founder`` into ``org`` with ``role`` and accepting; their member id."""
+    email = (invitee.get_session() or {})["user"]["email"]
+    body = {"organizationId": org, "email": email, "role": role}
+    invitation = expect(founder.post("/organization/invite-member", body), f"the {role} invitation")["invitation"]
+    accepted = invitee.post("/organization/accept-invitation", {"invitationId": invitation["id"]})
+    return str(expect(accepted, f"accepting the {role} invitation")["member"]["id"])
+
+
 @pytest.mark.intrusion
 def test_org_admin_cannot_invite_an_owner(new_client: ClientFactory, mail: MailpitClient) -> None:
     """F08: an organization admin inviting a second mailbox as owner is refused (only owners make owners)."""
     founder = member(new_client, mail, "org-founder")
     org = organization(founder, "boardroom")
     deputy = member(new_client, mail, "org-deputy")
-    deputy_email = (deputy.get_session() or {})["user"]["email"]
-    invitation = {"organizationId": org, "email": deputy_email, "role": "admin"}
-    invited = founder.post("/organization/invite-member", invitation)
-    assert invited.status_code == 200, f"the founder's admin invitation failed: {invited.text}"
-    accepted = deputy.post("/organization/accept-invitation", {"invitationId": invited.json()["invitation"]["id"]})
-    assert accepted.status_code == 200, f"accepting the admin invitation failed: {accepted.text}"
+    joined(founder, org, deputy, "admin")
     body = {"organizationId": org, "email": unique_email("org-second-mailbox"), "role": "owner"}
     escalation = deputy.post("/organization/invite-member", body)
     assert escalation.status_code == 403, (
@@ -378,6 +382,20 @@ def test_org_admin_cannot_invite_an_owner(new_client: ClientFactory, mail: Mailp
     )
     allowed = founder.post("/organization/invite-member", body)
     assert allowed.status_code == 200, f"the founder could not invite an owner: {allowed.status_code} {allowed.text}"
+
+
+@pytest.mark.intrusion
+def test_org_admin_cannot_remove_an_owner(new_client: ClientFactory, mail: MailpitClient) -> None:
+    """N7: an organization admin removing a co-owner is refused (only owners remove owners); the founder can."""
+    founder = member(new_client, mail, "org-founder")
+    org = organization(founder, "boardroom")
+    co_owner = joined(founder, org, member(new_client, mail, "org-co-owner"), "owner")
+    deputy = member(new_client, mail, "org-deputy")
+    joined(founder, org, deputy, "admin")
+    evicted = deputy.post("/organization/remove-member", {"organizationId": org, "memberIdOrEmail": co_owner})
+    assert evicted.status_code == 403, f"an org admin removed an owner: {evicted.status_code} {evicted.text[:200]}"
+    removed = founder.post("/organization/remove-member", {"organizationId": org, "memberIdOrEmail": co_owner})
+    assert removed.status_code == 200, f"the founder could not remove a co-owner: {removed.status_code}"
 
 
 # --- SSO domain verification (F09) ----------------------------------------------------------------------------

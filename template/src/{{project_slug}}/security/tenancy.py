@@ -13,7 +13,8 @@
 - SAML (F03, F10): the ACS gets the verified-domain veto the OIDC callback has, only answers a response to an
   AuthnRequest this backend issued for that provider, and accepts each signed assertion once (its ID is kept
   until the assertion expires). Provider configs never leave the backend with their secrets.
-- Organizations (F08): nobody invites or assigns a role above their own, so only owners make owners.
+- Organizations (F08, N7): nobody invites, assigns or removes a role above their own, so only owners make
+  owners and only owners remove them.
 - SSO domains (F09): verification needs the DNS TXT record ``_better-auth-token.<domain>`` holding the
   token, looked up at the resolver SSO_DNS_RESOLVER names (unset: no domain verifies), not the caller
   echoing the token it was just given; a domain verified for one provider is not re-registered for another.
@@ -675,6 +676,27 @@ async def role_within_caller(ctx: EndpointContext) -> None:
         raise APIError(403, "ROLE_ABOVE_YOUR_OWN", message="You cannot grant a role above your own.")
 
 
+async def removal_within_caller(ctx: EndpointContext) -> None:
+    """Removing a member whose role outranks the caller's is refused: Kernia lets anyone holding
+    ``member:delete`` (admins) remove owners (N7). The target is resolved as Kernia does: member id, or a
+    user's email, in the named organization."""
+    body = body_dict(ctx.body)
+    organization_id, target = body.get("organizationId"), body.get("memberIdOrEmail")
+    if not isinstance(organization_id, str) or not isinstance(target, str):
+        return  # Kernia answers 400
+    where = (Where(field="organizationId", value=organization_id),)
+    if "@" in target:
+        user = await ctx.auth.adapter.find_one(model="user", where=(Where(field="email", value=target),))
+        where += (Where(field="userId", value=user["id"] if user else ""),)
+    else:
+        where += (Where(field="id", value=target),)
+    member = await ctx.auth.adapter.find_one(model="member", where=where)
+    if member is not None and _rank(member.get("role")) > await _caller_rank(ctx, organization_id):
+        raise APIError(
+            403, "ROLE_ABOVE_YOUR_OWN", message="You cannot remove a member whose role is above your own."
+        )
+
+
 async def invitation_still_grantable(ctx: EndpointContext) -> None:
     """An invitation is honoured only for a verified address (the invitation is for whoever owns that
     mailbox, N3), and not when its role outranks its inviter's current role (made before this check, or the
@@ -730,6 +752,7 @@ def plugin(deps: SecurityDeps) -> KerniaPlugin:
             BeforeHook(match="/sso/update-provider", handler=registered_issuer_allowed),
             BeforeHook(match="/organization/invite-member", handler=role_within_caller),
             BeforeHook(match="/organization/update-member-role", handler=role_within_caller),
+            BeforeHook(match="/organization/remove-member", handler=removal_within_caller),
             BeforeHook(match="/organization/accept-invitation", handler=invitation_still_grantable),
         ),
         after=(
