@@ -102,19 +102,22 @@ def session_user_id(client: AuthClient, **kwargs: Any) -> str | None:
     return ((body or {}).get("user") or {}).get("id")
 
 
-def register_sso_provider(admin: AuthClient, ctx: Context, domain: str) -> str:
-    """Register an OIDC provider for ``domain``, verify the domain, and register its redirect URI with the IdP."""
+def register_sso_provider(admin: AuthClient, ctx: Context, domain: str, *, organization_id: str | None = None) -> str:
+    """Register an OIDC provider for ``domain``, verify the domain, and register its redirect URI with the IdP.
+
+    With ``organization_id`` the provider belongs to that organization, whose SCIM tokens may then provision
+    addresses in ``domain`` (SCIM acts only in an organization's verified domains)."""
     issuer = ctx.endpoints.oidc_issuer
-    response = admin.post(
-        "/sso/register-provider",
-        {
-            "issuer": f"{issuer}/tenants/{uuid.uuid4().hex[:8]}",  # unique per provider; discovery uses oidcConfig
-            "kind": "oidc",
-            "name": f"Rehearsal {domain}",
-            "domains": [domain],
-            "oidcConfig": {"issuer": issuer, "clientId": SSO_CLIENT_ID, "clientSecret": "rehearsal-client-secret"},
-        },
-    )
+    body = {
+        "issuer": f"{issuer}/tenants/{uuid.uuid4().hex[:8]}",  # unique per provider; discovery uses oidcConfig
+        "kind": "oidc",
+        "name": f"Rehearsal {domain}",
+        "domains": [domain],
+        "oidcConfig": {"issuer": issuer, "clientId": SSO_CLIENT_ID, "clientSecret": "rehearsal-client-secret"},
+    }
+    if organization_id is not None:
+        body["organizationId"] = organization_id
+    response = admin.post("/sso/register-provider", body)
     provider_id = str(expect(response, "admin SSO provider registration")["provider"]["id"])
     token = expect(admin.post("/sso/register-domain", {"ssoProviderId": provider_id, "domain": domain}), "domain")
     publish_txt(control_url(ctx.endpoints), f"_better-auth-token.{domain}", token["token"])  # the owner's proof

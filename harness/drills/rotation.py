@@ -20,7 +20,16 @@ from contextlib import ExitStack, closing
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from harness.actions import client_for, create_organization, expect, scim_users, session_user_id, sign_in
+from harness.actions import (
+    client_for,
+    create_organization,
+    expect,
+    promote_admin,
+    register_sso_provider,
+    scim_users,
+    session_user_id,
+    sign_in,
+)
 from harness.client import SESSION_COOKIE
 from harness.deploy.context import Context
 from harness.drills.backends import Backend, own_backend
@@ -102,15 +111,23 @@ def _rotate(ctx: Context, state: Rotation, tag: str, report: DrillReport) -> Dri
 
 
 def _credentials(ctx: Context, tag: str) -> Credentials:
-    """A user of the deployed backend with a session, an API key and a SCIM token, all issued before rotation."""
+    """A user of the deployed backend with a session, an API key and a SCIM token, all issued before rotation
+    (an admin verifies the domain the token provisions in for the user's organization)."""
+    deployed = ctx.deployment.deployed()
     with (
         closing(MailpitClient(ctx.endpoints.mailpit_api_url)) as mail,
-        client_for(ctx.deployment.deployed().auth_base_url, ctx.deployment.deployed().frontend_url) as client,
+        client_for(deployed.auth_base_url, deployed.frontend_url) as client,
+        client_for(deployed.auth_base_url, deployed.frontend_url) as admin,
     ):
         user = signed_in_user(client, mail, f"rotation-{tag}@example.com")
         key = expect(client.post("/api-key/create", {"name": f"rotation-{tag}"}), "API key creation")["key"]
         organization_id = create_organization(client, f"Rotation {tag}", f"rotation-{tag}")
-        token, scim_ids = provision_scim(client, f"rotation-scim-{tag}", tag, organization_id=organization_id, users=1)
+        promote_admin(ctx, signed_in_user(admin, mail, f"rotation-admin-{tag}@example.com").email)
+        domain = f"rotation-{tag}.example"
+        register_sso_provider(admin, ctx, domain, organization_id=organization_id)
+        token, scim_ids = provision_scim(
+            client, f"rotation-scim-{tag}", tag, organization_id=organization_id, domain=domain, users=1
+        )
     return Credentials(user, scim_ids, key, token)
 
 

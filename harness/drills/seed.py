@@ -127,9 +127,11 @@ def seed_through_api(ctx: Context) -> Seed:
 
         customer_id, subscription_id = _subscribe(ctx, owner_client, tag)
         sso_domain = f"drill-{tag}.example"
-        sso_provider_id = register_sso_provider(admin_client, ctx, sso_domain)
+        sso_provider_id = register_sso_provider(admin_client, ctx, sso_domain, organization_id=org["id"])
         scim_provider_id = f"drill-scim-{tag}"
-        scim_token, scim_user_ids = provision_scim(owner_client, scim_provider_id, tag, organization_id=org["id"])
+        scim_token, scim_user_ids = provision_scim(
+            owner_client, scim_provider_id, tag, organization_id=org["id"], domain=sso_domain
+        )
 
         audit_ids = _seeded_audit_events(ctx, admin_client, {u.user_id for u in (admin, owner, member)})
         return Seed(
@@ -184,14 +186,15 @@ def _subscribe(ctx: Context, owner: AuthClient, tag: str) -> tuple[str, str]:
 
 
 def provision_scim(
-    owner: AuthClient, provider_id: str, tag: str, *, organization_id: str, users: int = 2
+    owner: AuthClient, provider_id: str, tag: str, *, organization_id: str, domain: str, users: int = 2
 ) -> tuple[str, tuple[str, ...]]:
-    """A SCIM token for the owner's organization, then ``users`` created with it as an identity provider would."""
+    """A SCIM token for the owner's organization, then ``users`` created with it as an identity provider would,
+    in ``domain`` (one verified for the organization: SCIM provisions no other address)."""
     body = {"providerId": provider_id, "organizationId": organization_id}
     token = str(expect(owner.post("/scim/generate-token", body), "SCIM token generation")["scimToken"])
     user_ids = []
     for n in range(users):
-        email = f"drill-scim{n}-{tag}@example.com"
+        email = f"drill-scim{n}-{tag}@{domain}"
         user = {
             "schemas": [SCIM_USER_SCHEMA],
             "userName": email,

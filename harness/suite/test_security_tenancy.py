@@ -1,7 +1,7 @@
 """Step 6, tenancy: SCIM tokens and provisioning, SAML sign-in and organization roles stay inside their tenant.
 
-Each intrusion check replays a request of the security review (F02-F04, F08-F10, F17) and must be refused.
-Every client here also sends its own address as X-Forwarded-For: the deployed backend replaces that header
+Each intrusion check replays a request of the security reviews (F02-F04, F08-F10, F17, N2, N3, N7) and must
+be refused. Every client here also sends its own address as X-Forwarded-For: the deployed backend replaces that header
 with the socket peer anyway, while the undefended build keys its rate limits on it, so its shared sign-up
 bucket does not turn these checks into errors instead of failures.
 """
@@ -19,14 +19,14 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from harness.actions import expect, sign_up_verified
+from harness.actions import expect, register_sso_provider, scim_users, sign_up_verified
 from harness.client import Account, AuthClient, unique_email
 from harness.deploy.context import Context
 from harness.services.dns.fake import control_url, publish_txt
 from harness.services.mail.client import MailpitClient
 from harness.services.saml_idp import authn_request_id, mock_saml_idp, signed_response
 
-from .flows import ClientFactory
+from .flows import ClientFactory, magic_link_sign_in
 
 SCIM_USER = "urn:ietf:params:scim:schemas:core:2.0:User"
 
@@ -77,6 +77,15 @@ def organization(owner: AuthClient, label: str) -> str:
     return str(response.json()["id"])
 
 
+def verified_tenant(admin: AuthClient, ctx: Context, owner: AuthClient, label: str) -> tuple[str, str]:
+    """An organization of ``owner`` and a domain an admin verified (DNS TXT) for its SSO provider: the one
+    domain whose addresses its SCIM tokens may provision."""
+    organization_id = organization(owner, label)
+    domain = f"{label}-{uuid.uuid4().hex[:8]}.example"
+    register_sso_provider(admin, ctx, domain, organization_id=organization_id)
+    return organization_id, domain
+
+
 def scim_token(owner: AuthClient, provider_id: str, organization_id: str) -> str:
     body = {"providerId": provider_id, "organizationId": organization_id}
     response = owner.post("/scim/generate-token", body)
@@ -122,26 +131,85 @@ def test_scim_token_requires_its_organization_and_stays_with_it(new_client: Clie
 
 
 @pytest.mark.intrusion
-def test_scim_provisioning_cannot_take_over_an_existing_account(new_client: ClientFactory, mail: MailpitClient) -> None:
+def test_scim_provisioning_cannot_take_over_an_existing_account(
+    new_client: ClientFactory, mail: MailpitClient, admin_client: AuthClient, ctx: Context
+) -> None:
     """F02: userName naming an existing user does not link them; PUT cannot move their email to the attacker."""
     victim = account(new_client, mail, "scim-victim")
     attacker = member(new_client, mail, "scim-attacker")
-    token = scim_token(attacker, f"rt-{uuid.uuid4().hex[:8]}", organization(attacker, "tenant-x"))
+    organization_id, domain = verified_tenant(admin_client, ctx, attacker, "tenant-x")
+    token = scim_token(attacker, f"rt-{uuid.uuid4().hex[:8]}", organization_id)
     scim = new_client()
     created = scim.post("/scim/v2/Users", scim_user(victim.email), headers=bearer(token))
     linked = created.status_code == 200 and created.json().get("id") == victim.user_id
     assert not linked, f"POST /scim/v2/Users with an existing user's email linked that user ({created.text[:200]})"
-    assert created.status_code == 409, f"POST /scim/v2/Users with an existing email answered {created.status_code}"
-    mailbox = unique_email("scim-attacker-mailbox")
+    assert created.status_code in (403, 409), f"POST /scim/v2/Users with an existing email: {created.status_code}"
+    mailbox = unique_email("scim-attacker-mailbox", domain)
     moved = scim_put(scim, str(victim.user_id), mailbox, token)
     assert moved.status_code in (403, 404), f"SCIM PUT on a user outside the tenant answered {moved.status_code}"
-    fresh = scim.post("/scim/v2/Users", scim_user(unique_email("scim-new")), headers=bearer(token))
+    fresh = scim.post("/scim/v2/Users", scim_user(unique_email("scim-new", domain)), headers=bearer(token))
     assert fresh.status_code == 200, f"SCIM provisioning of a new user failed: {fresh.status_code} {fresh.text}"
     stolen = scim_put(scim, fresh.json()["id"], victim.email, token)
-    assert stolen.status_code == 409, f"SCIM PUT taking another user's email answered {stolen.status_code}"
+    assert stolen.status_code in (403, 409), f"SCIM PUT taking another user's email answered {stolen.status_code}"
     with AuthClient(scim.auth_base_url, scim.origin) as check:
         signed = check.sign_in(victim)
         assert signed.status_code == 200, f"the victim can no longer sign in with their email ({signed.status_code})"
+
+
+@pytest.mark.intrusion
+def test_scim_provisions_only_in_the_organizations_verified_domains(
+    new_client: ClientFactory, mail: MailpitClient, admin_client: AuthClient, ctx: Context
+) -> None:
+    """N2: any user's own organization and SCIM token cannot provision a stranger's address (the row that
+    stranger's first sign-in lands in, which the token then moves to its own mailbox), nor move a user there;
+    addresses in the organization's verified domain are provisioned (positive control)."""
+    mallory = member(new_client, mail, "scim-squatter")
+    organization_id, domain = verified_tenant(admin_client, ctx, mallory, "squat")
+    token = scim_token(mallory, f"rt-{uuid.uuid4().hex[:8]}", organization_id)
+    scim = new_client()
+    stranger = unique_email("future-victim")
+    squatted = scim.post("/scim/v2/Users", scim_user(stranger), headers=bearer(token))
+    assert squatted.status_code == 403, (
+        f"SCIM provisioned {stranger}, outside the organization's verified domain {domain}: "
+        f"{squatted.status_code} {squatted.text[:200]}"
+    )
+    assert stranger not in {u.get("userName") for u in scim_users(scim, token)}, f"{stranger} was provisioned"
+    employee = scim.post("/scim/v2/Users", scim_user(unique_email("employee", domain)), headers=bearer(token))
+    assert employee.status_code == 200, f"in-domain SCIM provisioning failed: {employee.status_code} {employee.text}"
+    mailbox = unique_email("scim-squatter-mailbox")
+    moved = scim_put(scim, employee.json()["id"], mailbox, token)
+    assert moved.status_code == 403, f"SCIM PUT moved a user out of {domain} to {mailbox}: {moved.status_code}"
+
+
+@pytest.mark.intrusion
+def test_scim_email_change_does_not_carry_the_old_proof(
+    new_client: ClientFactory, mail: MailpitClient, admin_client: AuthClient, ctx: Context
+) -> None:
+    """N3: a SCIM email change ends the sessions that proved the old mailbox, so such a session cannot take an
+    invitation another tenant sent to the new address; the new mailbox's owner, signing in, can (control)."""
+    founder = member(new_client, mail, "invite-founder")
+    tenant = member(new_client, mail, "scim-tenant")
+    organization_id, domain = verified_tenant(admin_client, ctx, tenant, "rename")
+    token = scim_token(tenant, f"rt-{uuid.uuid4().hex[:8]}", organization_id)
+    scim = new_client()
+    drop = unique_email("scim-drop", domain)
+    user_id = expect(scim.post("/scim/v2/Users", scim_user(drop), headers=bearer(token)), "SCIM provisioning")["id"]
+    holder = browser(new_client)
+    assert magic_link_sign_in(holder, mail, drop) == user_id, f"the magic link for {drop} signed in another user"
+    newhire = unique_email("newhire", domain)
+    body = {"organizationId": organization(founder, "victim-corp"), "email": newhire, "role": "admin"}
+    invited = expect(founder.post("/organization/invite-member", body), f"the invitation of {newhire}")
+    invitation = {"invitationId": invited["invitation"]["id"]}
+    moved = scim_put(scim, user_id, newhire, token)
+    assert moved.status_code == 200, f"an in-domain SCIM rename failed: {moved.status_code} {moved.text[:200]}"
+    kept = holder.get_session()
+    assert kept is None, f"the session that proved {drop} survived the SCIM change to {newhire}: {kept}"
+    hijack = holder.post("/organization/accept-invitation", invitation)
+    assert hijack.status_code in (401, 403), f"the old session accepted {newhire}'s invitation: {hijack.status_code}"
+    newcomer = browser(new_client)
+    magic_link_sign_in(newcomer, mail, newhire)
+    accepted = newcomer.post("/organization/accept-invitation", invitation)
+    assert accepted.status_code == 200, f"{newhire} could not accept their invitation: {accepted.status_code}"
 
 
 # --- SAML (F03, F10) ------------------------------------------------------------------------------------------
@@ -291,18 +359,22 @@ def test_saml_form_post_from_the_idp_origin_is_accepted(saml: SAMLTenant, new_cl
 # --- Organizations (F08) --------------------------------------------------------------------------------------
 
 
+def joined(founder: AuthClient, org: str, invitee: AuthClient, role: str) -> str:
+    """``invitee`` invited by ``founder`` into ``org`` with ``role`` and accepting; their member id."""
+    email = (invitee.get_session() or {})["user"]["email"]
+    body = {"organizationId": org, "email": email, "role": role}
+    invitation = expect(founder.post("/organization/invite-member", body), f"the {role} invitation")["invitation"]
+    accepted = invitee.post("/organization/accept-invitation", {"invitationId": invitation["id"]})
+    return str(expect(accepted, f"accepting the {role} invitation")["member"]["id"])
+
+
 @pytest.mark.intrusion
 def test_org_admin_cannot_invite_an_owner(new_client: ClientFactory, mail: MailpitClient) -> None:
     """F08: an organization admin inviting a second mailbox as owner is refused (only owners make owners)."""
     founder = member(new_client, mail, "org-founder")
     org = organization(founder, "boardroom")
     deputy = member(new_client, mail, "org-deputy")
-    deputy_email = (deputy.get_session() or {})["user"]["email"]
-    invitation = {"organizationId": org, "email": deputy_email, "role": "admin"}
-    invited = founder.post("/organization/invite-member", invitation)
-    assert invited.status_code == 200, f"the founder's admin invitation failed: {invited.text}"
-    accepted = deputy.post("/organization/accept-invitation", {"invitationId": invited.json()["invitation"]["id"]})
-    assert accepted.status_code == 200, f"accepting the admin invitation failed: {accepted.text}"
+    joined(founder, org, deputy, "admin")
     body = {"organizationId": org, "email": unique_email("org-second-mailbox"), "role": "owner"}
     escalation = deputy.post("/organization/invite-member", body)
     assert escalation.status_code == 403, (
@@ -310,6 +382,20 @@ def test_org_admin_cannot_invite_an_owner(new_client: ClientFactory, mail: Mailp
     )
     allowed = founder.post("/organization/invite-member", body)
     assert allowed.status_code == 200, f"the founder could not invite an owner: {allowed.status_code} {allowed.text}"
+
+
+@pytest.mark.intrusion
+def test_org_admin_cannot_remove_an_owner(new_client: ClientFactory, mail: MailpitClient) -> None:
+    """N7: an organization admin removing a co-owner is refused (only owners remove owners); the founder can."""
+    founder = member(new_client, mail, "org-founder")
+    org = organization(founder, "boardroom")
+    co_owner = joined(founder, org, member(new_client, mail, "org-co-owner"), "owner")
+    deputy = member(new_client, mail, "org-deputy")
+    joined(founder, org, deputy, "admin")
+    evicted = deputy.post("/organization/remove-member", {"organizationId": org, "memberIdOrEmail": co_owner})
+    assert evicted.status_code == 403, f"an org admin removed an owner: {evicted.status_code} {evicted.text[:200]}"
+    removed = founder.post("/organization/remove-member", {"organizationId": org, "memberIdOrEmail": co_owner})
+    assert removed.status_code == 200, f"the founder could not remove a co-owner: {removed.status_code}"
 
 
 # --- SSO domain verification (F09) ----------------------------------------------------------------------------

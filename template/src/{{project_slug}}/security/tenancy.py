@@ -1,14 +1,20 @@
 """Tenant boundaries Kernia 0.1.0 leaves open: SCIM tokens and provisioning, SAML sign-in, org invitations.
 
-- SCIM (review F02, F04): a token is always bound to an organization, and a provider id belongs to the first
-  organization that claims it, so nobody re-mints another tenant's token. Provisioning only creates *new*
+- SCIM (review F02, F04, N2): a token is always bound to an organization, and a provider id belongs to the
+  first organization that claims it, so nobody re-mints another tenant's token. A token only acts on
+  addresses in a domain verified (DNS TXT, by an instance admin) for an SSO provider of its organization:
+  any user can make an organization and a token, and a row provisioned for a stranger's address is the one
+  that stranger's first sign-in lands in, still editable by the token. Provisioning only creates *new*
   users: Kernia links any existing user whose email matches ``userName`` (an admin included), after which the
   token could rewrite that user's email and take the account over. Edits never touch instance admins and
-  never move an email onto an address another user holds.
+  never move an email onto an address another user holds. An address SCIM sets is unproven (N3): the user's
+  email is unverified again and their sessions end, so nobody holds a verified session for a mailbox they
+  never opened, and invitations are honoured only for a verified address.
 - SAML (F03, F10): the ACS gets the verified-domain veto the OIDC callback has, only answers a response to an
   AuthnRequest this backend issued for that provider, and accepts each signed assertion once (its ID is kept
   until the assertion expires). Provider configs never leave the backend with their secrets.
-- Organizations (F08): nobody invites or assigns a role above their own, so only owners make owners.
+- Organizations (F08, N7): nobody invites, assigns or removes a role above their own, so only owners make
+  owners and only owners remove them.
 - SSO domains (F09): verification needs the DNS TXT record ``_better-auth-token.<domain>`` holding the
   token, looked up at the resolver SSO_DNS_RESOLVER names (unset: no domain verifies), not the caller
   echoing the token it was just given; a domain verified for one provider is not re-registered for another.
@@ -31,6 +37,7 @@ import socket
 import struct
 import time
 from collections.abc import Mapping
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
@@ -60,6 +67,8 @@ SAML_CLOCK_SKEW = 300  # seconds an assertion's ID outlives its NotOnOrAfter in 
 SAML_MAX_TTL = 24 * 3600
 SAML_DEFAULT_TTL = 3600  # assertions without NotOnOrAfter
 SECRET_KEYS = frozenset({"clientsecret", "privatekey", "decryptionpvk", "secret", "password"})
+
+_scim_email_change: ContextVar[str | None] = ContextVar("scim_email_change", default=None)
 
 _NS = {
     "samlp": "urn:oasis:names:tc:SAML:2.0:protocol",
@@ -126,12 +135,45 @@ async def _scim_provider(ctx: EndpointContext) -> dict[str, Any] | None:
     return provider
 
 
+async def organization_domains(ctx: EndpointContext, organization_id: str) -> frozenset[str]:
+    """The email domains verified (DNS TXT) for the organization's SSO providers: its addresses."""
+    adapter = ctx.auth.adapter
+    providers = await adapter.find_many(
+        model="ssoProvider", where=(Where(field="organizationId", value=organization_id),)
+    )
+    if not providers:
+        return frozenset()
+    rows = await adapter.find_many(
+        model="ssoDomain",
+        where=(
+            Where(field="ssoProviderId", value=[p["id"] for p in providers], operator="in"),
+            Where(field="verified", value=True),
+        ),
+    )
+    return frozenset(str(row["domain"]).lower() for row in rows)
+
+
+async def _require_organization_domain(
+    ctx: EndpointContext, provider: Mapping[str, Any], email: object
+) -> None:
+    """Refuse an address outside the SCIM token's organization's verified domains (N2)."""
+    domain = email.strip().rpartition("@")[2].lower() if isinstance(email, str) and "@" in email else ""
+    if not domain or domain not in await organization_domains(ctx, str(provider["organizationId"])):
+        raise SCIMAPIError(
+            "FORBIDDEN",
+            detail="SCIM only manages addresses in a domain verified for this organization's SSO provider.",
+        )
+
+
 async def scim_create_never_links(ctx: EndpointContext) -> None:
-    """``POST /scim/v2/Users`` only creates new users: Kernia links an existing user with that email (F02)."""
-    if await _scim_provider(ctx) is None or ctx.request.method != "POST":
+    """``POST /scim/v2/Users`` only creates new users (Kernia links an existing user with that email, F02),
+    and only in the organization's verified domains (N2)."""
+    provider = await _scim_provider(ctx)
+    if provider is None or ctx.request.method != "POST":
         return
     body = await _json_object(ctx)
     email = get_user_primary_email(body.get("userName"), body.get("emails"))  # type: ignore[arg-type]
+    await _require_organization_domain(ctx, provider, email)
     if isinstance(email, str) and await _user_with_email(ctx, email) is not None:
         raise SCIMAPIError(
             "CONFLICT",
@@ -141,11 +183,14 @@ async def scim_create_never_links(ctx: EndpointContext) -> None:
 
 
 async def scim_edits_stay_in_tenant(ctx: EndpointContext) -> None:
-    """PUT/PATCH/DELETE of ``/scim/v2/Users/:id`` never touch an instance admin nor take another's email.
+    """PUT/PATCH/DELETE of ``/scim/v2/Users/:id`` never touch an instance admin nor take another's email, and
+    act only on addresses (the current one and a new one) in the organization's verified domains (N2).
 
     Kernia already limits the target to users with an account of the token's provider in its organization.
     """
-    if await _scim_provider(ctx) is None or ctx.request.method not in ("PUT", "PATCH", "DELETE"):
+    _scim_email_change.set(None)
+    provider = await _scim_provider(ctx)
+    if provider is None or ctx.request.method not in ("PUT", "PATCH", "DELETE"):
         return
     user_id = ctx.path_params.get("userId", "")
     user = await ctx.auth.adapter.find_one(model="user", where=(Where(field="id", value=user_id),))
@@ -153,6 +198,7 @@ async def scim_edits_stay_in_tenant(ctx: EndpointContext) -> None:
         return  # Kernia answers 404
     if is_admin_user(user):
         raise SCIMAPIError("FORBIDDEN", detail="SCIM cannot change an instance administrator.")
+    await _require_organization_domain(ctx, provider, user.get("email"))
     if ctx.request.method == "DELETE":
         return
     body = await _json_object(ctx)
@@ -173,11 +219,37 @@ async def scim_edits_stay_in_tenant(ctx: EndpointContext) -> None:
         except Exception:  # malformed operations: Kernia's handler answers them
             return
     if isinstance(email, str) and email.lower() != str(user.get("email") or "").lower():
+        await _require_organization_domain(ctx, provider, email)
         holder = await _user_with_email(ctx, email)
         if holder is not None and holder.get("id") != user_id:
             raise SCIMAPIError(
                 "CONFLICT", detail="Another user already has this email.", scimType="uniqueness"
             )
+        _scim_email_change.set(user_id)
+
+
+def scim_email_change_needs_proof(deps: SecurityDeps) -> Any:
+    async def revoke(ctx: EndpointContext, result: object) -> None:
+        """After a SCIM PUT/PATCH that changed a user's email: the new address is unverified and every session
+        of the user ends (N3). Kernia keeps ``emailVerified`` and the sessions that proved the *old* mailbox,
+        so whoever held one became a verified holder of the new address (invitations to it included)."""
+        user_id = _scim_email_change.get()
+        _scim_email_change.set(None)
+        if user_id is None:
+            return
+        where = (Where(field="userId", value=user_id),)
+        await ctx.auth.adapter.update(
+            model="user", where=(Where(field="id", value=user_id),), update={"emailVerified": False}
+        )
+        sessions = await ctx.auth.adapter.delete_many(model="session", where=where)
+        await deps.audit.record(
+            "session.revoked",
+            subject_type="user",
+            subject_id=user_id,
+            metadata={"reason": "SCIM email change", "sessions": sessions},
+        )
+
+    return revoke
 
 
 async def _user_with_email(ctx: EndpointContext, email: str) -> dict[str, Any] | None:
@@ -604,9 +676,40 @@ async def role_within_caller(ctx: EndpointContext) -> None:
         raise APIError(403, "ROLE_ABOVE_YOUR_OWN", message="You cannot grant a role above your own.")
 
 
+async def removal_within_caller(ctx: EndpointContext) -> None:
+    """Removing a member whose role outranks the caller's is refused: Kernia lets anyone holding
+    ``member:delete`` (admins) remove owners (N7). The target is resolved as Kernia does: member id, or a
+    user's email, in the named organization."""
+    body = body_dict(ctx.body)
+    organization_id, target = body.get("organizationId"), body.get("memberIdOrEmail")
+    if not isinstance(organization_id, str) or not isinstance(target, str):
+        return  # Kernia answers 400
+    where = (Where(field="organizationId", value=organization_id),)
+    if "@" in target:
+        user = await ctx.auth.adapter.find_one(model="user", where=(Where(field="email", value=target),))
+        where += (Where(field="userId", value=user["id"] if user else ""),)
+    else:
+        where += (Where(field="id", value=target),)
+    member = await ctx.auth.adapter.find_one(model="member", where=where)
+    if member is not None and _rank(member.get("role")) > await _caller_rank(ctx, organization_id):
+        raise APIError(
+            403, "ROLE_ABOVE_YOUR_OWN", message="You cannot remove a member whose role is above your own."
+        )
+
+
 async def invitation_still_grantable(ctx: EndpointContext) -> None:
-    """An invitation whose role outranks its inviter's current role is not honoured (made before this check,
-    or the inviter was demoted since)."""
+    """An invitation is honoured only for a verified address (the invitation is for whoever owns that
+    mailbox, N3), and not when its role outranks its inviter's current role (made before this check, or the
+    inviter was demoted since)."""
+    if ctx.session is None:
+        return  # Kernia answers 401
+    user = await ctx.auth.adapter.find_one(
+        model="user", where=(Where(field="id", value=ctx.session.user_id),)
+    )
+    if user is None or not user.get("emailVerified"):
+        raise APIError(
+            403, "EMAIL_NOT_VERIFIED", message="Verify your email address before accepting an invitation."
+        )
     body = body_dict(ctx.body)
     invitation = await ctx.auth.adapter.find_one(
         model="invitation", where=(Where(field="id", value=str(body.get("invitationId") or "")),)
@@ -649,9 +752,11 @@ def plugin(deps: SecurityDeps) -> KerniaPlugin:
             BeforeHook(match="/sso/update-provider", handler=registered_issuer_allowed),
             BeforeHook(match="/organization/invite-member", handler=role_within_caller),
             BeforeHook(match="/organization/update-member-role", handler=role_within_caller),
+            BeforeHook(match="/organization/remove-member", handler=removal_within_caller),
             BeforeHook(match="/organization/accept-invitation", handler=invitation_still_grantable),
         ),
         after=(
+            AfterHook(match=_scim_user_path, handler=scim_email_change_needs_proof(deps)),
             AfterHook(match=SAML_ACS, handler=sso_email_in_verified_domain),
             *(
                 AfterHook(match=path, handler=strip_provider_secrets)
