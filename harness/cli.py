@@ -28,6 +28,18 @@ def _options(pairs: list[str]) -> dict[str, str]:
         raise SystemExit(f"harness: {exc}") from None
 
 
+def _worker_count(text: str) -> int:
+    """argparse type of -n: a negative count would make xdist run in-process while no process starts the fault
+    phase, so the signal checks would wait for its outcome until they time out."""
+    try:
+        count = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of workers (0: run in-process)") from None
+    if count < 0:
+        raise argparse.ArgumentTypeError(f"{count} is negative: give 0 (run in-process) or more workers")
+    return count
+
+
 def cmd_up(args: argparse.Namespace, project: Project) -> int:
     """Start the services and print their endpoints (credentials masked unless --show-secrets)."""
     # detached: the stack outlives this command (a provider must not tie it to this process).
@@ -246,7 +258,9 @@ def build_parser() -> argparse.ArgumentParser:
             help="fail the browser checks when no Chromium is found (default: report them not run; CI: set this "
             "or HARNESS_REQUIRE_BROWSER=1)",
         )
-        sub.add_argument("-n", "--workers", type=int, default=0, help="pytest-xdist workers (0: run in-process)")
+        sub.add_argument(
+            "-n", "--workers", type=_worker_count, default=0, help="pytest-xdist workers (0: run in-process)"
+        )
         sub.add_argument("pytest_args", nargs="*", help="extra pytest arguments (after --)")
         sub.set_defaults(func=func)
 

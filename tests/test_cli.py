@@ -80,3 +80,12 @@ def test_recovery_and_skip_recovery_exclude_each_other(capsys) -> None:
     with pytest.raises(SystemExit):
         cli.build_parser().parse_args(["rehearse", "--recovery", "--skip-recovery"])
     assert "not allowed with argument" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("value", "says"), [("-1", "-1 is negative"), ("two", "'two' is not a whole number")])
+def test_a_negative_or_non_numeric_worker_count_is_refused(value: str, says: str, capsys) -> None:
+    with pytest.raises(SystemExit) as exited:
+        cli.build_parser().parse_args(["rehearse", "-n", value])
+    assert exited.value.code == 2
+    err = capsys.readouterr().err
+    assert "argument -n/--workers" in err and says in err and "Traceback" not in err
