@@ -89,3 +89,23 @@ def test_a_negative_or_non_numeric_worker_count_is_refused(value: str, says: str
     assert exited.value.code == 2
     err = capsys.readouterr().err
     assert "argument -n/--workers" in err and says in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("option", ["--report", "--junitxml"])
+def test_an_output_path_that_cannot_be_written_is_refused_before_the_run(
+    tmp_path: Path, option: str, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    monkeypatch.setattr(cli, "_run_pytest", lambda argv: pytest.fail("the run started"))
+    a_file = tmp_path / "README.md"
+    a_file.write_text("")
+    for path, says in ((tmp_path, "is a directory"), (a_file / "sub" / "r.json", f"{a_file} is a file")):
+        with pytest.raises(SystemExit) as exited:
+            cli.main(["--project", str(tmp_path), "rehearse", option, str(path)])
+        assert exited.value.code == 2
+        err = capsys.readouterr().err
+        assert f"argument {option}" in err and says in err and "Traceback" not in err
+
+
+def test_an_output_path_in_new_directories_is_accepted(tmp_path: Path) -> None:
+    args = cli.build_parser().parse_args(["smoke", "--report", str(tmp_path / "new" / "r.json")])
+    assert args.report == tmp_path / "new" / "r.json"
