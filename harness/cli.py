@@ -162,8 +162,10 @@ def cmd_rehearse(args: argparse.Namespace, project: Project) -> int:
 
 def cmd_backup(args: argparse.Namespace, project: Project) -> int:
     """Dump, manifest and checksum; then upload and verify the stored copy unless --no-upload."""
-    from harness.backup import create_backup, upload
+    from harness.backup import check_bucket, create_backup, upload
 
+    if args.bucket and not args.no_upload:
+        check_bucket(args.bucket)  # before the dump, which an invalid name would make for nothing
     running = stack.load(project)
     backup = create_backup(running.database(), project.slug, Path(args.out).resolve())
     print(f"dump={backup.dump_path}")
