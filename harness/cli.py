@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import faulthandler
 import json
+import os
 import signal
 import sys
 from importlib.metadata import entry_points
@@ -26,6 +27,33 @@ def _options(pairs: list[str]) -> dict[str, str]:
         return parse_options(pairs)
     except ValueError as exc:
         raise SystemExit(f"harness: {exc}") from None
+
+
+def _worker_count(text: str) -> int:
+    """argparse type of -n: a negative count would make xdist run in-process while no process starts the fault
+    phase, so the signal checks would wait for its outcome until they time out."""
+    try:
+        count = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of workers (0: run in-process)") from None
+    if count < 0:
+        raise argparse.ArgumentTypeError(f"{count} is negative: give 0 (run in-process) or more workers")
+    return count
+
+
+def _output_file(text: str) -> Path:
+    """argparse type of --report and --junitxml: they are written when the run ends, so a path that cannot be
+    written is refused before anything starts rather than losing the run's results to a traceback."""
+    path = Path(text).resolve()
+    if path.is_dir():
+        raise argparse.ArgumentTypeError(f"{path} is a directory: name a file in it, e.g. {path / 'report.json'}")
+    existing = next(parent for parent in path.parents if parent.exists())  # the directories below it are created
+    if not existing.is_dir():
+        raise argparse.ArgumentTypeError(f"{existing} is a file, so {path} cannot be created: choose another path")
+    writable = os.access(path, os.W_OK) if path.exists() else os.access(existing, os.W_OK | os.X_OK)
+    if not writable:
+        raise argparse.ArgumentTypeError(f"{path if path.exists() else existing} is not writable: choose another path")
+    return path
 
 
 def cmd_up(args: argparse.Namespace, project: Project) -> int:
@@ -97,7 +125,7 @@ def pytest_args(project: Project, args: argparse.Namespace, *, provider: str | N
     argv += ["--harness-project", str(project.root)]
     argv += ["--harness-provider", provider] if provider else ["--harness-running"]
     if args.report:
-        argv += ["--harness-report", str(Path(args.report).resolve())]
+        argv += ["--harness-report", str(args.report)]
     if getattr(args, "keep", False):
         argv.append("--harness-keep")
     if getattr(args, "require_browser", False):
@@ -111,7 +139,7 @@ def pytest_args(project: Project, args: argparse.Namespace, *, provider: str | N
     elif provider is None or getattr(args, "skip_recovery", False):
         argv += ["-m", "not recovery and not rotation"]  # smoke is step 6 alone; drills belong to a rehearsal
     if args.junitxml:
-        argv += ["--junitxml", str(Path(args.junitxml).resolve())]
+        argv += ["--junitxml", str(args.junitxml)]
     return argv + list(args.pytest_args)
 
 
@@ -134,8 +162,10 @@ def cmd_rehearse(args: argparse.Namespace, project: Project) -> int:
 
 def cmd_backup(args: argparse.Namespace, project: Project) -> int:
     """Dump, manifest and checksum; then upload and verify the stored copy unless --no-upload."""
-    from harness.backup import create_backup, upload
+    from harness.backup import check_bucket, create_backup, upload
 
+    if args.bucket and not args.no_upload:
+        check_bucket(args.bucket)  # before the dump, which an invalid name would make for nothing
     running = stack.load(project)
     backup = create_backup(running.database(), project.slug, Path(args.out).resolve())
     print(f"dump={backup.dump_path}")
@@ -238,15 +268,17 @@ def build_parser() -> argparse.ArgumentParser:
             )
             phase.add_argument("--skip-recovery", action="store_true", help="deployment and smoke checks only")
             sub.add_argument("--option", action="append", default=[], metavar="KEY=VALUE", help="provider option")
-        sub.add_argument("--report", help="write the JSON report to this file")
-        sub.add_argument("--junitxml", help="write JUnit XML to this file")
+        sub.add_argument("--report", type=_output_file, help="write the JSON report to this file")
+        sub.add_argument("--junitxml", type=_output_file, help="write JUnit XML to this file")
         sub.add_argument(
             "--require-browser",
             action="store_true",
             help="fail the browser checks when no Chromium is found (default: report them not run; CI: set this "
             "or HARNESS_REQUIRE_BROWSER=1)",
         )
-        sub.add_argument("-n", "--workers", type=int, default=0, help="pytest-xdist workers (0: run in-process)")
+        sub.add_argument(
+            "-n", "--workers", type=_worker_count, default=0, help="pytest-xdist workers (0: run in-process)"
+        )
         sub.add_argument("pytest_args", nargs="*", help="extra pytest arguments (after --)")
         sub.set_defaults(func=func)
 

@@ -118,7 +118,13 @@ def load(project: Project) -> Running:
 
 
 def deploy(running: Running, progress: Progress = silent) -> list[Outcome]:
-    """Run steps 1-5; the deployment record is saved even when a step fails, so `down` stops what started."""
+    """Run steps 1-5; the deployment record is saved even when a step fails, so `down` stops what started.
+
+    A deployed stack is redeployed: the earlier deployment's processes are stopped first (they would hold the
+    frontend's port, and a record of only the new ones would leave them running past `down`)."""
+    for name in stop_deployment(running):
+        progress(f"{name}: stopped the earlier deployment's process (redeploying)")
+    running.save()  # the stopped processes leave the record before new ones start
     ctx = running.context(progress)
     try:
         results = run_sequence(ctx)
@@ -135,7 +141,7 @@ def deploy(running: Running, progress: Progress = silent) -> list[Outcome]:
 
 
 def stop_deployment(running: Running) -> list[str]:
-    """Stop the deployed processes (backend, frontend); returns the names that were running."""
+    """Stop the deployed processes (backend, worker, frontend); returns the names that were running."""
     stopped = []
     for name, data in (running.deployment.processes or {}).items():
         if stop_record(ProcessRecord.from_dict(data)):

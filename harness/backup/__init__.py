@@ -9,7 +9,7 @@ from harness.backup.backup import Backup, create_backup
 from harness.backup.database import Server
 from harness.backup.manifest import Manifest
 from harness.backup.restore import RestoreResult, restore_backup
-from harness.backup.storage import Upload, bucket_for, download, prepare_bucket, upload
+from harness.backup.storage import Upload, bucket_for, check_bucket, download, prepare_bucket, upload
 from harness.backup.verify import VerificationResult, verify_database
 from harness.errors import BackupError
 
@@ -22,6 +22,7 @@ __all__ = [
     "Upload",
     "VerificationResult",
     "bucket_for",
+    "check_bucket",
     "create_backup",
     "download",
     "locate_backup",

@@ -48,7 +48,13 @@ def create_backup(server: Server, slug: str, out_dir: Path, *, database: str | N
     started = time.perf_counter()
     database = database or slug
     admin_url = server.admin_url
-    out_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:  # a file in its place or on its path, a read-only or missing mount
+        raise BackupError(
+            f"backup directory {out_dir} cannot be created ({exc.strerror}): nothing was dumped; choose a "
+            "directory that exists or can be created as --out"
+        ) from exc
     when = utc_now()
     stem = backup_stem(slug, when)
     dump_path, manifest_path = out_dir / f"{stem}{DUMP_SUFFIX}", out_dir / f"{stem}{MANIFEST_SUFFIX}"

@@ -81,6 +81,15 @@ def database_names(admin: psycopg.Connection) -> list[str]:
     return [row[0] for row in rows]
 
 
+def reserved_databases(admin: psycopg.Connection) -> list[str]:
+    """The server's templates and the maintenance database this connection uses: a restore must neither create
+    them (they exist, hidden from ``database_names``) nor drop or fill them."""
+    rows = admin.execute(
+        "SELECT datname FROM pg_database WHERE datistemplate OR datname = current_database() ORDER BY 1"
+    ).fetchall()
+    return [row[0] for row in rows]
+
+
 def require_database(admin: psycopg.Connection, database: str, hint: str) -> None:
     """Raise a BackupError naming the existing databases when ``database`` is missing."""
     names = database_names(admin)

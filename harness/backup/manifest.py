@@ -136,16 +136,23 @@ class Manifest:
                 hash_probe=data["hash_probe"],
                 tables=tuple(TableDigest(**t) for t in data["tables"]),
             )
-            return cls(
+            dump = DumpInfo(**data["dump"])
+            manifest = cls(
                 database=data["database"],
                 created_at=data["created_at"],
                 server_version=data["server_version"],
                 kernia_version=data["kernia_version"],
                 digest=digest,
-                dump=DumpInfo(**data["dump"]),
+                dump=dump,
             )
         except (KeyError, TypeError) as exc:
             raise BackupError(f"manifest {path} lacks {exc}: it is damaged; take a new backup") from exc
+        if not isinstance(dump.file, str) or Path(dump.file).name != dump.file or dump.file in ("", ".."):
+            raise BackupError(  # the dump lies beside its manifest: a path would point elsewhere
+                f"manifest {path} names its dump {dump.file!r}, not a file name beside it: it is damaged; take "
+                "a new backup"
+            )
+        return manifest
 
 
 def digest_database(conn: psycopg.Connection) -> DatabaseDigest:

@@ -19,6 +19,7 @@ from harness.backup.database import (
     create_database,
     database_names,
     drop_database,
+    reserved_databases,
     role_exists,
     user_relation_count,
 )
@@ -51,6 +52,11 @@ def restore_backup(
     _check_name(db_name)
     admin_url = server.admin_url
     with admin_connection(admin_url) as admin:
+        if db_name in reserved_databases(admin):
+            raise BackupError(
+                f"database {db_name!r} is one of the server's templates or its maintenance database: nothing was "
+                f"changed. Restore into a new name (--db {manifest.database}_restored)"
+            )
         if not role_exists(admin, owner):
             raise BackupError(
                 f"role {owner!r} does not exist on this server: provision the stack first (`harness deploy` "

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -29,6 +30,7 @@ from harness.services import aws
 
 SINGLE_PART_LIMIT = 64 * 1024 * 1024  # larger files go up in parts and are verified by download
 _CHUNK = 1 << 20
+BUCKET_NAME = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")  # S3's rule for general purpose buckets
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,15 @@ class Upload:
 def bucket_for(slug: str) -> str:
     """``<slug>-backups``, made a valid bucket name (lowercase, no underscores)."""
     return f"{slug.lower().replace('_', '-')}-backups"
+
+
+def check_bucket(name: str) -> None:
+    """Refuse a name S3 would refuse, before a backup is taken for nothing."""
+    if not BUCKET_NAME.fullmatch(name) or ".." in name:
+        raise BackupError(
+            f"bucket name {name!r} is not valid in S3: give --bucket 3 to 63 lowercase letters, digits, dots or "
+            "hyphens, starting and ending with a letter or digit"
+        )
 
 
 def s3_client(endpoint_url: str) -> Any:
@@ -78,6 +89,7 @@ def upload(backup: Backup, endpoints: Endpoints, bucket: str | None = None) -> U
     """Upload the dump, then its manifest (present only once the dump is), and verify both objects."""
     started = time.perf_counter()
     bucket = bucket or bucket_for(backup.manifest.database)
+    check_bucket(bucket)
     local = f"the local backup stays at {backup.dump_path}"
     with object_store(endpoints.aws_endpoint_url, local) as s3:
         _ensure_bucket(s3, bucket)

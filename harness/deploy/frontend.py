@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import socket
 
 import httpx
 
@@ -61,10 +63,25 @@ def run(ctx: Context) -> str:
     return f"{how} at {url}; serves the page, /config.js with {auth_base}; CORS admits it"
 
 
+def _listening(port: int) -> bool:
+    """Whether a process accepts connections on ``port`` (a bind test would also fail on the TIME_WAIT
+    connections an earlier frontend left, which uvicorn's own bind tolerates)."""
+    with contextlib.suppress(OSError), socket.create_connection((LOCALHOST, port), timeout=2):
+        return True
+    return False
+
+
 def _start_process(ctx: Context, url: str, auth_base: str) -> ProcessRecord:
-    """The frontend as a local uvicorn process on the port step 3 chose."""
+    """The frontend as a local uvicorn process on the port step 3 chose; refused when another process holds that
+    port (the new frontend would exit while the other answered its readiness probe and content checks)."""
+    port = ctx.deployment.frontend_port
+    if port is None or _listening(port):
+        raise StepFailed(
+            f"the frontend's port {LOCALHOST}:{port} is held by another process (find it with `ss -ltnp "
+            f"'sport = :{port}'`): stop it, or run `harness down` and `harness up` for new ports, then deploy again"
+        )
     argv = [ctx.python, "-m", "uvicorn", "app:app", "--app-dir", str(ctx.project.root / "frontend")]
-    argv += ["--host", LOCALHOST, "--port", str(ctx.deployment.frontend_port), "--no-access-log"]
+    argv += ["--host", LOCALHOST, "--port", str(port), "--no-access-log"]
     process = ManagedProcess(
         "frontend",
         argv,

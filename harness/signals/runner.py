@@ -219,7 +219,8 @@ def designated(config: pytest.Config) -> bool:
     worker = getattr(config, "workerinput", None)
     if worker is not None:
         return bool(worker["workerid"] == "gw0")
-    return not getattr(config.option, "numprocesses", None)
+    workers = getattr(config.option, "numprocesses", None)
+    return not (isinstance(workers, int) and workers > 0)  # xdist starts workers only for a positive count
 
 
 class PhaseStarter:

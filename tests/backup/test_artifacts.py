@@ -5,13 +5,16 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
-from harness.backup import BackupError, Manifest, bucket_for
+from harness.backup import Backup, BackupError, Manifest, bucket_for, check_bucket, create_backup, upload
 from harness.backup.artifacts import backup_stem, locate_backup, manifest_path_for
+from harness.backup.database import Server
 from harness.backup.manifest import DatabaseDigest, DumpInfo, TableDigest
 from harness.backup.verify import TableDifference, VerificationResult
+from harness.ports import free_port
 
 
 def test_backup_names_sort_by_time_and_pair_up() -> None:
@@ -82,3 +85,31 @@ def test_a_backup_directory_yields_its_newest_backup(tmp_path: Path) -> None:
     assert dump == tmp_path / "demo-20261127T111530.000Z.dump" and found.dump.file == dump.name
     with pytest.raises(BackupError, match="no backup in"):
         locate_backup(tmp_path / "empty")
+
+
+@pytest.mark.parametrize("name", ["../../../etc/passwd", "sub/demo.dump", "/tmp/demo.dump", "..", ""])
+def test_a_manifest_naming_its_dump_by_a_path_is_refused_as_damaged(tmp_path: Path, name: str) -> None:
+    path = tmp_path / "demo.manifest.json"
+    Manifest(**{**vars(_manifest()), "dump": DumpInfo(name, "e" * 64, 10)}).save(path)
+    with pytest.raises(BackupError, match="not a file name beside it: it is damaged") as info:
+        locate_backup(path)
+    assert str(path) in str(info.value) and name in str(info.value)
+
+
+def test_an_out_directory_that_cannot_be_created_is_named_before_any_dump(tmp_path: Path) -> None:
+    a_file = tmp_path / "README.md"
+    a_file.write_text("")
+    unreachable = Server("postgresql://127.0.0.1:1/postgres", lambda major: pytest.fail("a dump started"))
+    for out in (a_file, a_file / "backups"):
+        with pytest.raises(BackupError, match=f"backup directory {out} cannot be created .*--out"):
+            create_backup(unreachable, "demo", out)
+    assert a_file.read_text() == ""
+
+
+@pytest.mark.parametrize("name", ["Bad_Bucket!", "ab", "a" * 64, "-demo", "demo..backups", "Demo-backups"])
+def test_an_invalid_bucket_name_is_refused_before_any_request(tmp_path: Path, name: str) -> None:
+    backup = Backup(tmp_path / "demo.dump", tmp_path / "demo.manifest.json", _manifest(), 0.1)
+    endpoints = SimpleNamespace(aws_endpoint_url=f"http://127.0.0.1:{free_port()}")  # nothing listens there
+    with pytest.raises(BackupError, match=f"bucket name '{name}' is not valid in S3: give --bucket"):
+        upload(backup, endpoints, name)  # type: ignore[arg-type]
+    check_bucket("demo-auth.backups-2")

@@ -168,6 +168,16 @@ def test_restore_refuses_the_live_database_without_force(running: Running, backu
     assert _sql(running, SLUG, 'SELECT count(*) FROM "user"') == [(USERS,)]
 
 
+@pytest.mark.parametrize(("name", "force"), [("template0", False), ("template1", False), ("postgres", True)])
+def test_restore_refuses_the_servers_own_databases(running: Running, backup: Backup, name: str, force: bool) -> None:
+    databases = "SELECT datname FROM pg_database ORDER BY 1"
+    before = _sql(running, "postgres", databases)
+    with pytest.raises(BackupError, match=f"'{name}' is one of the server's templates or its maintenance") as info:
+        restore_backup(running.database(), backup.dump_path, name, owner=OWNER, force=force)
+    assert f"--db {SLUG}_restored" in str(info.value)
+    assert _sql(running, "postgres", databases) == before
+
+
 def test_restore_into_an_existing_empty_database(running: Running, backup: Backup) -> None:
     name = _new_name()
     _sql(running, "postgres", f'CREATE DATABASE "{name}" OWNER "{SLUG}_app"')

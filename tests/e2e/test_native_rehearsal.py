@@ -23,7 +23,7 @@ from harness.app import start_backend
 from harness.backup.artifacts import manifest_path_for
 from harness.client import Account, AuthClient, unique_email
 from harness.deploy.context import StepFailed
-from harness.process import noted_under, stop_record
+from harness.process import ProcessRecord, noted_under, stop_record
 from harness.project import Project
 from harness.signals import canary
 from harness.state import StackState
@@ -223,6 +223,34 @@ def test_a_second_rehearsal_refuses_and_leaves_the_running_stack_alone(deployed_
     assert after.deployment.processes == before.deployment.processes
     with AuthClient(after.deployment.deployed().auth_base_url, after.deployment.deployed().frontend_url) as client:
         assert client.sign_up(Account(unique_email("second"))).status_code == 200
+
+
+def test_a_second_deploy_redeploys_and_down_leaves_nothing(tmp_path: Path) -> None:
+    """`harness deploy` on a deployed stack stops the earlier deployment's processes before starting new ones:
+    before, they kept running (the new frontend could not bind its port) and `down` no longer knew them."""
+    project = render_project(tmp_path / "redeploy")
+    up = harness(project, "up", "--option", "aws=moto")
+    assert up.returncode == 0, describe(up)
+    try:
+        first = harness(project, "deploy")
+        assert first.returncode == 0, describe(first)
+        before = stack.load(Project.load(project)).deployment
+        second = harness(project, "deploy")
+        assert second.returncode == 0, describe(second)
+        assert "backend: stopped the earlier deployment's process" in second.stderr, describe(second)
+        after = stack.load(Project.load(project)).deployment
+        assert after.frontend_url == before.frontend_url and set(after.processes) == set(before.processes)
+        for name, record in before.processes.items():
+            assert ProcessRecord.from_dict(record).process() is None, f"the first deployment's {name} still runs"
+        with AuthClient(after.deployed().auth_base_url, after.deployed().frontend_url) as client:
+            assert client.sign_up(Account(unique_email("redeploy"))).status_code == 200
+    finally:
+        down = harness(project, "down")
+    assert down.returncode == 0, describe(down)
+    leftovers = [
+        p.info for p in psutil.process_iter(["pid", "cmdline"]) if str(project) in " ".join(p.info["cmdline"] or [])
+    ]
+    assert not leftovers, f"processes of the deployments still run after down: {leftovers}"
 
 
 def test_rehearse_one_shot_leaves_nothing_behind(tmp_path: Path) -> None:

@@ -21,6 +21,7 @@ def test_one_process_runs_the_phase() -> None:
     assert not runner.designated(config(worker="gw1"))  # type: ignore[arg-type]
     assert not runner.designated(config(numprocesses=2))  # type: ignore[arg-type]  # the xdist controller
     assert runner.designated(config(numprocesses=0))  # type: ignore[arg-type]  # an in-process run
+    assert runner.designated(config(numprocesses=-1))  # type: ignore[arg-type]  # xdist runs a negative count in-process
     assert runner.designated(config())  # type: ignore[arg-type]
 
 
