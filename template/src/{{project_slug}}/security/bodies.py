@@ -41,7 +41,8 @@ def parse_json(raw: bytes) -> Any:
             f"the body is not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})"
         ) from None
     except ValueError:  # Python's guard against huge integers (int_max_str_digits)
-        raise BodyError(f"the body holds a number longer than {sys.get_int_max_str_digits()} digits") from None
+        limit = sys.get_int_max_str_digits()
+        raise BodyError(f"the body holds a number longer than {limit} digits") from None
     if _depth(value) > MAX_DEPTH:
         raise BodyError(f"the JSON document nests deeper than {MAX_DEPTH} levels")
     if any(_not_utf8(text) for text in _strings(value)):
