@@ -90,9 +90,10 @@ def served_routes(backend_url: str, ops_token: str) -> list[RoutePolicy]:
     return [RoutePolicy(r["method"], r["path"], r["access"], r.get("limit")) for r in response.json()["routes"]]
 
 
-def concrete_path(template: str) -> str:
-    """A served path for a route template: every ``:param`` / ``{param}`` becomes an id that does not exist."""
-    return re.sub(r":[A-Za-z_]+|\{[A-Za-z_]+\}", PROBE_ID, template)
+def concrete_path(template: str, value: str = PROBE_ID) -> str:
+    """A served path for a route template: every ``:param`` / ``{param}`` becomes ``value`` (by default an id that
+    does not exist)."""
+    return re.sub(r":[A-Za-z_]+|\{[A-Za-z_]+\}", value, template)
 
 
 def probe(client: httpx.Client, backend_url: str, route: RoutePolicy, caller: Caller, organization_id: str) -> Cell:

@@ -1,4 +1,5 @@
-"""Step 6, intrusion: holes the policy gateway closes (security review F01, F05, F12, F18, F24-F26, F28, F30).
+"""Step 6, intrusion: holes the policy gateway closes (security review F01, F05, F12, F18, F24-F26, F28, F30;
+outside review N10).
 
 Each attack is the review's exact request; each check must fail against the backend built without the gateway.
 """
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 import httpx
 import pytest
 
+from harness import authz
 from harness.actions import expect, session_user_id
 from harness.client import Account, AuthClient, links_in, unique_email
 from harness.services.mail.client import MailpitClient
@@ -144,6 +146,7 @@ MALFORMED: dict[str, tuple[str, bytes]] = {
         "/sign-up/email",
         b'{"email": "s@example.com", "password": "correct-Horse-9", "name": "\\ud800"}',
     ),
+    "no body": ("/forget-password", b""),
 }
 
 
@@ -158,6 +161,49 @@ def test_malformed_input_is_a_client_error_not_a_500(new_client: ClientFactory) 
     answers["garbled SCIM token"] = scim.status_code
     failures = {name: status for name, status in answers.items() if not 400 <= status < 500}
     assert not failures, f"malformed input answered outside 4xx: {failures}"
+
+
+# Each malformed query or path parameter, and the parameter the refusal must name.
+MALFORMED_PARAMETERS: dict[str, tuple[str, str]] = {
+    "NUL in a query parameter": ("id=a%00b", "id"),
+    "repeated query parameter": ("id=a&id=b", "id"),
+}
+
+
+def test_malformed_query_and_path_parameters_are_refused_on_every_route(
+    signed_in: tuple[AuthClient, Account], backend_url: str, backend_secrets: dict[str, str]
+) -> None:
+    """N10: every route the backend serves (from /internal/routes), called by a signed-in user with a NUL or a
+    repeated query parameter, and with a NUL in each path parameter, answers 400 naming the parameter (a
+    server-only route: 404), never a 5xx; nothing behind the refusal runs."""
+    client, _ = signed_in
+    routes = authz.served_routes(backend_url, backend_secrets["ops_token"])
+    failures = []
+    for route in routes:
+        probes = {
+            name: (authz.concrete_path(route.path), query, named)
+            for name, (query, named) in MALFORMED_PARAMETERS.items()
+        }
+        if authz.concrete_path(route.path) != route.path:
+            probes["NUL in a path parameter"] = (authz.concrete_path(route.path, "%00abc"), "", "path parameter")
+        for name, (path, query, named) in probes.items():
+            label = f"{route.method} {route.path} {name}"
+            try:
+                response = client.http.request(route.method, f"{backend_url}{path}?{query}", follow_redirects=False)
+            except httpx.TransportError as exc:  # the server dropped the connection after a failure
+                failures.append(f"{label}: {exc!r}")
+                continue
+            if route.access == "SERVER_ONLY" and response.status_code == 404:
+                continue
+            if response.status_code != 400 or named not in response.text:
+                failures.append(f"{label}: {response.status_code} {response.text[:120]}")
+    assert not failures, f"{len(failures)} malformed parameters were not refused with a 400 naming them:\n" + "\n".join(
+        failures
+    )
+    session = expect(
+        client.get("/get-session", params={"disableRefresh": "true"}), "a well-formed query after the sweep"
+    )
+    assert session, "the sweep signed the user out: something behind a refusal ran"
 
 
 def test_malformed_stripe_signature_is_refused_not_a_500(new_client: ClientFactory) -> None:

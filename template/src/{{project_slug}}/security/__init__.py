@@ -25,7 +25,7 @@ from ..errors import InternalErrorScrubber, log_unhandled_errors
 from ..roles import is_admin_user
 from ..settings import IPNetwork
 from ..webhooks import WEBHOOK_ROUTE, StripeWebhookGuard
-from . import abuse, accounts, kernia_defects, sessions, tenancy
+from . import abuse, accounts, billing, kernia_defects, sessions, tenancy
 from .callers import CallerResolver
 from .cookie_prefix import HostPrefixedCookies
 from .deps import SecurityDeps
@@ -44,6 +44,7 @@ def kernia_plugins(deps: SecurityDeps) -> list[KerniaPlugin]:
         kernia_defects.plugin(),
         account_rules,  # flow tokens, pre-hijack, reset eviction, deletion, equal timing
         tenancy.plugin(deps),
+        billing.plugin(),  # billing references and subscriptions: the caller's own only
         sessions.plugin(deps),
         abuse.hashing_plugin(),  # argon2 for what passed, off the event loop
     ]

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, parse_qsl
 
 from kernia.cookies import parse_cookie_header
 from starlette.routing import BaseRoute, Match, Mount
@@ -44,6 +44,7 @@ class Served:
     label: str
     route: Route | None
     body_type: type | None = None
+    path_params: Mapping[str, Any] = field(default_factory=dict)
 
 
 class PolicyGateway(HttpMiddleware):
@@ -81,10 +82,13 @@ class PolicyGateway(HttpMiddleware):
         for route in self.app_routes():
             if isinstance(route, Mount):
                 continue
-            match, _ = route.matches(scope)
+            match, child = route.matches(scope)
             if match is Match.FULL:
                 template = getattr(route, "path", path)
-                return Served(f"{method} {template}", self.table.app.get((method, template)))
+                params = child.get("path_params", {})
+                return Served(
+                    f"{method} {template}", self.table.app.get((method, template)), path_params=params
+                )
         if path != self.auth_path and not path.startswith(self.auth_path + "/"):
             return None
         router = self.kernia_router()
@@ -93,11 +97,12 @@ class PolicyGateway(HttpMiddleware):
         matched = router.match(method, path[len(self.auth_path) :] or "/")
         if matched is None:
             return None
-        endpoint = matched[0]
+        endpoint, params = matched
         return Served(
             f"{method} {self.auth_path}{endpoint.path}",
             self.table.auth.get((method, endpoint.path)),
             endpoint.options.body,
+            params,
         )
 
     async def _admit(self, scope: Scope, receive: Receive, served: Served) -> tuple[Scope, Receive]:
@@ -107,6 +112,8 @@ class PolicyGateway(HttpMiddleware):
             raise Refusal(403, "NO_POLICY", "This route has no access policy and is refused.")
         if route.access is Access.SERVER_ONLY:
             raise Refusal(404, "NOT_FOUND", "Not found.")
+        if (problem := _malformed_parameter(scope, served.path_params)) is not None:
+            raise Refusal(400, "INVALID_REQUEST", problem)
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
         try:
             body = await read_body(
@@ -121,6 +128,8 @@ class PolicyGateway(HttpMiddleware):
             raise Refusal(400, "INVALID_REQUEST", f"A {scope['method']} request carries no body.")
         document, problem = _decode(body, headers, route)
         decoded = document
+        if document is None and served.body_type is not None and scope["method"] not in BODILESS:
+            document = {}  # sent as such: Kernia hands a missing body to the handler as None, a 500
         caller = ANONYMOUS
         # Public routes skip the lookups, except a bearer token (operator details on /readyz; no database) and
         # an API key (Kernia answers get-session for one: a banned user's key must be refused there too).
@@ -179,6 +188,32 @@ class PolicyGateway(HttpMiddleware):
         if not caller.presented:
             raise Refusal(401, "UNAUTHORIZED", f"Sign in first: this route requires {access.value}.")
         raise Refusal(403, "FORBIDDEN", f"This route requires {access.value}.")
+
+
+def _malformed_parameter(scope: Scope, path_params: Mapping[str, Any]) -> str | None:
+    """What is wrong with the path parameters or the query string, if anything. Kernia turns a repeated query
+    parameter into a list and passes a NUL on to the database (which refuses it), and its handlers answer both
+    with a 500. Other control characters are text the routes check themselves (an email link's callbackURL
+    with a line break is refused by a redirect to the frontend, which a person clicking it can read)."""
+    for name, value in path_params.items():
+        if "\x00" in str(value):
+            return f"The path parameter {name} contains a NUL character."
+    if "\x00" in scope["path"]:
+        return "The path contains a NUL character."
+    try:
+        query = scope.get("query_string", b"").decode("ascii")
+        pairs = parse_qsl(query, keep_blank_values=True, encoding="utf-8", errors="strict")
+    except UnicodeDecodeError:
+        return "The query string is not valid percent-encoded UTF-8."
+    seen: set[str] = set()
+    for name, value in pairs:
+        shown = name.encode("unicode_escape").decode("ascii")
+        if "\x00" in name or "\x00" in value:
+            return f"The query parameter {shown} contains a NUL character."
+        if name in seen:
+            return f"The query parameter {shown} is repeated; send it once."
+        seen.add(name)
+    return None
 
 
 def _decode(body: bytes, headers: dict[str, str], route: Route) -> tuple[Any, str | None]:

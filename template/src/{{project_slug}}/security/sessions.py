@@ -2,9 +2,10 @@
 
 Kernia 0.1.0 re-sends the cookie on refresh but never moves ``expiresAt``, and a sign-in with ``rememberMe:
 false`` only drops the cookie's Max-Age: the server-side session still lives the full ``expires_in`` (7 days),
-so a cookie taken from a shared computer stays valid for a week. Here such a session (marked by Kernia's
-``dont_remember`` cookie) lives ``SESSION_UNREMEMBERED_EXPIRES_IN`` and refreshes never extend it past that.
-And no sign-in route leaves a session for a banned user.
+so a cookie taken from a shared computer stays valid for a week. Here such a session lives
+``SESSION_UNREMEMBERED_EXPIRES_IN`` from its creation and a refresh never extends it, nor an admin's one-hour
+impersonation session: which sessions are capped is read from the session row, never from a request cookie
+(a thief sends only the token). And no sign-in route leaves a session for a banned user.
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ import time
 from kernia.context import revoke_session, should_refresh_session
 from kernia.error import APIError
 from kernia.types.adapter import Where
-from kernia.types.context import EndpointContext
-from kernia.types.cookie import DONT_REMEMBER_COOKIE, SESSION_TOKEN_COOKIE
+from kernia.types.context import EndpointContext, Session
+from kernia.types.cookie import SESSION_TOKEN_COOKIE
 from kernia.types.hooks import AfterHook
 from kernia.types.plugin import KerniaPlugin
 
@@ -40,21 +41,23 @@ SIGN_IN_ROUTES = (
 def plugin(deps: SecurityDeps) -> KerniaPlugin:
     short = deps.settings.session_unremembered_expires_in
 
-    def lifetime(ctx: EndpointContext) -> int:
-        remembered = DONT_REMEMBER_COOKIE not in ctx.request.cookies
-        return (
-            ctx.auth.options.session.expires_in
-            if remembered
-            else min(short, ctx.auth.options.session.expires_in)
-        )
+    async def capped(ctx: EndpointContext, session: Session) -> bool:
+        """An impersonation session, or one created short ("don't remember me": its whole life from
+        ``createdAt`` fits in the short lifetime, which no refresh changes since none extends it)."""
+        if session.impersonated_by:
+            return True
+        if short >= ctx.auth.options.session.expires_in:
+            return False
+        row = await ctx.auth.adapter.find_one(model="session", where=(Where(field="id", value=session.id),))
+        return session.expires_at - int((row or {}).get("createdAt") or 0) <= short
 
     async def extend_on_refresh(ctx: EndpointContext, result: object) -> object:
-        """Move ``expiresAt`` forward when get-session refreshes the cookie."""
+        """Move ``expiresAt`` forward when get-session refreshes the cookie, except for a capped session."""
         if ctx.session is None or str(ctx.request.query.get("disableRefresh", "")).lower() in ("1", "true"):
             return None
-        if not should_refresh_session(ctx.auth, ctx.session):
+        if not should_refresh_session(ctx.auth, ctx.session) or await capped(ctx, ctx.session):
             return None
-        expires_at = int(time.time()) + lifetime(ctx)
+        expires_at = int(time.time()) + ctx.auth.options.session.expires_in
         await ctx.auth.adapter.update(
             model="session",
             where=(Where(field="id", value=ctx.session.id),),
