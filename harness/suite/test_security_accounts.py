@@ -1,4 +1,4 @@
-"""Step 6, intrusion: account-lifecycle attacks from the security review (F06, F07, F15, F16, F20, F21, F23, F27).
+"""Step 6, intrusion: account-lifecycle attacks from the security review (F06, F07, F15, F16, F20, F21, F23, F27, N1).
 
 Each check replays the review's request against the deployed backend and must see it refused; against the
 backend built without its defences each one fails. Where a check needs set-up that Kernia rate-limits, the step
@@ -18,7 +18,7 @@ from harness.actions import sign_up_verified
 from harness.client import SESSION_COOKIE, Account, AuthClient, links_in, unique_email
 from harness.services.mail.client import MailpitClient, search_query
 
-from .flows import ClientFactory
+from .flows import ClientFactory, verification_link
 
 pytestmark = pytest.mark.intrusion
 
@@ -128,6 +128,39 @@ def test_magic_link_drops_a_password_set_before_verification(new_client: ClientF
         f"/sign-in/email answered {_answer(response)}"
     )
     assert _user_id(attacker) is None, "the attacker holds a session of the owner's account"
+
+
+def test_a_later_sign_up_drops_a_password_set_before_verification(
+    new_client: ClientFactory, mail: MailpitClient
+) -> None:
+    """N1: the owner signs up an address an attacker signed up first and opens the verification link the page
+    asks for; the attacker's password must not sign in to the now verified account. A sign-up sent twice with the
+    same password keeps it (the positive control)."""
+    email = unique_email("prehijack-link")
+    attacker, owner = new_client(), new_client()
+    signed_up = attacker.sign_up(Account(email, password="Attacker-chosen-1!"))
+    assert signed_up.status_code == 200, f"the attacker's sign-up answered {_answer(signed_up)}"
+    owner.sign_up(Account(email, password="Owner-own-Passw0rd!"))  # answered like a fresh sign-up, as F20 wants
+    sent = owner.post("/send-verification-email", {"email": email, "callbackURL": "/"})
+    assert sent.status_code == 200, f"/send-verification-email answered {_answer(sent)}"
+    opened = owner.http.get(verification_link(mail, email), follow_redirects=False)
+    assert opened.status_code in (200, 302), f"the owner's verification link answered {_answer(opened)}"
+    attacker.http.cookies.clear()
+    response = attacker.sign_in(Account(email, password="Attacker-chosen-1!"))
+    assert response.status_code != 200, (
+        f"after the owner verified the address, the password the attacker chose at an earlier sign-up signs in: "
+        f"/sign-in/email answered {_answer(response)}"
+    )
+    assert _user_id(attacker) is None, "the attacker holds a session of the owner's account"
+    account = Account(unique_email("resubmit"))
+    client = new_client()
+    first = client.sign_up(account)
+    assert first.status_code == 200, f"the first sign-up answered {_answer(first)}"
+    sign_up_verified(client, mail, account)
+    signed_in = client.sign_in(account)
+    assert signed_in.status_code == 200, (
+        f"a sign-up sent twice with the same password, then verified, no longer signs in: {_answer(signed_in)}"
+    )
 
 
 def test_delete_user_requires_the_current_password(new_client: ClientFactory, mail: MailpitClient) -> None:

@@ -1,11 +1,12 @@
 """Account-lifecycle defences: addresses, callback URLs, password resets, verification and deletion.
 
-Kernia 0.1.0 takes any string as an email (lists of addresses reach the mailer, case variants become separate
-accounts), keeps stolen sessions across a password reset, keeps a password an attacker set before the owner
-verified the address by magic link or OTP, deletes accounts without a password, mails sign-in links that
-redirect anywhere, lets one flow consume another flow's verification row, and tells who is registered (sign-in
-timing, sign-up's ``EMAIL_ALREADY_IN_USE``). Each hook below closes one of these; before-hooks refuse before
-the handler spends anything, after-hooks run only when the handler succeeded.
+Kernia 0.1.0 takes any string as an email (lists of addresses reach the mailer, case variants become
+separate accounts), keeps stolen sessions across a password reset, keeps a password an attacker set before
+the owner verified the address (by magic link, OTP, or the link the owner's own later sign-up mails),
+deletes accounts without a password, mails sign-in links that redirect anywhere, lets one flow consume
+another flow's verification row, and tells who is registered (sign-in timing, sign-up's
+``EMAIL_ALREADY_IN_USE``). Each hook below closes one of these;
+before-hooks refuse before the handler spends anything, after-hooks run only when the handler succeeded.
 """
 
 from __future__ import annotations
@@ -266,12 +267,16 @@ class AccountDefences:
     async def drop_unverified_password(self, ctx: EndpointContext, result: object) -> None:
         """The owner just proved the mailbox without a password: a password set before that is not theirs.
 
-        The verification link (/verify-email) keeps the password: it confirms the sign-up that chose it.
+        The verification link (/verify-email, /email-otp/verify-email) keeps the password: it confirms the
+        sign-up that chose it, which is why a second sign-up with another password drops it at once
+        (``answer_taken_address``).
         """
         user_id = _unverified_user.get()
         _unverified_user.set(None)
-        if user_id is None:
-            return
+        if user_id is not None:
+            await self._drop_password(ctx, user_id, "set before the address was verified")
+
+    async def _drop_password(self, ctx: EndpointContext, user_id: str, reason: str) -> None:
         removed = await ctx.auth.adapter.delete_many(
             model="account",
             where=(Where(field="userId", value=user_id), Where(field="providerId", value="credential")),
@@ -282,7 +287,7 @@ class AccountDefences:
                 actor_id=user_id,
                 subject_type="user",
                 subject_id=user_id,
-                metadata={"reason": "set before the address was verified", "route": ctx.request.path},
+                metadata={"reason": reason, "route": ctx.request.path},
             )
 
     # --- F21 + F06: reset and verification tokens are looked up in their own flow only
@@ -379,7 +384,13 @@ class AccountDefences:
             await in_thread(verify_password, str(body.get("password", "")), self.dummy_hash)
 
     async def answer_taken_address(self, ctx: EndpointContext) -> None:
-        """A taken address gets what a fresh sign-up gets, after the same hashing; the owner gets a notice."""
+        """A taken address gets what a fresh sign-up gets, after the same hashing; the owner gets a notice.
+
+        N1: while the address is unverified nobody has proved the mailbox, so a second sign-up with another
+        password drops the stored one: the verification link the owner opens next must not confirm a password
+        someone else chose first. (The same password again, a resubmitted form, keeps it; a verified account's
+        password is never touched.)
+        """
         body = body_dict(ctx.body)
         email, password = body.get("email"), str(body.get("password", ""))
         user = await _user_by_email(ctx, email)
@@ -390,7 +401,11 @@ class AccountDefences:
             raise APIError(400, "PASSWORD_TOO_SHORT")
         if len(password) > policy.max_password_length:
             raise APIError(400, "PASSWORD_TOO_LONG")
-        await in_thread(hash_password, password)
+        stored = await _password_hash(ctx, str(user["id"]))
+        if stored is None or user.get("emailVerified"):
+            await in_thread(hash_password, password)  # the Argon2 time a fresh sign-up spends
+        elif not await in_thread(verify_password, password, stored):
+            await self._drop_password(ctx, str(user["id"]), "second sign-up before verification")
         task = asyncio.create_task(self._notify_owner(str(email)))
         self._notices.add(task)
         task.add_done_callback(self._notices.discard)
