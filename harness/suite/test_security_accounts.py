@@ -1,4 +1,5 @@
-"""Step 6, intrusion: account-lifecycle attacks from the security review (F06, F07, F15, F16, F20, F21, F23, F27, N1).
+"""Step 6, intrusion: account-lifecycle attacks from the security reviews (F06, F07, F15, F16, F20, F21, F23, F27;
+N1, N8).
 
 Each check replays the review's request against the deployed backend and must see it refused; against the
 backend built without its defences each one fails. Where a check needs set-up that Kernia rate-limits, the step
@@ -280,6 +281,33 @@ def test_sign_up_and_sign_in_do_not_reveal_registered_addresses(new_client: Clie
         f"a wrong password took {known * 1000:.0f} ms for a registered address but {unknown * 1000:.0f} ms for an "
         "unregistered one: the timing tells who is registered"
     )
+
+
+def test_sign_up_then_sign_in_does_not_reveal_registered_addresses(
+    new_client: ClientFactory, mail: MailpitClient
+) -> None:
+    """N8: sign up with a password, then sign in with it: a registered address must answer like a free one (whose
+    sign-up really created the row, so the password is right but the address unverified). The free address's owner
+    gets a verification link by mail and, once verified, signs in (the positive control)."""
+    registered = sign_up_verified(new_client(), mail, Account(unique_email("oracle-known")))
+    answers: dict[str, tuple[int, object, object]] = {}
+    for label, email in (("registered", registered.email), ("free", unique_email("oracle-free"))):
+        client = new_client()
+        probe = Account(email, password="Probe-Passw0rd-1!")
+        client.sign_up(probe)
+        answer = client.sign_in(probe)
+        body = answer.json() if answer.content else {}
+        answers[label] = (answer.status_code, body.get("code"), body.get("message"))
+    assert answers["registered"] == answers["free"], (
+        f"sign-up then sign-in with the same password answers {answers['registered']} for a registered address but "
+        f"{answers['free']} for a free one: the answer tells who is registered"
+    )
+    owner = new_client()
+    free = Account(email, password="Probe-Passw0rd-1!")
+    opened = owner.http.get(verification_link(mail, email), follow_redirects=False)
+    assert opened.status_code in (200, 302), f"the verification link mailed at sign-in answered {_answer(opened)}"
+    signed_in = owner.sign_in(free)
+    assert signed_in.status_code == 200, f"after verifying, the sign-up's own password answered {_answer(signed_in)}"
 
 
 def test_a_magic_link_lookup_cannot_consume_an_otp(
