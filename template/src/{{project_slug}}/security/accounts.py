@@ -73,7 +73,9 @@ CALLBACK_ROUTES = frozenset(
         "/forget-password",
     }
 )
+CALLBACK_PREFIXES = ("/sso/oidc/sign-in/", "/sso/saml/sign-in/")  # N6: SSO sign-ins carry one too
 CALLBACK_NAMES = (
+    "callback",  # the SSO sign-ins read it before callbackURL
     "callbackURL",
     "callback_url",
     "newUserCallbackURL",
@@ -479,7 +481,12 @@ def plugins(deps: SecurityDeps) -> tuple[KerniaPlugin, KerniaPlugin]:
         before=(
             # Addresses first: every later hook (ours and other plugins') sees the normalised one.
             BeforeHook(match=lambda ctx: ctx.request.path in EMAIL_FIELDS, handler=d.normalize_emails),
-            BeforeHook(match=lambda ctx: ctx.request.path in CALLBACK_ROUTES, handler=d.check_callbacks),
+            BeforeHook(
+                match=lambda ctx: (
+                    ctx.request.path in CALLBACK_ROUTES or ctx.request.path.startswith(CALLBACK_PREFIXES)
+                ),
+                handler=d.check_callbacks,
+            ),
         ),
     )
     rules = hooks_plugin(
