@@ -1,4 +1,5 @@
-"""Step 6, intrusion: account-lifecycle attacks from the security review (F06, F07, F15, F16, F20, F21, F23, F27).
+"""Step 6, intrusion: account-lifecycle attacks from the security reviews (F06, F07, F15, F16, F20, F21, F23, F27;
+N1, N8).
 
 Each check replays the review's request against the deployed backend and must see it refused; against the
 backend built without its defences each one fails. Where a check needs set-up that Kernia rate-limits, the step
@@ -14,7 +15,7 @@ import time
 import httpx
 import pytest
 
-from harness.actions import session_user_id, sign_up_verified
+from harness.actions import emailed_link, session_user_id, sign_up_verified
 from harness.client import SESSION_COOKIE, Account, AuthClient, links_in, unique_email
 from harness.services.mail.client import MailpitClient, search_query
 
@@ -104,7 +105,40 @@ def test_magic_link_drops_a_password_set_before_verification(new_client: ClientF
         f"after the owner signed in by magic link, the attacker's pre-set password signed in as {owner_id}: "
         f"/sign-in/email answered {_answer(response)}"
     )
+    assert sessionsession_user_id(attacker) is None, "the attacker holds a session of the owner's account"
+
+
+def test_a_later_sign_up_drops_a_password_set_before_verification(
+    new_client: ClientFactory, mail: MailpitClient
+) -> None:
+    """N1: the owner signs up an address an attacker signed up first and opens the verification link the page
+    asks for; the attacker's password must not sign in to the now verified account. A sign-up sent twice with the
+    same password keeps it (the positive control)."""
+    email = unique_email("prehijack-link")
+    attacker, owner = new_client(), new_client()
+    signed_up = attacker.sign_up(Account(email, password="Attacker-chosen-1!"))
+    assert signed_up.status_code == 200, f"the attacker's sign-up answered {_answer(signed_up)}"
+    owner.sign_up(Account(email, password="Owner-own-Passw0rd!"))  # answered like a fresh sign-up, as F20 wants
+    sent = owner.post("/send-verification-email", {"email": email, "callbackURL": "/"})
+    assert sent.status_code == 200, f"/send-verification-email answered {_answer(sent)}"
+    opened = owner.http.get(emailed_link(mail, email, "verify", "verify-email"), follow_redirects=False)
+    assert opened.status_code in (200, 302), f"the owner's verification link answered {_answer(opened)}"
+    attacker.http.cookies.clear()
+    response = attacker.sign_in(Account(email, password="Attacker-chosen-1!"))
+    assert response.status_code != 200, (
+        f"after the owner verified the address, the password the attacker chose at an earlier sign-up signs in: "
+        f"/sign-in/email answered {_answer(response)}"
+    )
     assert session_user_id(attacker) is None, "the attacker holds a session of the owner's account"
+    account = Account(unique_email("resubmit"))
+    client = new_client()
+    first = client.sign_up(account)
+    assert first.status_code == 200, f"the first sign-up answered {_answer(first)}"
+    sign_up_verified(client, mail, account)
+    signed_in = client.sign_in(account)
+    assert signed_in.status_code == 200, (
+        f"a sign-up sent twice with the same password, then verified, no longer signs in: {_answer(signed_in)}"
+    )
 
 
 def test_delete_user_requires_the_current_password(new_client: ClientFactory, mail: MailpitClient) -> None:
@@ -226,6 +260,33 @@ def test_sign_up_and_sign_in_do_not_reveal_registered_addresses(new_client: Clie
         f"a wrong password took {known * 1000:.0f} ms for a registered address but {unknown * 1000:.0f} ms for an "
         "unregistered one: the timing tells who is registered"
     )
+
+
+def test_sign_up_then_sign_in_does_not_reveal_registered_addresses(
+    new_client: ClientFactory, mail: MailpitClient
+) -> None:
+    """N8: sign up with a password, then sign in with it: a registered address must answer like a free one (whose
+    sign-up really created the row, so the password is right but the address unverified). The free address's owner
+    gets a verification link by mail and, once verified, signs in (the positive control)."""
+    registered = sign_up_verified(new_client(), mail, Account(unique_email("oracle-known")))
+    answers: dict[str, tuple[int, object, object]] = {}
+    for label, email in (("registered", registered.email), ("free", unique_email("oracle-free"))):
+        client = new_client()
+        probe = Account(email, password="Probe-Passw0rd-1!")
+        client.sign_up(probe)
+        answer = client.sign_in(probe)
+        body = answer.json() if answer.content else {}
+        answers[label] = (answer.status_code, body.get("code"), body.get("message"))
+    assert answers["registered"] == answers["free"], (
+        f"sign-up then sign-in with the same password answers {answers['registered']} for a registered address but "
+        f"{answers['free']} for a free one: the answer tells who is registered"
+    )
+    owner = new_client()
+    free = Account(email, password="Probe-Passw0rd-1!")
+    opened = owner.http.get(emailed_link(mail, email, "verify", "verify-email"), follow_redirects=False)
+    assert opened.status_code in (200, 302), f"the verification link mailed at sign-in answered {_answer(opened)}"
+    signed_in = owner.sign_in(free)
+    assert signed_in.status_code == 200, f"after verifying, the sign-up's own password answered {_answer(signed_in)}"
 
 
 def test_a_magic_link_lookup_cannot_consume_an_otp(

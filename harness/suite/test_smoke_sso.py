@@ -23,8 +23,9 @@ from .flows import ClientFactory
 pytestmark = pytest.mark.xdist_group("sso")
 
 
-def sso_sign_in(client: AuthClient, ctx: Context, provider_id: str, email: str) -> httpx.Response:
-    """Walk the browser through the OIDC code flow with the IdP asserting ``email``; returns the callback answer."""
+def oidc_callback_url(client: AuthClient, ctx: Context, provider_id: str, email: str) -> str:
+    """Walk the browser through the OIDC code flow up to the callback, the IdP asserting ``email``; returns the
+    callback URL (code and state) without opening it."""
     identity = {"email": email, "email_verified": True}
     queued = control.next_user(ctx.endpoints.oidc_issuer, identity)
     queued.raise_for_status()
@@ -32,7 +33,12 @@ def sso_sign_in(client: AuthClient, ctx: Context, provider_id: str, email: str) 
     assert start.status_code in (302, 303), f"SSO sign-in did not redirect to the IdP: {start.status_code} {start.text}"
     authorize = client.http.get(start.headers["location"], follow_redirects=False)
     assert authorize.status_code == 302, f"the IdP refused the authorize request: {authorize.text}"
-    return client.http.get(authorize.headers["location"], follow_redirects=False)
+    return authorize.headers["location"]
+
+
+def sso_sign_in(client: AuthClient, ctx: Context, provider_id: str, email: str) -> httpx.Response:
+    """Walk the browser through the OIDC code flow with the IdP asserting ``email``; returns the callback answer."""
+    return client.http.get(oidc_callback_url(client, ctx, provider_id, email), follow_redirects=False)
 
 
 @pytest.mark.intrusion
@@ -76,3 +82,35 @@ def test_sso_sign_in_outside_provider_domains_is_refused(
     assert session is None, (
         f"the IdP signed in {victim.email}, outside the provider's domains (callback {callback.status_code})"
     )
+
+
+@pytest.mark.intrusion
+def test_oidc_callback_signs_in_only_the_browser_that_started_it(
+    admin_client: AuthClient, new_client: ClientFactory, ctx: Context
+) -> None:
+    """N6: a callback URL the attacker stopped at (their code, their state) must not sign a victim's browser into
+    the attacker's account, and a sign-in must not take a foreign callbackURL. The attacker's own browser then
+    completes the same callback (the positive control)."""
+    domain = f"corp-{uuid.uuid4().hex[:8]}.example"
+    provider_id = register_provider(admin_client, ctx, domain)
+    attacker, victim = new_client(), new_client()
+    foreign = attacker.get(
+        f"/sso/oidc/sign-in/{provider_id}", params={"callbackURL": "https://evil.example/"}, follow_redirects=False
+    )
+    assert foreign.status_code == 400, (
+        f"SSO sign-in with callbackURL=https://evil.example/ answered {foreign.status_code}"
+    )
+    email = unique_email("mallory", domain)
+    callback = oidc_callback_url(attacker, ctx, provider_id, email)
+    opened = victim.http.get(callback, follow_redirects=False)
+    session = victim.get_session()
+    assert session is None, (
+        f"opening the attacker's OIDC callback URL signed the victim's browser in as "
+        f"{session['user']['email']} (callback {opened.status_code})"
+    )
+    own = attacker.http.get(callback, follow_redirects=False)
+    assert own.status_code in (200, 302), (
+        f"the browser that started the sign-in was refused: {own.status_code} {own.text}"
+    )
+    session = attacker.get_session()
+    assert session is not None and session["user"]["email"] == email

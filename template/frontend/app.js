@@ -6,9 +6,10 @@ const HOME = `${location.origin}/`;
 const $ = (id) => document.getElementById(id);
 
 const MESSAGES = {
-  INVALID_CREDENTIALS: "That email and password don't match an account.",
+  INVALID_CREDENTIALS:
+    "That email and password don't match an account. " +
+    "If you have signed up but not verified your address yet, we emailed you a new link: open it, then sign in.",
   INVALID_EMAIL_OR_PASSWORD: "That email and password don't match an account.",
-  EMAIL_NOT_VERIFIED: "Your email address is not verified yet. Open the link we emailed you, then sign in.",
   EMAIL_ALREADY_IN_USE: "An account with this email already exists. Sign in instead.",
   USER_ALREADY_EXISTS: "An account with this email already exists. Sign in instead.",
   PASSWORD_TOO_SHORT: "Choose a password of at least 8 characters.",
@@ -137,14 +138,10 @@ handle("sign-up", async ({ name, email, password }) => {
   say(`Almost done: we sent a link to ${email}. Open it to verify your address, then sign in.`, "success");
 });
 
+// An unverified account answers like a wrong password (the backend mails the owner a new link itself), so
+// the answer tells no one whether an address is registered.
 handle("sign-in", async ({ email, password }) => {
-  try {
-    await api("/sign-in/email", { method: "POST", body: { email, password } });
-  } catch (error) {
-    if (error.code !== "EMAIL_NOT_VERIFIED") throw error;
-    await api("/send-verification-email", { method: "POST", body: { email, callback_url: HOME } });
-    throw new ProblemError(`Your email address is not verified yet: we sent a new link to ${email}. Open it, then sign in.`);
-  }
+  await api("/sign-in/email", { method: "POST", body: { email, password } });
   if (await refresh()) say("You are signed in.", "success");
 });
 

@@ -1,11 +1,12 @@
 """Account-lifecycle defences: addresses, callback URLs, password resets, verification and deletion.
 
-Kernia 0.1.0 takes any string as an email (lists of addresses reach the mailer, case variants become separate
-accounts), keeps stolen sessions across a password reset, keeps a password an attacker set before the owner
-verified the address by magic link or OTP, deletes accounts without a password, mails sign-in links that
-redirect anywhere, lets one flow consume another flow's verification row, and tells who is registered (sign-in
-timing, sign-up's ``EMAIL_ALREADY_IN_USE``). Each hook below closes one of these; before-hooks refuse before
-the handler spends anything, after-hooks run only when the handler succeeded.
+Kernia 0.1.0 takes any string as an email (lists of addresses reach the mailer, case variants become
+separate accounts), keeps stolen sessions across a password reset, keeps a password an attacker set before
+the owner verified the address (by magic link, OTP, or the link the owner's own later sign-up mails),
+deletes accounts without a password, mails sign-in links that redirect anywhere, lets one flow consume
+another flow's verification row, and tells who is registered (sign-in timing, sign-up's
+``EMAIL_ALREADY_IN_USE``, an unverified account's sign-in). Each hook below closes one of these;
+before-hooks refuse before the handler spends anything, after-hooks run only when the handler succeeded.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import logging
 import re
 import secrets
 import time
-from collections.abc import Mapping
+from collections.abc import Coroutine, Mapping
 from contextvars import ContextVar
 from typing import Any
 from urllib.parse import urlsplit
@@ -72,7 +73,9 @@ CALLBACK_ROUTES = frozenset(
         "/forget-password",
     }
 )
+CALLBACK_PREFIXES = ("/sso/oidc/sign-in/", "/sso/saml/sign-in/")  # N6: SSO sign-ins carry one too
 CALLBACK_NAMES = (
+    "callback",  # the SSO sign-ins read it before callbackURL
     "callbackURL",
     "callback_url",
     "newUserCallbackURL",
@@ -86,7 +89,8 @@ _ATOM = r"[a-z0-9!#$%&'*+/=?^_`{|}~-]+"
 _LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
 ADDR_SPEC = re.compile(rf"{_ATOM}(?:\.{_ATOM})*@(?:{_LABEL}\.)+{_LABEL}")
 FRESH_SESSION_SECONDS = 10 * 60  # deleting a password-less account needs a sign-in this recent
-NOTICE_THROTTLE_SECONDS = 3600  # at most one "you already have an account" mail per address and hour
+NOTICE_THROTTLE_SECONDS = 3600  # at most one notice, and one resent verification link, per address and hour
+VERIFY_TTL_SECONDS = 24 * 3600  # as long as Kernia's own verification links live
 
 _reset_user: ContextVar[str | None] = ContextVar("accounts_reset_user", default=None)
 _unverified_user: ContextVar[str | None] = ContextVar("accounts_unverified_user", default=None)
@@ -266,12 +270,16 @@ class AccountDefences:
     async def drop_unverified_password(self, ctx: EndpointContext, result: object) -> None:
         """The owner just proved the mailbox without a password: a password set before that is not theirs.
 
-        The verification link (/verify-email) keeps the password: it confirms the sign-up that chose it.
+        The verification link (/verify-email, /email-otp/verify-email) keeps the password: it confirms the
+        sign-up that chose it, which is why a second sign-up with another password drops it at once
+        (``answer_taken_address``).
         """
         user_id = _unverified_user.get()
         _unverified_user.set(None)
-        if user_id is None:
-            return
+        if user_id is not None:
+            await self._drop_password(ctx, user_id, "set before the address was verified")
+
+    async def _drop_password(self, ctx: EndpointContext, user_id: str, reason: str) -> None:
         removed = await ctx.auth.adapter.delete_many(
             model="account",
             where=(Where(field="userId", value=user_id), Where(field="providerId", value="credential")),
@@ -282,7 +290,7 @@ class AccountDefences:
                 actor_id=user_id,
                 subject_type="user",
                 subject_id=user_id,
-                metadata={"reason": "set before the address was verified", "route": ctx.request.path},
+                metadata={"reason": reason, "route": ctx.request.path},
             )
 
     # --- F21 + F06: reset and verification tokens are looked up in their own flow only
@@ -373,13 +381,50 @@ class AccountDefences:
         """Kernia answers an unknown address without hashing: spend the Argon2 time a wrong password
         costs, in the same bounded pool (``in_thread``), so a busy server queues both alike."""
         body = body_dict(ctx.body)
+        password = str(body.get("password", ""))
         user = await _user_by_email(ctx, body.get("email"))
         stored = await _password_hash(ctx, str(user["id"]) if user else "")  # the same lookup either way
         if stored is None:
-            await in_thread(verify_password, str(body.get("password", "")), self.dummy_hash)
+            await in_thread(verify_password, password, self.dummy_hash)
+        elif user is not None and not user.get("emailVerified"):
+            await self._refuse_unverified(ctx, str(user["email"]), password, stored)
+
+    async def _refuse_unverified(self, ctx: EndpointContext, email: str, password: str, stored: str) -> None:
+        """N8: an unverified account answers like a wrong password, right password or not.
+
+        Kernia's 403 ``EMAIL_NOT_VERIFIED`` for the right one told a prober whose own sign-up had just created
+        the row (sign up with P, sign in with P) that the address was free: a taken one answers 401. The one
+        who knows the password gets a new verification link by mail instead, at most once an hour.
+        """
+        if await in_thread(verify_password, password, stored):
+            self._background(self._resend_verification(ctx, email))
+        raise APIError(401, "INVALID_CREDENTIALS")
+
+    async def _resend_verification(self, ctx: EndpointContext, email: str) -> None:
+        try:
+            if not await self._first_this_hour("verification-resend", email):
+                return
+            token = secrets.token_urlsafe(32)
+            await ctx.auth.adapter.create(
+                model="verification",
+                data={
+                    "identifier": f"verify-email:{email}",
+                    "value": token,
+                    "expiresAt": int(time.time()) + VERIFY_TTL_SECONDS,
+                },
+            )
+            await self.deps.delivery.send_verification_email(email, token)  # lands on the frontend
+        except Exception:
+            log.warning("the verification link for an unverified sign-in could not be sent", exc_info=True)
 
     async def answer_taken_address(self, ctx: EndpointContext) -> None:
-        """A taken address gets what a fresh sign-up gets, after the same hashing; the owner gets a notice."""
+        """A taken address gets what a fresh sign-up gets, after the same hashing; the owner gets a notice.
+
+        N1: while the address is unverified nobody has proved the mailbox, so a second sign-up with another
+        password drops the stored one: the verification link the owner opens next must not confirm a password
+        someone else chose first. (The same password again, a resubmitted form, keeps it; a verified account's
+        password is never touched.)
+        """
         body = body_dict(ctx.body)
         email, password = body.get("email"), str(body.get("password", ""))
         user = await _user_by_email(ctx, email)
@@ -390,19 +435,31 @@ class AccountDefences:
             raise APIError(400, "PASSWORD_TOO_SHORT")
         if len(password) > policy.max_password_length:
             raise APIError(400, "PASSWORD_TOO_LONG")
-        await in_thread(hash_password, password)
-        task = asyncio.create_task(self._notify_owner(str(email)))
-        self._notices.add(task)
-        task.add_done_callback(self._notices.discard)
+        stored = await _password_hash(ctx, str(user["id"]))
+        if stored is None or user.get("emailVerified"):
+            await in_thread(hash_password, password)  # the Argon2 time a fresh sign-up spends
+        elif not await in_thread(verify_password, password, stored):
+            await self._drop_password(ctx, str(user["id"]), "second sign-up before verification")
+        self._background(self._notify_owner(str(email)))
         raise Answer({"user": lookalike_user(ctx, str(email), body.get("name"))})
 
-    async def _notify_owner(self, email: str) -> None:
+    def _background(self, mail: Coroutine[Any, Any, None]) -> None:
+        """Mail off the request path: whether a mail goes out must not show in the answer's timing."""
+        task = asyncio.create_task(mail)
+        self._notices.add(task)
+        task.add_done_callback(self._notices.discard)
+
+    async def _first_this_hour(self, kind: str, email: str) -> bool:
         redis = self.deps.redis
+        if redis is None:
+            return True
+        key = f"accounts:{kind}:" + hashlib.sha256(email.encode()).hexdigest()
+        return bool(await redis.set(key, "1", nx=True, ex=NOTICE_THROTTLE_SECONDS))
+
+    async def _notify_owner(self, email: str) -> None:
         try:
-            if redis is not None:
-                key = "accounts:exists-notice:" + hashlib.sha256(email.encode()).hexdigest()
-                if not await redis.set(key, "1", nx=True, ex=NOTICE_THROTTLE_SECONDS):
-                    return
+            if not await self._first_this_hour("exists-notice", email):
+                return
             body = (
                 f"Someone tried to create a {PROJECT_NAME} account with this address, which has one.\n\n"
                 f"If it was you, sign in, or reset your password at {self.deps.settings.frontend_url}\n"
@@ -424,7 +481,12 @@ def plugins(deps: SecurityDeps) -> tuple[KerniaPlugin, KerniaPlugin]:
         before=(
             # Addresses first: every later hook (ours and other plugins') sees the normalised one.
             BeforeHook(match=lambda ctx: ctx.request.path in EMAIL_FIELDS, handler=d.normalize_emails),
-            BeforeHook(match=lambda ctx: ctx.request.path in CALLBACK_ROUTES, handler=d.check_callbacks),
+            BeforeHook(
+                match=lambda ctx: (
+                    ctx.request.path in CALLBACK_ROUTES or ctx.request.path.startswith(CALLBACK_PREFIXES)
+                ),
+                handler=d.check_callbacks,
+            ),
         ),
     )
     rules = hooks_plugin(

@@ -6,20 +6,28 @@ policy table, not here.)
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import time
 from contextvars import ContextVar
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
+from kernia.api.request import RedirectResponse
 from kernia.context import SESSION_TOKEN_COOKIE, revoke_session
 from kernia.error import APIError
 from kernia.types.adapter import Where
 from kernia.types.context import EndpointContext
+from kernia.types.cookie import CookieAttributes
 from kernia.types.hooks import AfterHook, BeforeHook
 from kernia.types.plugin import KerniaPlugin
 
 from ..plugin import hooks_plugin
 
+SSO_SIGN_IN = "/sso/oidc/sign-in/*"
 SSO_CALLBACK = "/sso/oidc/callback/*"
+SSO_STATE_COOKIE = "sso_oidc_state"
+SSO_STATE_SECONDS = 600  # as long as Kernia keeps the state row
 
 _callback_started: ContextVar[int] = ContextVar("sso_callback_started", default=0)
 
@@ -35,6 +43,39 @@ async def api_key_only_for_own_session(ctx: EndpointContext) -> None:
     user_id = getattr(ctx.body, "user_id", None)
     if user_id is not None and user_id != ctx.session.user_id:
         raise APIError(403, "FORBIDDEN", message="API keys can only be created for your own account.")
+
+
+def _state_digest(state: str) -> str:
+    return hashlib.sha256(state.encode()).hexdigest()
+
+
+async def bind_oidc_state(ctx: EndpointContext, result: object) -> None:
+    """N6: the OIDC ``state`` belongs to the browser that started the sign-in.
+
+    Kernia keeps it only in the verification table, so the callback URL an attacker stops at (their own code,
+    their own state) signs in whoever opens it, into the attacker's account. A digest of the state goes into
+    an HttpOnly cookie here; the callback must present it (``oidc_callback_from_its_browser``).
+    """
+    if not isinstance(result, RedirectResponse):
+        return
+    state = parse_qs(urlsplit(result.location).query).get("state", [""])[0]
+    if state:
+        attrs = CookieAttributes(
+            max_age=SSO_STATE_SECONDS, secure=ctx.auth.base_url.startswith("https"), same_site="lax"
+        )
+        ctx.set_cookies.append((SSO_STATE_COOKIE, _state_digest(state), attrs))
+
+
+async def oidc_callback_from_its_browser(ctx: EndpointContext) -> None:
+    state = ctx.request.query.get("state")
+    state = state[0] if isinstance(state, list) and state else state
+    bound = ctx.request.cookies.get(SSO_STATE_COOKIE)
+    if not isinstance(state, str) or not bound or not hmac.compare_digest(bound, _state_digest(state)):
+        raise APIError(  # 400 like Kernia's own SSO_OIDC_STATE_INVALID: the request, not the caller, is wrong
+            400,
+            "SSO_STATE_MISMATCH",
+            message="This sign-in was not started in this browser: start it again from the sign-in page.",
+        )
 
 
 async def mark_sso_callback_start(ctx: EndpointContext) -> None:
@@ -80,7 +121,11 @@ def plugin() -> KerniaPlugin:
         "project-hardening",
         before=(
             BeforeHook(match="/api-key/create", handler=api_key_only_for_own_session),
+            BeforeHook(match=SSO_CALLBACK, handler=oidc_callback_from_its_browser),
             BeforeHook(match=SSO_CALLBACK, handler=mark_sso_callback_start),
         ),
-        after=(AfterHook(match=SSO_CALLBACK, handler=sso_email_in_verified_domain),),
+        after=(
+            AfterHook(match=SSO_SIGN_IN, handler=bind_oidc_state),
+            AfterHook(match=SSO_CALLBACK, handler=sso_email_in_verified_domain),
+        ),
     )
