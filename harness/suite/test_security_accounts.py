@@ -105,7 +105,7 @@ def test_magic_link_drops_a_password_set_before_verification(new_client: ClientF
         f"after the owner signed in by magic link, the attacker's pre-set password signed in as {owner_id}: "
         f"/sign-in/email answered {_answer(response)}"
     )
-    assert sessionsession_user_id(attacker) is None, "the attacker holds a session of the owner's account"
+    assert session_user_id(attacker) is None, "the attacker holds a session of the owner's account"
 
 
 def test_a_later_sign_up_drops_a_password_set_before_verification(
