@@ -196,13 +196,14 @@ def create_app(
 
 
 def _app_routes(app: FastAPI) -> list[tuple[str, str]]:
-    """(method, path) of every route the app serves outside the Kernia mount."""
-    return [
-        (method, route.path)
-        for route in app.router.routes
-        for method in sorted(getattr(route, "methods", None) or ())
-        if method != "HEAD"
-    ]
+    """(method, path) of every route the app serves outside the Kernia mount; a route without a path (an
+    included router) is listed as such, so the startup check refuses it instead of leaving it unseen."""
+    served = []
+    for route in app.router.routes:
+        if not hasattr(route, "path"):
+            served.append(("ANY", f"<{type(route).__name__} without a path>"))
+        served += [(m, route.path) for m in sorted(getattr(route, "methods", None) or ()) if m != "HEAD"]
+    return served
 
 
 def _caller(request: Request) -> Caller | None:
@@ -247,7 +248,9 @@ def _add_routes(app: FastAPI, runtime: Runtime, table: RouteTable) -> None:
         )
         return RedirectResponse(target, status_code=302)
 
-    app.include_router(admin_api.router)
+    # Route by route, not include_router: FastAPI 0.165 serves an included router as one opaque route without
+    # a path, which the route table's startup check, the gateway and /internal/routes (the matrix) cannot see.
+    app.router.routes.extend(admin_api.router.routes)
     if OBSERVABILITY != "none":
         from .metrics import metrics_route
 
