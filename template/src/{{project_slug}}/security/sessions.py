@@ -74,10 +74,15 @@ def plugin(deps: SecurityDeps) -> KerniaPlugin:
         tokens = [
             value.rpartition(".")[0] for name, value, _ in ctx.set_cookies if name == SESSION_TOKEN_COOKIE
         ]
-        expires_at = int(time.time()) + min(short, ctx.auth.options.session.expires_in)
+        lifetime = min(short, ctx.auth.options.session.expires_in)
         for token in filter(None, tokens):
+            where = (Where(field="token", value=token),)
+            row = await ctx.auth.adapter.find_one(model="session", where=where)
+            # From the row's own createdAt, not the clock now: a second boundary crossed since its creation
+            # made it one second longer than ``short`` and ``capped`` then let a refresh extend it to 7 days.
+            created = int((row or {}).get("createdAt") or time.time())
             await ctx.auth.adapter.update(
-                model="session", where=(Where(field="token", value=token),), update={"expiresAt": expires_at}
+                model="session", where=where, update={"expiresAt": created + lifetime}
             )
 
     async def refuse_banned(ctx: EndpointContext, result: object) -> None:
